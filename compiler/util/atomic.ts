@@ -1,0 +1,57 @@
+// Writes that never leave a half-written file behind: write a sibling temp path, then rename.
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+
+function tempSibling(target: string): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
+  await fs.mkdir(path.dirname(target), { recursive: true });
+  const tmp = tempSibling(target);
+  try {
+    const fh = await fs.open(tmp, 'w');
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fs.rename(tmp, target);
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * Fills a directory through `fill(tmpDir)` and moves it into place only if `fill` succeeds.
+ * An existing directory at `target` is replaced; if anything fails, it is left as it was.
+ */
+export async function writeDirAtomic(target: string, fill: (dir: string) => Promise<void>): Promise<void> {
+  await fs.mkdir(path.dirname(path.resolve(target)), { recursive: true });
+  const tmp = tempSibling(target);
+  const old = `${tmp}.old`;
+  await fs.mkdir(tmp);
+  try {
+    await fill(tmp);
+    let hadOld = false;
+    try {
+      await fs.rename(target, old);
+      hadOld = true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    try {
+      await fs.rename(tmp, target);
+    } catch (e) {
+      if (hadOld) await fs.rename(old, target);
+      throw e;
+    }
+    if (hadOld) await fs.rm(old, { recursive: true, force: true });
+  } catch (e) {
+    await fs.rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
