@@ -1,0 +1,105 @@
+// Composing wasm kernels from other wasm kernels.
+//
+// A kernel function may not go through the engine (that would put its pieces on the gradient tape and
+// in profiles), so it calls the backend's registered kernel functions directly, the way tfjs's own
+// backends compose kernels. Every intermediate is a backend data id that only we know about: a
+// KernelScope records them and frees all but the one handed back.
+
+import * as tf from '@tensorflow/tfjs';
+import type { KernelBackend, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+export const BACKEND = 'wasm';
+
+export type Pads4 = readonly [top: number, bottom: number, left: number, right: number];
+
+export class KernelScope {
+  private readonly live: TensorInfo[] = [];
+
+  constructor(readonly backend: KernelBackend) {}
+
+  /** Runs `kernel` as registered for wasm; the result is freed with the scope unless kept. */
+  /** `inputs` is a list for the kernels that take one (Concat, AddN). */
+  run(kernel: string, inputs: Record<string, TensorInfo> | TensorInfo[], attrs: object = {}): TensorInfo {
+    const config = tf.getKernel(kernel, BACKEND);
+    if (config === undefined) throw new Error(`kernel '${kernel}' is not registered for '${BACKEND}'`);
+    const out = config.kernelFunc({ inputs: inputs as NamedTensorInfoMap, backend: this.backend, attrs: attrs as NamedAttrMap });
+    if (Array.isArray(out)) throw new Error(`kernel '${kernel}' returned several outputs`);
+    this.live.push(out);
+    return out;
+  }
+
+  /** Takes `t` out of the scope: the caller (the engine, for a kernel's result) now owns it. */
+  keep(t: TensorInfo): TensorInfo {
+    const i = this.live.lastIndexOf(t);
+    if (i >= 0) this.live.splice(i, 1);
+    return t;
+  }
+
+  dispose(): void {
+    for (const t of this.live) this.backend.disposeData(t.dataId);
+    this.live.length = 0;
+  }
+
+  /** A new uninitialised float32 tensor, to be filled through heap(). */
+  alloc(shape: readonly number[]): TensorInfo {
+    const out = (this.backend as BackendWasm).makeOutput([...shape], 'float32');
+    this.live.push(out);
+    return out;
+  }
+
+  /**
+   * A view of `t`'s data in the wasm heap. Take it after the last allocation: growing the heap
+   * detaches earlier views.
+   */
+  heap(t: TensorInfo): Float32Array {
+    return (this.backend as BackendWasm).typedArrayFromHeap(t) as Float32Array;
+  }
+
+  reshape(x: TensorInfo, shape: readonly number[]): TensorInfo {
+    return this.run('Reshape', { x }, { shape: [...shape] });
+  }
+
+  transpose(x: TensorInfo, perm: readonly number[]): TensorInfo {
+    return this.run('Transpose', { x }, { perm: [...perm] });
+  }
+
+  /** Zero padding; a no-op pad returns a reshape (shared data), not a copy. */
+  pad(x: TensorInfo, paddings: ReadonlyArray<readonly [number, number]>): TensorInfo {
+    if (paddings.every(([a, b]) => a === 0 && b === 0)) return this.reshape(x, x.shape);
+    return this.run('PadV2', { x }, { paddings: paddings.map((p) => [...p]), constantValue: 0 });
+  }
+
+  slice(x: TensorInfo, begin: readonly number[], size: readonly number[]): TensorInfo {
+    if (begin.every((b) => b === 0) && size.every((s, i) => s === x.shape[i])) return this.reshape(x, x.shape);
+    return this.run('Slice', { x }, { begin: [...begin], size: [...size] });
+  }
+
+  reverse(x: TensorInfo, dims: readonly number[]): TensorInfo {
+    return this.run('Reverse', { x }, { dims: [...dims] });
+  }
+
+  /** NHWC forward convolution with explicit pads; wasm (XNNPACK) accepts stride and dilation together. */
+  conv2d(x: TensorInfo, filter: TensorInfo, strides: readonly [number, number], dilations: readonly [number, number], pads: Pads4): TensorInfo {
+    return this.run('Conv2D', { x, filter }, convAttrs(strides, dilations, pads));
+  }
+
+  depthwiseConv2d(x: TensorInfo, filter: TensorInfo, strides: readonly [number, number], dilations: readonly [number, number], pads: Pads4): TensorInfo {
+    return this.run('DepthwiseConv2dNative', { x, filter }, convAttrs(strides, dilations, pads));
+  }
+}
+
+function convAttrs(strides: readonly [number, number], dilations: readonly [number, number], [t, b, l, r]: Pads4): object {
+  const pad = t === 0 && b === 0 && l === 0 && r === 0 ? 'valid' : [[0, 0], [t, b], [l, r], [0, 0]];
+  return { strides: [...strides], dilations: [...dilations], pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
+}
+
+/** Runs `body` in a fresh scope and returns its result, freeing every other intermediate (also on throw). */
+export function composed(backend: KernelBackend, body: (s: KernelScope) => TensorInfo): TensorInfo {
+  const scope = new KernelScope(backend);
+  try {
+    return scope.keep(body(scope));
+  } finally {
+    scope.dispose();
+  }
+}

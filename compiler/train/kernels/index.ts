@@ -1,0 +1,60 @@
+// Tandem's training kernels for the tfjs wasm backend: the convolution gradients tfjs 4.22 lacks
+// there (or runs slowly), composed from wasm's fast forward kernels. See docs in each kernel file.
+
+import * as tf from '@tensorflow/tfjs';
+// Loaded first so that wasm's own kernels are registered before ours replace some of them.
+import '@tensorflow/tfjs-backend-wasm';
+import type { KernelBackend, KernelConfig } from '@tensorflow/tfjs';
+import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
+import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
+import { depthwiseConv2dNativeBackpropFilterConfig } from './DepthwiseConv2dNativeBackpropFilter.js';
+import { depthwiseConv2dNativeBackpropInputConfig } from './DepthwiseConv2dNativeBackpropInput.js';
+import { BACKEND } from './exec.js';
+
+export { CONV_GRADIENT_KERNELS, convMacs, type ConvCase, type KernelDescriptor } from './descriptors.js';
+
+const KERNELS: readonly KernelConfig[] = [
+  conv2DBackpropFilterConfig,
+  conv2DBackpropInputConfig,
+  depthwiseConv2dNativeBackpropFilterConfig,
+  depthwiseConv2dNativeBackpropInputConfig,
+];
+
+/** wasm's own configs that ours replaced, so a benchmark can still run them. */
+const replaced = new Map<string, KernelConfig>();
+
+/**
+ * Registers Tandem's kernels on the 'wasm' backend (replacing wasm's own where it has one) and
+ * returns their names. Idempotent; works before or after tf.setBackend('wasm').
+ */
+export function registerTrainingKernels(): string[] {
+  for (const k of KERNELS) {
+    const existing = tf.getKernel(k.kernelName, BACKEND);
+    if (existing?.kernelFunc === k.kernelFunc) continue;
+    if (existing) {
+      if (!replaced.has(k.kernelName)) replaced.set(k.kernelName, existing);
+      tf.unregisterKernel(k.kernelName, BACKEND);
+    }
+    tf.registerKernel(k);
+  }
+  return KERNELS.map((k) => k.kernelName);
+}
+
+/** The wasm backend's original kernel that `registerTrainingKernels` replaced, if any. */
+export function originalWasmKernel(name: string): KernelConfig | undefined {
+  return replaced.get(name);
+}
+
+/** Puts wasm's own kernels back and removes ours (benchmark baselines). */
+export function unregisterTrainingKernels(): void {
+  for (const k of KERNELS) {
+    if (tf.getKernel(k.kernelName, BACKEND)?.kernelFunc !== k.kernelFunc) continue;
+    tf.unregisterKernel(k.kernelName, BACKEND);
+    const orig = replaced.get(k.kernelName);
+    if (!orig) continue;
+    tf.registerKernel(orig);
+    // An initialised backend ran setup functions only for the kernels registered at the time.
+    const wasm = (tf.engine() as unknown as { registry: Record<string, KernelBackend | undefined> }).registry[BACKEND];
+    if (wasm && orig.setupFunc) orig.setupFunc(wasm);
+  }
+}
