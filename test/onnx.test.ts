@@ -67,7 +67,7 @@ describe('ONNX round trip IR -> ONNX -> IR', () => {
       // onnxruntime's default PadFusion folds allops' zero Pad into the next MaxPool (wrong for negative
       // inputs, microsoft/onnxruntime#18136), so that graph runs unoptimized; the others run as users would.
       const ortDiffs = await ortDiff(g, bytes, x, make !== allOpsGraph);
-      console.log(`# ${g.name}: IR re-import max diff ${irDiff}, onnxruntime max diff ${Math.max(...ortDiffs)}`);
+      console.log(`${g.name}: IR re-import max diff ${irDiff}, onnxruntime max diff ${Math.max(...ortDiffs)}`);
       for (const d of ortDiffs) assert.ok(d <= 1e-4, `onnxruntime diff ${d}`);
     });
   }
@@ -132,7 +132,7 @@ describe('hand-built ONNX files (not from Tandem) against onnxruntime', () => {
       graph.nodes.map((n) => `${n.id}:${n.op}`),
       ['conv0:conv2d', 'relu0:relu', 'pool0:maxPool', 'flat0:flatten', 'fc0:dense', 'sm0:softmax'],
     );
-    console.log(`# opset 11 CNN: max diff ${Math.max(...diffs)}`);
+    console.log(`opset 11 CNN: max diff ${Math.max(...diffs)}`);
     for (const d of diffs) assert.ok(d <= 1e-4, `diff ${d}`);
   });
 
@@ -154,7 +154,7 @@ describe('hand-built ONNX files (not from Tandem) against onnxruntime', () => {
       [0, 0, 1, 1],
       [1, 1, 0, 0],
     ]);
-    console.log(`# opset 21 SAME pads: max diff ${Math.max(...diffs)}`);
+    console.log(`opset 21 SAME pads: max diff ${Math.max(...diffs)}`);
     for (const d of diffs) assert.ok(d <= 1e-4, `diff ${d}`);
   });
 
@@ -178,7 +178,7 @@ describe('hand-built ONNX files (not from Tandem) against onnxruntime', () => {
       graph.nodes.map((n) => `${n.id}:${n.op}:${n.origin}:${(n.attrs as { useBias?: boolean }).useBias ?? ''}`),
       ['conv:conv2d:conv:false', 'flat:flatten:flat:', 'mm1:dense:mm1:true', 'relu:relu:relu:', 'mm2:dense:mm2:false'],
     );
-    console.log(`# MatMul+Add: max diff ${Math.max(...diffs)}`);
+    console.log(`MatMul+Add: max diff ${Math.max(...diffs)}`);
     for (const d of diffs) assert.ok(d <= 1e-4, `diff ${d}`);
   });
 
@@ -204,7 +204,7 @@ describe('hand-built ONNX files (not from Tandem) against onnxruntime', () => {
       graph.nodes.filter((n) => n.id.startsWith('clip')).map((n) => n.op),
       ['relu6', 'relu6', 'relu'],
     );
-    console.log(`# Clip: max diff ${Math.max(...diffs)}`);
+    console.log(`Clip: max diff ${Math.max(...diffs)}`);
     for (const d of diffs) assert.ok(d <= 1e-4, `diff ${d}`);
   });
 
@@ -261,8 +261,30 @@ describe('hand-built ONNX files (not from Tandem) against onnxruntime', () => {
     assert.match(text, /%avg = avgPool\(%pad\) \{countIncludePad=true kernel=\[3,3\] pads=\[1,1,1,1\] strides=\[2,2\]\}/);
     assert.match(text, /%flat_nhwc = flatten\(%add\)|%flat_nhwc = reshape\(%add\)/);
     assert.doesNotMatch(text, /ident|to_nhwc|squeeze/);
-    console.log(`# misc ops: max diffs ${diffs.join(', ')}`);
+    console.log(`misc ops: max diffs ${diffs.join(', ')}`);
     for (const d of diffs) assert.ok(d <= 1e-4, `diff ${d}`);
+  });
+});
+
+describe('ONNX node naming', () => {
+  it('ids are sanitized and unique, origins keep the ONNX name, unnamed nodes get <Op>_<index>', () => {
+    const bytes = model({
+      opset: 13,
+      inputs: [['x', ['N', 4]]],
+      outputs: [['y', ['N', 4]]],
+      initializers: [],
+      nodes: [node('Relu', 'act 1', ['x'], ['a']), node('Relu', 'act 1', ['a'], ['b']), { opType: 'Sigmoid', input: ['b'], output: ['c'] }, node('Relu', '/features/features.0/Relu', ['c'], ['y'])],
+    });
+    const g = importOnnxBytes(bytes, 'names.onnx');
+    assert.deepEqual(
+      g.nodes.map((n) => [n.id, n.origin]),
+      [
+        ['act_1', 'act 1'],
+        ['act_1_2', 'act 1'],
+        ['Sigmoid_2', 'Sigmoid_2'],
+        ['/features/features.0/Relu', '/features/features.0/Relu'],
+      ],
+    );
   });
 });
 

@@ -106,7 +106,7 @@ describe('tfjs round trip IR -> tfjs files -> IR', () => {
       const model = await loadWithTfjs(dir);
       const d = await tfjsDiff(g, model);
       model.dispose();
-      console.log(`# ${g.name}: IR re-import max diff ${irDiff}, tfjs.loadLayersModel max diff ${d}`);
+      console.log(`${g.name}: IR re-import max diff ${irDiff}, tfjs.loadLayersModel max diff ${d}`);
       assert.ok(d <= 1e-5, `tfjs diff ${d}`);
     });
   }
@@ -162,7 +162,7 @@ describe('tfjs models not made by Tandem', () => {
     assert.deepEqual(ops.slice(0, 8), ['c1:conv2d', 'c1/relu:relu<c1', 'bn:batchNorm', 'r6:relu6', 'dw:depthwiseConv2d', 'dw/relu6:relu6<dw', 'sep/depthwise:depthwiseConv2d<sep', 'sep/pointwise:conv2d<sep']);
     const d = await tfjsDiff(g, model);
     model.dispose();
-    console.log(`# tfjs-API functional model: max diff ${d}`);
+    console.log(`tfjs-API functional model: max diff ${d}`);
     assert.ok(d <= 1e-5, `diff ${d}`);
   });
 
@@ -183,7 +183,7 @@ describe('tfjs models not made by Tandem', () => {
     assert.equal(g.inputs[0].id, 'conv_input');
     const d = await tfjsDiff(g, model);
     model.dispose();
-    console.log(`# tfjs Sequential: max diff ${d}`);
+    console.log(`tfjs Sequential: max diff ${d}`);
     assert.ok(d <= 1e-5, `diff ${d}`);
   });
 
@@ -230,7 +230,7 @@ describe('tfjs models not made by Tandem', () => {
     const model = await loadWithTfjs(dirs2[0]);
     const d = await tfjsDiff(g2, model);
     model.dispose();
-    console.log(`# Keras-converter JSON: max diff ${d}`);
+    console.log(`Keras-converter JSON: max diff ${d}`);
     assert.ok(d <= 1e-5, `diff ${d}`);
   });
 

@@ -6,19 +6,18 @@
 import { consumers, verify } from '../ir/graph.js';
 import { type Graph, type Node, OpKind, type Shape } from '../ir/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { HINTS_KEY, ModelFormatError, type NodeHint, quantToJson, type TandemHints } from '../import/common.js';
+import { HINTS_KEY, isPlainId, ModelFormatError, type NodeHint, quantToJson, type TandemHints } from '../import/common.js';
 import { hwcRowsToChw, hwioToOihw, irDepthwiseToOnnx } from '../import/onnx/layout.js';
 import { type AttrValue, encodeModel, OnnxGraphWriter, valueInfo } from './onnx/builder.js';
 
 export const ONNX_EXPORT_OPSET = 13;
-const UNSAFE = /[^A-Za-z0-9_.\-/:]/;
 
 /** ONNX per-sample dims of an IR value: HWC activations become CHW. */
 const onnxDims = (s: Shape): number[] => (s.length === 3 ? [s[2], s[0], s[1]] : [...s]);
 
 function hintFor(n: Node): NodeHint | undefined {
   const h: NodeHint = {};
-  if (UNSAFE.test(n.id)) h.id = n.id;
+  if (!isPlainId(n.id)) h.id = n.id;
   if (n.origin !== n.id) h.origin = n.origin;
   if (n.op === OpKind.Conv2d || n.op === OpKind.DepthwiseConv2d) h.op = n.op;
   if (n.quant) h.quant = quantToJson(n.quant);
@@ -37,7 +36,7 @@ export function exportOnnxBytes(graph: Graph, target = `${graph.name}.onnx`): Ui
   const hints: Record<string, NodeHint> = {};
   for (const i of graph.inputs) {
     if (i.dtype !== 'float32') throw new ModelFormatError(`${target}: graph input '${i.id}' is ${i.dtype}; ONNX export supports float32 inputs`);
-    if (UNSAFE.test(i.id)) hints[i.id] = { id: i.id };
+    if (!isPlainId(i.id)) hints[i.id] = { id: i.id };
   }
 
   for (const n of graph.nodes) {

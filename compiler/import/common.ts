@@ -1,6 +1,6 @@
-// Helpers shared by every importer and exporter: the error type, id sanitizing, number decoding,
-// and the small node-building shim over the IR.
-import { type AttrsByOp, type Node, type NodeQuant, type OpKind, type Tensor } from '../ir/types.js';
+// Helpers shared by every importer and exporter: the error type, id sanitizing, float32 attribute
+// decoding, and the 'tandem' hints our exporters store next to a model.
+import { type NodeQuant, type Tensor } from '../ir/types.js';
 
 /** A model file Tandem cannot read or write; the message names the file (and the node/layer). */
 export class ModelFormatError extends Error {
@@ -12,6 +12,9 @@ export class ModelFormatError extends Error {
 
 /** Characters allowed in ids coming from foreign names; everything else becomes '_'. */
 const UNSAFE = /[^A-Za-z0-9_.\-/:]/g;
+
+/** True if `uniqueId` would keep `id` as it is (so an exporter need not record it). */
+export const isPlainId = (id: string): boolean => id !== '' && !new RegExp(UNSAFE.source).test(id);
 
 /** Turns a foreign name into an id not yet in `used` (and records it). */
 export function uniqueId(raw: string, fallback: string, used: Set<string>): string {
@@ -37,20 +40,6 @@ export function shortestF32(x: number): number {
 }
 
 export const f32 = (shape: readonly number[], data: Float32Array): Tensor => ({ dtype: 'float32', shape: [...shape], data });
-
-/** A node of any op built from loose parts (the verifier checks it afterwards). */
-export function makeNode<K extends OpKind>(op: K, id: string, origin: string, inputs: readonly string[], attrs: AttrsByOp[K], weights: Record<string, Tensor> = {}): Node {
-  return { id, op, origin, inputs: [...inputs], attrs, weights } as unknown as Node;
-}
-
-/** Bitwise equality of two float arrays (NaN payloads and -0 included). */
-export function sameBits(a: Float32Array, b: Float32Array): boolean {
-  if (a.length !== b.length) return false;
-  const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
-  const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
-  return true;
-}
 
 /** Per-node facts that a foreign format cannot express, stored alongside the model by our exporters. */
 export interface NodeHint {
