@@ -6,10 +6,28 @@
 // KernelScope records them and frees all but the one handed back.
 
 import * as tf from '@tensorflow/tfjs';
-import type { KernelBackend, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
+import type { DataType, KernelBackend, KernelConfig, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 export const BACKEND = 'wasm';
+
+/** wasm's own configs of the kernels Tandem replaced: fallbacks for cases ours do not cover. */
+const replaced = new Map<string, KernelConfig>();
+
+export function rememberReplaced(config: KernelConfig): void {
+  if (!replaced.has(config.kernelName)) replaced.set(config.kernelName, config);
+}
+
+export function originalKernel(name: string): KernelConfig | undefined {
+  return replaced.get(name);
+}
+
+/** Runs wasm's own kernel `name` (a kernel function falling back on it for an uncovered case). */
+export function runOriginal(name: string, args: { inputs: NamedTensorInfoMap; backend: KernelBackend; attrs?: NamedAttrMap }): TensorInfo {
+  const config = replaced.get(name);
+  if (!config) throw new Error(`wasm has no kernel '${name}' of its own`);
+  return config.kernelFunc(args) as TensorInfo;
+}
 
 export type Pads4 = readonly [top: number, bottom: number, left: number, right: number];
 
@@ -41,9 +59,9 @@ export class KernelScope {
     this.live.length = 0;
   }
 
-  /** A new uninitialised float32 tensor, to be filled through heap(). */
-  alloc(shape: readonly number[]): TensorInfo {
-    const out = (this.backend as BackendWasm).makeOutput([...shape], 'float32');
+  /** A new uninitialised tensor, to be filled through heap(). */
+  alloc(shape: readonly number[], dtype: DataType = 'float32'): TensorInfo {
+    const out = (this.backend as BackendWasm).makeOutput([...shape], dtype);
     this.live.push(out);
     return out;
   }
@@ -53,7 +71,13 @@ export class KernelScope {
    * detaches earlier views.
    */
   heap(t: TensorInfo): Float32Array {
+    if (t.dtype !== 'float32') throw new Error(`expected float32, got ${t.dtype}`);
     return (this.backend as BackendWasm).typedArrayFromHeap(t) as Float32Array;
+  }
+
+  /** heap() for any numeric dtype (Int32Array for int32, Uint8Array for bool). */
+  heapAny(t: TensorInfo): Float32Array | Int32Array | Uint8Array {
+    return (this.backend as BackendWasm).typedArrayFromHeap(t);
   }
 
   reshape(x: TensorInfo, shape: readonly number[]): TensorInfo {

@@ -9,7 +9,12 @@ import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './DepthwiseConv2dNativeBackpropFilter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './DepthwiseConv2dNativeBackpropInput.js';
-import { BACKEND } from './exec.js';
+import { BACKEND, originalKernel, rememberReplaced } from './exec.js';
+import { fusedBatchNormConfig } from './FusedBatchNorm.js';
+import { maxPoolGradConfig } from './MaxPoolGrad.js';
+import { meanConfig } from './Mean.js';
+import { sumConfig } from './Sum.js';
+import { tileConfig } from './Tile.js';
 
 export { CONV_GRADIENT_KERNELS, convMacs, type ConvCase, type KernelDescriptor } from './descriptors.js';
 
@@ -18,10 +23,13 @@ const KERNELS: readonly KernelConfig[] = [
   conv2DBackpropInputConfig,
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
+  // Found by profiling a VGG training step (see bench/kernels.ts profileTrainingStep).
+  tileConfig,
+  sumConfig,
+  meanConfig,
+  maxPoolGradConfig,
+  fusedBatchNormConfig,
 ];
-
-/** wasm's own configs that ours replaced, so a benchmark can still run them. */
-const replaced = new Map<string, KernelConfig>();
 
 /**
  * Registers Tandem's kernels on the 'wasm' backend (replacing wasm's own where it has one) and
@@ -31,18 +39,22 @@ export function registerTrainingKernels(): string[] {
   for (const k of KERNELS) {
     const existing = tf.getKernel(k.kernelName, BACKEND);
     if (existing?.kernelFunc === k.kernelFunc) continue;
-    if (existing) {
-      if (!replaced.has(k.kernelName)) replaced.set(k.kernelName, existing);
-      tf.unregisterKernel(k.kernelName, BACKEND);
+    if (!existing) {
+      tf.registerKernel(k);
+      continue;
     }
-    tf.registerKernel(k);
+    rememberReplaced(existing);
+    tf.unregisterKernel(k.kernelName, BACKEND);
+    // Ours may fall back on the original, whose setup (binding its wasm function) must then run too.
+    const setups = [originalKernel(k.kernelName)?.setupFunc, k.setupFunc].filter((f) => f !== undefined);
+    tf.registerKernel({ ...k, setupFunc: setups.length ? (b) => setups.forEach((f) => f(b)) : undefined });
   }
   return KERNELS.map((k) => k.kernelName);
 }
 
 /** The wasm backend's original kernel that `registerTrainingKernels` replaced, if any. */
 export function originalWasmKernel(name: string): KernelConfig | undefined {
-  return replaced.get(name);
+  return originalKernel(name);
 }
 
 /** Puts wasm's own kernels back and removes ours (benchmark baselines). */
@@ -50,7 +62,7 @@ export function unregisterTrainingKernels(): void {
   for (const k of KERNELS) {
     if (tf.getKernel(k.kernelName, BACKEND)?.kernelFunc !== k.kernelFunc) continue;
     tf.unregisterKernel(k.kernelName, BACKEND);
-    const orig = replaced.get(k.kernelName);
+    const orig = originalKernel(k.kernelName);
     if (!orig) continue;
     tf.registerKernel(orig);
     // An initialised backend ran setup functions only for the kernels registered at the time.
