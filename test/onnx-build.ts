@@ -31,12 +31,13 @@ export function floats(name: string, dims: number[], data: Float32Array, storage
   return { name, dims, dataType: DT.FLOAT, rawData: raw };
 }
 
-export function int64s(name: string, data: number[], storage: 'raw' | 'int64_data' = 'int64_data'): O.ITensorProto {
-  if (storage === 'int64_data') return { name, dims: [data.length], dataType: DT.INT64, int64Data: data };
+/** An int64 initializer (dims default to [data.length]; pass [] for a scalar). */
+export function int64s(name: string, data: number[], storage: 'raw' | 'int64_data' = 'int64_data', dims = [data.length]): O.ITensorProto {
+  if (storage === 'int64_data') return { name, dims, dataType: DT.INT64, int64Data: data };
   const raw = new Uint8Array(data.length * 8);
   const dv = new DataView(raw.buffer);
   data.forEach((v, i) => dv.setBigInt64(i * 8, BigInt(v), true));
-  return { name, dims: [data.length], dataType: DT.INT64, rawData: raw };
+  return { name, dims, dataType: DT.INT64, rawData: raw };
 }
 
 export function scalarConst(name: string, output: string, value: number): O.INodeProto {

@@ -266,6 +266,48 @@ describe('hand-built ONNX files (not from Tandem) against onnxruntime', () => {
   });
 });
 
+describe('ONNX shape arithmetic (PyTorch x.view(x.size(0), -1), TF-style Squeeze)', () => {
+  it('Shape -> Gather -> Unsqueeze -> Concat -> Reshape folds to a flatten; Squeeze after GlobalAveragePool is dropped', async () => {
+    const bytes = model({
+      opset: 13,
+      inputs: [['x', ['N', 2, 3, 3]]],
+      outputs: [
+        ['y', ['N', 4]],
+        ['z', ['N', 4]],
+      ],
+      initializers: [
+        floats('W', [3, 2, 3, 3], randomArray(54, 30), 'raw'),
+        int64s('zero', [0], 'raw', []),
+        int64s('axes0', [0]),
+        int64s('minus1', [-1]),
+        int64s('axes23', [2, 3]),
+        floats('FW', [4, 27], randomArray(108, 31), 'raw'),
+        floats('GW', [4, 3], randomArray(12, 32), 'raw'),
+      ],
+      nodes: [
+        node('Conv', 'conv', ['x', 'W'], ['c'], { pads: [1, 1, 1, 1] }),
+        node('Relu', 'relu', ['c'], ['r']),
+        node('Shape', 'shape', ['r'], ['s']),
+        node('Gather', 'batch', ['s', 'zero'], ['b'], { axis: 0 }),
+        node('Unsqueeze', 'unsq', ['b', 'axes0'], ['bu']),
+        node('Concat', 'newshape', ['bu', 'minus1'], ['ns'], { axis: 0 }),
+        node('Reshape', 'view', ['r', 'ns'], ['v']),
+        node('Gemm', 'fc', ['v', 'FW'], ['y'], { transB: 1 }),
+        node('GlobalAveragePool', 'gap', ['r'], ['g']),
+        node('Squeeze', 'sq', ['g', 'axes23'], ['gs']),
+        node('Gemm', 'fc2', ['gs', 'GW'], ['z'], { transB: 1 }),
+      ],
+    });
+    const { graph, diffs } = await handmade(bytes, [2, 3, 3]);
+    assert.deepEqual(
+      graph.nodes.map((n) => `${n.id}:${n.op}`),
+      ['conv:conv2d', 'relu:relu', 'view:flatten', 'fc:dense', 'gap:globalAvgPool', 'fc2:dense'],
+    );
+    console.log(`shape arithmetic: max diffs ${diffs.join(', ')}`);
+    for (const d of diffs) assert.ok(d <= 1e-4, `diff ${d}`);
+  });
+});
+
 describe('ONNX node naming', () => {
   it('ids are sanitized and unique, origins keep the ONNX name, unnamed nodes get <Op>_<index>', () => {
     const bytes = model({
@@ -297,7 +339,8 @@ describe('ONNX errors', () => {
       initializers: [floats('W', [2, 1, 1, 1], Float32Array.of(1, 2), 'raw'), floats('scales', [4], Float32Array.of(1, 1, 2, 2), 'raw')],
       nodes: [node('Conv', 'conv', ['x', 'W'], ['c']), node('Resize', 'Resize_12', ['c', '', 'scales'], ['y'], { mode: 'nearest' })],
     });
-  const SUPPORTED = 'Conv, Gemm, MatMul, BatchNormalization, Relu, Clip, LeakyRelu, Sigmoid, Add, Sum, Concat, MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape, Softmax, Dropout, Identity, Pad, Transpose, Constant';
+  const SUPPORTED =
+    'Conv, Gemm, MatMul, BatchNormalization, Relu, Clip, LeakyRelu, Sigmoid, Add, Sum, Concat, MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape, Softmax, Dropout, Identity, Pad, Transpose, Constant, Shape, Gather, Unsqueeze, Squeeze, Cast';
 
   it('a truncated file names the file; a conversion writes nothing', async () => {
     const full = exportOnnxBytes(vggGraph());

@@ -6,6 +6,7 @@ import { f32, shortestF32 } from '../common.js';
 import { type Ctx, describeLayout, type Layout, type OnnxNode, sameLayout, type Value } from './context.js';
 import { chwRowsToHwc, oihwToHwio, onnxDepthwiseToIr, transpose } from './layout.js';
 import { type Const, readTensor } from './read.js';
+import { cast, concatConsts, gather, shape, squeeze, unsqueeze } from './shape-ops.js';
 
 type Handler = (c: Ctx, n: OnnxNode) => void;
 
@@ -170,6 +171,7 @@ function add(c: Ctx, n: OnnxNode): void {
 }
 
 function concat(c: Ctx, n: OnnxNode): void {
+  if (concatConsts(c, n)) return;
   const xs = n.inputs.map((_, i) => c.act(n, i));
   const l = xs[0].layout;
   if (xs.some((v) => !sameLayout(v.layout, l))) throw c.error(n, `joins tensors in different layouts`);
@@ -410,6 +412,11 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   Pad: pad,
   Transpose: transposeOp,
   Constant: constant,
+  Shape: shape,
+  Gather: gather,
+  Unsqueeze: unsqueeze,
+  Squeeze: squeeze,
+  Cast: cast,
 };
 
 export type { Layout };
