@@ -111,6 +111,29 @@ describe('tfjs round trip IR -> tfjs files -> IR', () => {
     });
   }
 
+  it('ids tfjs cannot use as layer names, origins, quantization notes and meta survive', async () => {
+    const b = new GraphBuilder('quantized');
+    const x = b.input('in put', [6, 6, 1]);
+    const dw = b.depthwiseConv2d(x, { id: 'dw1', kernel: 3, depthMultiplier: 2, padding: 'same' });
+    const c = b.conv2d(dw, { id: 'conv3/tucker.core', origin: 'conv3', filters: 2, kernel: 3, groups: 2, padding: [0, 1, 1, 0] });
+    const g0 = b.build([b.softmax(b.dense(b.flatten(c), 3, { id: '_fc' }))], { seed: 5 });
+    const g: Graph = { ...g0, nodes: g0.nodes.map((n) => (n.id === 'dw1' ? { ...n, quant: { weightBits: 4, weightScales: Float32Array.of(0.5, 0.25) } } : n)) };
+    const dir = freshDir('odd-ids');
+    await exportModel(g, 'tfjs', dir);
+    const back = await importModel(dir);
+    assert.equal(printGraph(back), printGraph(g));
+    assert.equal(weightMismatch(g, back), undefined);
+    assert.equal(back.meta?.seed, 5);
+    const model = await loadWithTfjs(dir);
+    assert.deepEqual(
+      model.layers.map((l) => l.name),
+      ['in_put', 'dw1', 'conv3_tucker.core_pad', 'conv3_tucker.core', 'flatten1', 'L_fc', 'softmax1'],
+    );
+    const d = await tfjsDiff(g, model);
+    model.dispose();
+    assert.ok(d <= 1e-5, `tfjs diff ${d}`);
+  });
+
   it('shards at 4 MB by default (and at any size asked); tfjs reads the shards', async () => {
     const b = new GraphBuilder('wide');
     const x = b.input('x', [1100]);

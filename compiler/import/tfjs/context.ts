@@ -76,12 +76,18 @@ export class TfjsCtx {
 
   addNode<K extends OpKind>(l: LayerSpec, op: K, id: string, originLayer: string, inputs: readonly string[], attrs: AttrsByOp[K], weights: Record<string, Tensor> = {}): string {
     try {
-      this.builder.add(op, inputs, attrs, weights, { id, origin: this.hints[originLayer]?.origin ?? originLayer });
+      this.builder.add(op, inputs, attrs, weights, { id, origin: this.originOf(originLayer) });
     } catch (e) {
       if (e instanceof IrError) throw this.error(l, `gives an inconsistent Tandem node: ${e.message}`);
       throw e;
     }
     return id;
+  }
+
+  /** The user's layer name: the exporter's hints first (origin, then exact IR id), else the Keras name. */
+  originOf(layerName: string): string {
+    const h = this.hints[layerName];
+    return h?.origin ?? h?.id ?? layerName;
   }
 
   /** The main node of a layer (id = layer name, origin = layer name). */
