@@ -8,3 +8,4 @@ export * from './batches.js';
 export * from './noise.js';
 export * from './metrics.js';
 export { FetchError } from './download.js';
+export * from './datasets.js';

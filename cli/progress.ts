@@ -1,0 +1,52 @@
+// CLI progress: a bar on an interactive terminal, throttled lines otherwise, nothing with --json.
+import Bars from 'cli-progress';
+import type { ProgressEvent, ProgressFn } from '../compiler/util/progress.js';
+
+export interface CliProgress {
+  readonly update: ProgressFn;
+  stop(): void;
+}
+
+export function cliProgress(opts: { quiet: boolean }): CliProgress {
+  if (opts.quiet) return { update: () => {}, stop: () => {} };
+  if (process.stderr.isTTY) {
+    const bar = new Bars.SingleBar(
+      { format: '{phase} [{bar}] {percentage}% {value}/{total} | {message} | eta {eta_formatted}', stream: process.stderr, hideCursor: true },
+      Bars.Presets.shades_classic,
+    );
+    let phase = '';
+    return {
+      update(e: ProgressEvent) {
+        if (e.phase !== phase) {
+          if (phase) bar.stop();
+          phase = e.phase;
+          bar.start(e.total, e.done, { phase, message: e.message ?? '' });
+        }
+        bar.setTotal(e.total);
+        bar.update(e.done, { phase, message: e.message ?? '' });
+      },
+      stop: () => phase && bar.stop(),
+    };
+  }
+  // Not a terminal (CI, logs): a line at most every 10 s, and at the end of each phase.
+  let last = 0;
+  return {
+    update(e: ProgressEvent) {
+      const now = Date.now();
+      if (now - last < 10_000 && e.done < e.total) return;
+      last = now;
+      process.stderr.write(`${e.phase} ${e.done}/${e.total}${e.message ? ` ${e.message}` : ''}\n`);
+    },
+    stop: () => {},
+  };
+}
+
+/** An AbortSignal fired by Ctrl-C, so long work can stop cleanly (and save a checkpoint). */
+export function interruptSignal(): AbortSignal {
+  const ac = new AbortController();
+  process.once('SIGINT', () => {
+    process.stderr.write('\ninterrupted: finishing the current step...\n');
+    ac.abort();
+  });
+  return ac.signal;
+}

@@ -1,0 +1,57 @@
+// How each reference model is trained: the recipe is data, stored with the trained model's meta.
+import type { OptimizerConfig } from '../train/optimizer.js';
+import type { LrSchedule } from '../train/schedule.js';
+import type { LossKind } from '../train/replica.js';
+import type { ReferenceName } from './reference.js';
+
+export interface Recipe {
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly optimizer: OptimizerConfig;
+  readonly schedule: LrSchedule;
+  readonly loss: LossKind;
+  readonly seed: number;
+  /** Held out of the 60000 training images for validation (early stopping, best epoch). */
+  readonly valFraction: number;
+  readonly augment: 'none' | 'shift-flip';
+  readonly patience?: number;
+  /** Train on only this many training images (the rest of the split is unused). */
+  readonly trainLimit?: number;
+  /** Noise level for denoising models, on the [0, 1] scale. */
+  readonly sigma?: number;
+}
+
+export const RECIPES: Readonly<Record<ReferenceName, Recipe>> = {
+  'fmnist-vgg': {
+    epochs: 12,
+    batchSize: 128,
+    optimizer: { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
+    schedule: { kind: 'cosine', lr: 0.05, warmupSteps: 200 },
+    loss: 'crossEntropy',
+    seed: 1,
+    valFraction: 1 / 12,
+    augment: 'shift-flip',
+  },
+  'fmnist-resnet': {
+    epochs: 12,
+    batchSize: 128,
+    optimizer: { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
+    schedule: { kind: 'cosine', lr: 0.05, warmupSteps: 200 },
+    loss: 'crossEntropy',
+    seed: 3,
+    valFraction: 1 / 12,
+    augment: 'shift-flip',
+  },
+  'fmnist-dncnn': {
+    epochs: 3,
+    batchSize: 64,
+    optimizer: { kind: 'adam', weightDecay: 0 },
+    schedule: { kind: 'cosine', lr: 1e-3, warmupSteps: 100 },
+    loss: 'mse',
+    seed: 2,
+    valFraction: 1 / 12,
+    augment: 'none',
+    trainLimit: 20000,
+    sigma: 25 / 255,
+  },
+};

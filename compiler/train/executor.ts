@@ -1,0 +1,226 @@
+// The IR executed with tfjs ops: the single forward definition used for inference and training.
+import * as tf from '@tensorflow/tfjs';
+import { inferShapes } from '../ir/graph.js';
+import { samePads } from '../ir/builder.js';
+import { type Graph, IrError, type Node, OpKind, type Pads, type Shape } from '../ir/types.js';
+import { initBackend } from './backend.js';
+
+/** Weight tensors per node id, per weight name. */
+export type Params = Map<string, Record<string, tf.Tensor>>;
+
+export interface ForwardOptions {
+  /** Training mode: batch statistics in batchNorm, active dropout. */
+  readonly training?: boolean;
+  /** Seed for dropout masks (vary it per step). */
+  readonly seed?: number;
+  /** Called in training mode with each batchNorm's batch mean and (biased) variance. */
+  readonly onBatchStats?: (nodeId: string, mean: Float32Array, variance: Float32Array) => void;
+  /**
+   * Hook to replace or wrap a node's computation (e.g. fake-quantization, an accelerator model).
+   * Return undefined to use the default.
+   */
+  readonly override?: (node: Node, inputs: readonly tf.Tensor[], params: Record<string, tf.Tensor>, dflt: () => tf.Tensor) => tf.Tensor | undefined;
+  /** Values to return instead of the graph outputs (e.g. the logits before a final softmax). */
+  readonly outputs?: readonly string[];
+}
+
+export function paramsFromGraph(graph: Graph): Params {
+  const p: Params = new Map();
+  for (const n of graph.nodes) {
+    const rec: Record<string, tf.Tensor> = {};
+    for (const [name, w] of Object.entries(n.weights)) {
+      if (w.dtype !== 'float32') throw new IrError(`weight '${name}' is ${w.dtype}; the float engine needs float32`, n.id);
+      rec[name] = tf.tensor(w.data, [...w.shape], 'float32');
+    }
+    p.set(n.id, rec);
+  }
+  return p;
+}
+
+export function disposeParams(p: Params): void {
+  for (const rec of p.values()) for (const t of Object.values(rec)) t.dispose();
+}
+
+type Pad4 = [[number, number], [number, number], [number, number], [number, number]];
+const explicit = (p: Pads): Pad4 => [
+  [0, 0],
+  [p[0], p[2]],
+  [p[1], p[3]],
+  [0, 0],
+];
+const zero = (p: Pads) => p.every((v) => v === 0);
+const eq = (a: Pads, b: Pads) => a.every((v, i) => v === b[i]);
+
+/** tfjs padding argument for a window op: the string forms where they are exact, else explicit. */
+function tfPad(input: Shape, kernel: readonly [number, number], strides: readonly [number, number], dilations: readonly [number, number], pads: Pads): 'valid' | 'same' | Pad4 {
+  if (zero(pads)) return 'valid';
+  if (eq(pads, samePads(input, kernel, strides, dilations))) return 'same';
+  return explicit(pads);
+}
+
+function conv2d(node: Extract<Node, { op: OpKind.Conv2d }>, x: tf.Tensor4D, w: Record<string, tf.Tensor>, inShape: Shape): tf.Tensor {
+  const a = node.attrs;
+  const pad = tfPad(inShape, a.kernel, a.strides, a.dilations, a.pads);
+  const k = w.kernel as tf.Tensor4D;
+  const bias = a.useBias ? (w.bias as tf.Tensor1D) : undefined;
+  if (a.groups === 1) {
+    return tf.fused.conv2d({ x, filter: k, strides: [...a.strides] as [number, number], pad, dilations: [...a.dilations] as [number, number], bias });
+  }
+  // Grouped conv: one conv per group, then concat along channels.
+  const cin = inShape[2] / a.groups;
+  const cout = a.filters / a.groups;
+  const outs: tf.Tensor4D[] = [];
+  for (let g = 0; g < a.groups; g++) {
+    const xs = tf.slice(x, [0, 0, 0, g * cin], [-1, -1, -1, cin]);
+    const ks = tf.slice(k, [0, 0, 0, g * cout], [-1, -1, -1, cout]);
+    outs.push(tf.conv2d(xs, ks, [...a.strides] as [number, number], pad, 'NHWC', [...a.dilations] as [number, number]));
+  }
+  const y = tf.concat(outs, 3);
+  return bias ? tf.add(y, bias) : y;
+}
+
+function avgPool(node: Extract<Node, { op: OpKind.AvgPool }>, x: tf.Tensor4D, inShape: Shape): tf.Tensor {
+  const a = node.attrs;
+  const k = [...a.kernel] as [number, number];
+  const s = [...a.strides] as [number, number];
+  if (zero(a.pads)) return tf.avgPool(x, k, s, 'valid');
+  if (!a.countIncludePad && eq(a.pads, samePads(inShape, a.kernel, a.strides))) return tf.avgPool(x, k, s, 'same');
+  const padded = tf.pad(x, explicit(a.pads));
+  if (a.countIncludePad) return tf.avgPool(padded, k, s, 'valid');
+  // Exclude padded cells from the divisor: divide by the pooled mask of real cells.
+  const mask = tf.pad(tf.ones([1, inShape[0], inShape[1], 1]), explicit(a.pads));
+  return tf.div(tf.avgPool(padded, k, s, 'valid'), tf.avgPool(mask as tf.Tensor4D, k, s, 'valid'));
+}
+
+function batchNorm(node: Extract<Node, { op: OpKind.BatchNorm }>, x: tf.Tensor, w: Record<string, tf.Tensor>, opts: ForwardOptions): tf.Tensor {
+  const eps = node.attrs.epsilon;
+  if (!opts.training) return tf.batchNorm(x, w.mean, w.variance, w.beta, w.gamma, eps);
+  const axes = x.shape.slice(0, -1).map((_, i) => i);
+  const { mean, variance } = tf.moments(x, axes);
+  opts.onBatchStats?.(node.id, mean.dataSync() as Float32Array, variance.dataSync() as Float32Array);
+  // x * scale + shift with per-channel vectors: tfjs's batchNorm gradient tiles its [C] operands to
+  // the full activation shape, which dominated the training step on wasm.
+  const scale = tf.mul(w.gamma, tf.rsqrt(tf.add(variance, eps)));
+  const shift = tf.sub(w.beta, tf.mul(mean, scale));
+  return tf.add(tf.mul(x, scale), shift);
+}
+
+/** Runs the graph on a batch; returns the graph outputs (batch-major). Call inside tf.tidy or dispose. */
+export function forward(graph: Graph, params: Params, inputs: readonly tf.Tensor[], opts: ForwardOptions = {}): tf.Tensor[] {
+  const shapes = inferShapes(graph);
+  const values = new Map<string, tf.Tensor>();
+  graph.inputs.forEach((inp, i) => values.set(inp.id, inputs[i]));
+  let dropoutSeed = opts.seed ?? 0;
+  for (const node of graph.nodes) {
+    const xs = node.inputs.map((v) => values.get(v)!);
+    const w = params.get(node.id) ?? {};
+    const dflt = () => apply(node, xs, w, shapes.get(node.inputs[0])!, opts, dropoutSeed++);
+    const y = opts.override?.(node, xs, w, dflt) ?? dflt();
+    values.set(node.id, y);
+  }
+  return (opts.outputs ?? graph.outputs).map((o) => {
+    const v = values.get(o);
+    if (!v) throw new IrError(`no value '${o}' in graph '${graph.name}'`);
+    return v;
+  });
+}
+
+function apply(node: Node, xs: tf.Tensor[], w: Record<string, tf.Tensor>, inShape: Shape, opts: ForwardOptions, seed: number): tf.Tensor {
+  const x = xs[0];
+  const batch = x.shape[0];
+  switch (node.op) {
+    case OpKind.Conv2d:
+      return conv2d(node, x as tf.Tensor4D, w, inShape);
+    case OpKind.DepthwiseConv2d: {
+      const a = node.attrs;
+      const pad = tfPad(inShape, a.kernel, a.strides, a.dilations, a.pads);
+      // tfjs depthwise takes no explicit padding: pad first, then run 'valid'.
+      const xin = typeof pad === 'string' ? x : tf.pad(x, pad);
+      return tf.fused.depthwiseConv2d({
+        x: xin as tf.Tensor4D,
+        filter: w.kernel as tf.Tensor4D,
+        strides: [...a.strides] as [number, number],
+        pad: typeof pad === 'string' ? pad : 'valid',
+        dilations: [...a.dilations] as [number, number],
+        bias: a.useBias ? w.bias : undefined,
+      });
+    }
+    case OpKind.Dense:
+      return tf.fused.matMul({ a: x as tf.Tensor2D, b: w.kernel as tf.Tensor2D, bias: node.attrs.useBias ? w.bias : undefined });
+    case OpKind.BatchNorm:
+      return batchNorm(node, x, w, opts);
+    case OpKind.Relu:
+      return tf.relu(x);
+    case OpKind.Relu6:
+      return tf.relu6(x);
+    case OpKind.LeakyRelu:
+      return tf.leakyRelu(x, node.attrs.alpha);
+    case OpKind.Sigmoid:
+      return tf.sigmoid(x);
+    case OpKind.Add:
+      return xs.length === 2 ? tf.add(xs[0], xs[1]) : tf.addN(xs);
+    case OpKind.Concat:
+      return tf.concat(xs, node.attrs.axis + 1);
+    case OpKind.MaxPool: {
+      const a = node.attrs;
+      const k = [...a.kernel] as [number, number];
+      const s = [...a.strides] as [number, number];
+      if (zero(a.pads)) return tf.maxPool(x as tf.Tensor4D, k, s, 'valid');
+      if (eq(a.pads, samePads(inShape, a.kernel, a.strides))) return tf.maxPool(x as tf.Tensor4D, k, s, 'same');
+      return tf.maxPool(tf.pad(x, explicit(a.pads), -Infinity) as tf.Tensor4D, k, s, 'valid');
+    }
+    case OpKind.AvgPool:
+      return avgPool(node, x as tf.Tensor4D, inShape);
+    case OpKind.GlobalAvgPool:
+      return tf.mean(x, [1, 2]);
+    case OpKind.Flatten:
+      return tf.reshape(x, [batch, -1]);
+    case OpKind.Reshape:
+      return tf.reshape(x, [batch, ...node.attrs.shape]);
+    case OpKind.Pad:
+      return tf.pad(x, explicit(node.attrs.pads), node.attrs.value);
+    case OpKind.Softmax:
+      return tf.softmax(x);
+    case OpKind.Dropout:
+      return opts.training && node.attrs.rate > 0 ? tf.dropout(x, node.attrs.rate, undefined, seed) : x;
+  }
+}
+
+/**
+ * Inference on a batch: input is batch-major NHWC for the (single) graph input.
+ * Returns one Float32Array per graph output. Runs in chunks so memory stays bounded.
+ */
+export async function runGraph(graph: Graph, input: Float32Array, batch: number, opts: { chunk?: number } = {}): Promise<Float32Array[]> {
+  await initBackend();
+  if (graph.inputs.length !== 1) throw new IrError(`runGraph supports one graph input, '${graph.name}' has ${graph.inputs.length}`);
+  const inShape = graph.inputs[0].shape;
+  const per = inShape.reduce((a, b) => a * b, 1);
+  if (input.length !== per * batch) throw new IrError(`input holds ${input.length} values, expected ${batch} × [${inShape.join(', ')}] = ${per * batch}`);
+  const params = paramsFromGraph(graph);
+  try {
+    const chunk = opts.chunk ?? 256;
+    const parts: Float32Array[][] = graph.outputs.map(() => []);
+    for (let b0 = 0; b0 < batch; b0 += chunk) {
+      const n = Math.min(chunk, batch - b0);
+      const outs = tf.tidy(() => {
+        const x = tf.tensor(input.subarray(b0 * per, (b0 + n) * per), [n, ...inShape]);
+        return forward(graph, params, [x]);
+      });
+      for (let i = 0; i < outs.length; i++) {
+        parts[i].push((await outs[i].data()) as Float32Array);
+        outs[i].dispose();
+      }
+    }
+    return parts.map((ps) => {
+      const out = new Float32Array(ps.reduce((a, p) => a + p.length, 0));
+      let at = 0;
+      for (const p of ps) {
+        out.set(p, at);
+        at += p.length;
+      }
+      return out;
+    });
+  } finally {
+    disposeParams(params);
+  }
+}

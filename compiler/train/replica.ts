@@ -1,0 +1,104 @@
+// One model replica computing loss and gradients on a (part of a) batch with tfjs.
+// Runs inside a worker thread (data-parallel training) or in-process.
+import * as tf from '@tensorflow/tfjs';
+import { type Graph, OpKind } from '../ir/types.js';
+import { forward, type Params } from './executor.js';
+import type { ParamLayout } from './flat-params.js';
+
+/**
+ * crossEntropy: targets are class ids; if the graph ends in softmax, the loss is computed from its
+ * input (the logits) for numerical stability. mse: targets have the output's shape.
+ */
+export type LossKind = 'crossEntropy' | 'mse';
+
+export interface StepResult {
+  /** Mean loss over the shard. */
+  readonly loss: number;
+  /** Correct top-1 predictions (crossEntropy only). */
+  readonly correct: number;
+  /** BatchNorm batch statistics: per BN node in graph order, C means then C variances. */
+  readonly stats: Float32Array;
+}
+
+export function bnStatsSize(graph: Graph): number {
+  return graph.nodes.filter((n) => n.op === OpKind.BatchNorm).reduce((a, n) => a + 2 * n.weights.mean.data.length, 0);
+}
+
+export class Replica {
+  private readonly lossOutput: string;
+  private readonly bnOffsets = new Map<string, number>();
+  private readonly statsSize: number;
+
+  constructor(
+    readonly graph: Graph,
+    readonly layout: ParamLayout,
+    readonly loss: LossKind,
+  ) {
+    const out = graph.nodes.find((n) => n.id === graph.outputs[0]);
+    this.lossOutput = loss === 'crossEntropy' && out?.op === OpKind.Softmax ? out.inputs[0] : graph.outputs[0];
+    let off = 0;
+    for (const n of graph.nodes) {
+      if (n.op !== OpKind.BatchNorm) continue;
+      this.bnOffsets.set(n.id, off);
+      off += 2 * n.weights.mean.data.length;
+    }
+    this.statsSize = off;
+  }
+
+  private tensors(flat: Float32Array, only?: (s: ParamLayout['slots'][number]) => boolean): { params: Params; list: tf.Tensor[] } {
+    const params: Params = new Map();
+    const list: tf.Tensor[] = [];
+    for (const s of this.layout.slots) {
+      const t = tf.tensor(flat.subarray(s.offset, s.offset + s.length), [...s.shape], 'float32');
+      if (!params.has(s.node)) params.set(s.node, {});
+      params.get(s.node)![s.name] = t;
+      if (!only || only(s)) list.push(t);
+    }
+    return { params, list };
+  }
+
+  /** Computes the shard's mean loss and writes d(loss)/d(params) into `gradOut` (zeros for non-trainable). */
+  step(flat: Float32Array, x: Float32Array, y: Float32Array, n: number, seed: number, gradOut: Float32Array): StepResult {
+    const stats = new Float32Array(this.statsSize);
+    let correct = 0;
+    const inShape = this.graph.inputs[0].shape;
+    const trainable = this.layout.slots.filter((s) => s.trainable);
+    const result = tf.tidy(() => {
+      const { params, list } = this.tensors(flat, (s) => s.trainable);
+      const xt = tf.tensor(x.subarray(0, n * inShape.reduce((a, b) => a * b, 1)), [n, ...inShape]);
+      const f = (...ws: tf.Tensor[]): tf.Scalar => {
+        // Re-point trainable slots at the differentiated tensors.
+        trainable.forEach((s, i) => (params.get(s.node)![s.name] = ws[i]));
+        const [out] = forward(this.graph, params, [xt], {
+          training: true,
+          seed,
+          outputs: [this.lossOutput],
+          onBatchStats: (id, mean, variance) => {
+            const o = this.bnOffsets.get(id)!;
+            stats.set(mean, o);
+            stats.set(variance, o + mean.length);
+          },
+        });
+        if (this.loss === 'mse') return tf.losses.meanSquaredError(tf.tensor(y.subarray(0, out.size), out.shape), out) as tf.Scalar;
+        const labels = tf.tensor1d(y.subarray(0, n), 'int32');
+        correct = (tf.sum(tf.cast(tf.equal(tf.argMax(out, 1), labels), 'int32')).dataSync() as Int32Array)[0];
+        return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, out.shape[1] as number), out) as tf.Scalar;
+      };
+      const { value, grads } = tf.valueAndGrads(f)(list);
+      gradOut.fill(0);
+      trainable.forEach((s, i) => gradOut.set(grads[i].dataSync() as Float32Array, s.offset));
+      return value.dataSync()[0];
+    });
+    return { loss: result, correct, stats };
+  }
+
+  /** Inference output (graph output 0) for n samples. */
+  predict(flat: Float32Array, x: Float32Array, n: number): Float32Array {
+    const inShape = this.graph.inputs[0].shape;
+    return tf.tidy(() => {
+      const { params } = this.tensors(flat);
+      const xt = tf.tensor(x.subarray(0, n * inShape.reduce((a, b) => a * b, 1)), [n, ...inShape]);
+      return forward(this.graph, params, [xt])[0].dataSync() as Float32Array;
+    });
+  }
+}
