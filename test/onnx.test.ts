@@ -308,6 +308,35 @@ describe('ONNX shape arithmetic (PyTorch x.view(x.size(0), -1), TF-style Squeeze
   });
 });
 
+describe('ONNX models with NHWC inputs (tf2onnx style)', () => {
+  it('an input read only by Transpose(0,3,1,2) stays NHWC; Transpose(0,2,3,1) before the output folds', async () => {
+    const bytes = model({
+      opset: 13,
+      inputs: [['x', ['N', 6, 6, 2]]],
+      outputs: [['y', ['N', 6, 6, 4]]],
+      initializers: [floats('W', [4, 2, 3, 3], randomArray(72, 40), 'raw'), floats('B', [4], randomArray(4, 41), 'raw')],
+      nodes: [
+        node('Transpose', 'in_t', ['x'], ['xt'], { perm: [0, 3, 1, 2] }),
+        node('Conv', 'conv', ['xt', 'W', 'B'], ['c'], { pads: [1, 1, 1, 1] }),
+        node('Relu', 'relu', ['c'], ['r']),
+        node('Transpose', 'out_t', ['r'], ['y'], { perm: [0, 2, 3, 1] }),
+      ],
+    });
+    const graph = importOnnxBytes(bytes, 'nhwc.onnx');
+    assert.deepEqual(graph.inputs[0].shape, [6, 6, 2]);
+    assert.deepEqual(
+      graph.nodes.map((n) => n.id),
+      ['conv', 'relu'],
+    );
+    const x = randomArray(BATCH * 72, 42);
+    const ort = await runOrt(bytes, { x: { data: x, dims: [BATCH, 6, 6, 2] } }, true);
+    const [ours] = await runGraph(graph, x, BATCH);
+    const d = maxAbsDiff(ours, ort.y);
+    console.log(`NHWC-input model: max diff ${d}`);
+    assert.ok(d <= 1e-4, `diff ${d}`);
+  });
+});
+
 describe('ONNX node naming', () => {
   it('ids are sanitized and unique, origins keep the ONNX name, unnamed nodes get <Op>_<index>', () => {
     const bytes = model({
@@ -327,6 +356,23 @@ describe('ONNX node naming', () => {
         ['/features/features.0/Relu', '/features/features.0/Relu'],
       ],
     );
+  });
+});
+
+describe('format dispatcher', () => {
+  it('opens Tandem folders and refuses what it does not know, naming the path', async () => {
+    const g = residualGraph();
+    const dir = path.join(tmp, 'tandem-model');
+    await exportModel(g, 'tandem', dir);
+    assert.equal(printGraph(await importModel(dir)), printGraph(g));
+    assert.equal(printGraph(await importModel(path.join(dir, 'graph.json'))), printGraph(g));
+    const empty = path.join(tmp, 'empty');
+    await fs.mkdir(empty);
+    await assert.rejects(importModel(empty), { message: `${empty}: folder holds neither graph.json (Tandem model) nor model.json (tfjs model)` });
+    const txt = path.join(tmp, 'notes.txt');
+    await fs.writeFile(txt, 'hello');
+    await assert.rejects(importModel(txt), { message: `${txt}: unknown model format (Tandem reads .onnx files, tfjs model.json and Tandem model folders)` });
+    await assert.rejects(importModel(path.join(tmp, 'nope.onnx')), { message: `${path.join(tmp, 'nope.onnx')}: no such file or folder` });
   });
 });
 

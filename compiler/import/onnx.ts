@@ -66,9 +66,12 @@ export function importOnnxBytes(bytes: Uint8Array, file: string): Graph {
     }
     const known = per as number[];
     const id = c.claimId(c.hints[iname]?.id, iname, 'input');
-    const shape: Shape = known.length === 3 ? [known[1], known[2], known[0]] : known;
+    // A 4-D input read only by Transpose(0,3,1,2) is NHWC already (tf2onnx-style models).
+    const users = consumers.get(iname) ?? [];
+    const nhwc = known.length === 3 && users.length > 0 && users.every((u) => u.node.opType === 'Transpose' && u.node.attrs.ints('perm')?.join() === '0,3,1,2');
+    const shape: Shape = known.length === 3 && !nhwc ? [known[1], known[2], known[0]] : known;
     c.builder.input(id, shape);
-    c.bind(iname, { id, layout: { kind: known.length === 3 ? 'nchw' : 'exact' } });
+    c.bind(iname, { id, layout: { kind: known.length === 3 && !nhwc ? 'nchw' : 'exact' } });
   }
 
   nodes.forEach((n, i) => {
