@@ -3,7 +3,7 @@
 // GFLOP/s make the two comparable. wasm numbers are medians of `repeats` runs after one warm-up.
 import * as tf from '@tensorflow/tfjs';
 import type { KernelBackend, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { CONV_GRADIENT_KERNELS, convMacs, originalWasmKernel, registerTrainingKernels, type ConvCase, type KernelDescriptor } from '../compiler/train/kernels/index.js';
+import { CONV_GRADIENT_KERNELS, convMacs, originalWasmKernel, registerTrainingKernels, unregisterTrainingKernels, type ConvCase, type KernelDescriptor } from '../compiler/train/kernels/index.js';
 import { Rng } from '../compiler/util/rng.js';
 
 export interface KernelBenchRow {
@@ -95,4 +95,105 @@ export async function benchKernels(opts: { repeats: number }): Promise<KernelBen
   }
   if (before) await tf.setBackend(before);
   return rows;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A real training step: VGG-style net built from tf ops, profiled per kernel.
+
+export interface StepProfile {
+  /** Which Tandem kernels were registered. */
+  readonly kernels: readonly string[];
+  readonly batch: number;
+  /** Median wall time of a training step (forward, backward, gradients read), without profiling. */
+  readonly stepMs: number;
+  readonly imgPerSec: number;
+  /** 3 x forward FLOPs (2 x MACs) x img/s. */
+  readonly gflops: number;
+  /** Engine-level kernel times of one profiled step, largest first. */
+  readonly breakdown: ReadonlyArray<{ kernel: string; ms: number; calls: number }>;
+}
+
+const VGG_CHANNELS: ReadonlyArray<readonly [number, number]> = [[1, 32], [32, 32], [32, 64], [64, 64], [64, 128], [128, 128]];
+
+/** Forward multiply-adds of one 28x28x1 image through the VGG net below. */
+export function vggForwardMacs(): number {
+  let macs = 0;
+  let side = 28;
+  VGG_CHANNELS.forEach(([ci, co], i) => {
+    macs += side * side * 9 * ci * co;
+    if (i % 2 === 1) side = Math.floor(side / 2);
+  });
+  return macs + side * side * 128 * 128 + 128 * 10;
+}
+
+function vggStep(batch: number, seed: number): { step: () => void; dispose: () => void } {
+  const rng = new Rng(seed);
+  const init = (shape: number[], fanIn: number) => tf.variable(randomTensor(rng, shape).mul(Math.sqrt(2 / fanIn)));
+  const convs = VGG_CHANNELS.map(([ci, co]) => ({ w: init([3, 3, ci, co], 9 * ci), gamma: tf.variable(tf.ones([co])), beta: tf.variable(tf.zeros([co])) }));
+  const flat = 3 * 3 * 128;
+  const d1 = init([flat, 128], flat);
+  const b1 = tf.variable(tf.zeros([128]));
+  const d2 = init([128, 10], 128);
+  const b2 = tf.variable(tf.zeros([10]));
+  const x = randomTensor(rng, [batch, 28, 28, 1]);
+  const labels = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, () => rng.int(10)), 'int32'), 10);
+  const loss = (): tf.Scalar => {
+    let h = x as tf.Tensor4D;
+    convs.forEach((c, i) => {
+      h = tf.conv2d(h, c.w as tf.Variable<tf.Rank.R4>, 1, 'same');
+      const { mean, variance } = tf.moments(h, [0, 1, 2]);
+      h = tf.relu(tf.batchNorm(h, mean, variance, c.beta as tf.Variable<tf.Rank.R1>, c.gamma as tf.Variable<tf.Rank.R1>, 1e-3)) as tf.Tensor4D;
+      if (i % 2 === 1) h = tf.maxPool(h, 2, 2, 'valid');
+    });
+    const f = tf.relu(tf.add(tf.matMul(tf.reshape(h, [batch, flat]), d1 as tf.Variable<tf.Rank.R2>), b1));
+    return tf.losses.softmaxCrossEntropy(labels, tf.add(tf.matMul(f, d2 as tf.Variable<tf.Rank.R2>), b2));
+  };
+  const vars = [...convs.flatMap((c) => [c.w, c.gamma, c.beta]), d1, b1, d2, b2];
+  return {
+    step: () => {
+      const { value, grads } = tf.variableGrads(loss);
+      value.dataSync();
+      for (const g of Object.values(grads)) g.dataSync();
+      tf.dispose([value, ...Object.values(grads)]);
+    },
+    dispose: () => tf.dispose([...vars, x, labels]),
+  };
+}
+
+/**
+ * Times and profiles a training step of the VGG net on wasm with `kernels` registered (the conv
+ * gradients at least: without them wasm cannot run the step).
+ */
+export async function profileTrainingStep(opts: { kernels: readonly string[]; batch?: number; steps?: number; seed?: number }): Promise<StepProfile> {
+  const batch = opts.batch ?? 64;
+  unregisterTrainingKernels();
+  const kernels = registerTrainingKernels(opts.kernels);
+  await tf.setBackend('wasm');
+  const { step, dispose } = vggStep(batch, opts.seed ?? 1);
+  step(); // warm-up: XNNPACK operators, JIT
+  const ms: number[] = [];
+  for (let i = 0; i < (opts.steps ?? 3); i++) {
+    const t0 = performance.now();
+    step();
+    ms.push(performance.now() - t0);
+  }
+  const prof = await tf.profile(() => step());
+  dispose();
+  const byKernel = new Map<string, { ms: number; calls: number }>();
+  for (const k of prof.kernels) {
+    const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
+    e.ms += k.kernelTimeMs as number;
+    e.calls++;
+    byKernel.set(k.name, e);
+  }
+  const stepMs = median(ms);
+  const imgPerSec = (batch * 1000) / stepMs;
+  return {
+    kernels,
+    batch,
+    stepMs,
+    imgPerSec,
+    gflops: (3 * 2 * vggForwardMacs() * imgPerSec) / 1e9,
+    breakdown: [...byKernel.entries()].map(([kernel, e]) => ({ kernel, ...e })).sort((a, b) => b.ms - a.ms),
+  };
 }

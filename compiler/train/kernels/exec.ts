@@ -36,8 +36,10 @@ export class KernelScope {
 
   constructor(readonly backend: KernelBackend) {}
 
-  /** Runs `kernel` as registered for wasm; the result is freed with the scope unless kept. */
-  /** `inputs` is a list for the kernels that take one (Concat, AddN). */
+  /**
+   * Runs `kernel` as registered for wasm; the result is freed with the scope unless kept. `inputs`
+   * is a list for the kernels that take one (Concat, AddN).
+   */
   run(kernel: string, inputs: Record<string, TensorInfo> | TensorInfo[], attrs: object = {}): TensorInfo {
     const config = tf.getKernel(kernel, BACKEND);
     if (config === undefined) throw new Error(`kernel '${kernel}' is not registered for '${BACKEND}'`);

@@ -31,12 +31,17 @@ const KERNELS: readonly KernelConfig[] = [
   fusedBatchNormConfig,
 ];
 
+/** Names of every kernel registerTrainingKernels() registers. */
+export const TRAINING_KERNEL_NAMES: readonly string[] = KERNELS.map((k) => k.kernelName);
+
 /**
  * Registers Tandem's kernels on the 'wasm' backend (replacing wasm's own where it has one) and
- * returns their names. Idempotent; works before or after tf.setBackend('wasm').
+ * returns their names. Idempotent; works before or after tf.setBackend('wasm'). `only` restricts it
+ * to some of them (benchmarks measuring one kernel's effect).
  */
-export function registerTrainingKernels(): string[] {
-  for (const k of KERNELS) {
+export function registerTrainingKernels(only?: readonly string[]): string[] {
+  const chosen = KERNELS.filter((k) => !only || only.includes(k.kernelName));
+  for (const k of chosen) {
     const existing = tf.getKernel(k.kernelName, BACKEND);
     if (existing?.kernelFunc === k.kernelFunc) continue;
     if (!existing) {
@@ -49,7 +54,7 @@ export function registerTrainingKernels(): string[] {
     const setups = [originalKernel(k.kernelName)?.setupFunc, k.setupFunc].filter((f) => f !== undefined);
     tf.registerKernel({ ...k, setupFunc: setups.length ? (b) => setups.forEach((f) => f(b)) : undefined });
   }
-  return KERNELS.map((k) => k.kernelName);
+  return chosen.map((k) => k.kernelName);
 }
 
 /** The wasm backend's original kernel that `registerTrainingKernels` replaced, if any. */
