@@ -26,7 +26,13 @@ export function printGraph(graph: Graph): string {
     let line = `  %${n.id} = ${n.op}(${n.inputs.map((v) => `%${v}`).join(', ')})`;
     if (attrs.length) line += ` {${attrs.join(' ')}}`;
     if (weights.length) line += ` weights{${weights.join(', ')}}`;
-    if (n.quant) line += ` quant${value(Object.entries(n.quant).filter(([k]) => k !== 'weightScales').map(([k, v]) => `${k}=${v}`))}`;
+    if (n.quant) {
+      const q = Object.entries(n.quant)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => (k === 'weightScales' ? `weightScales=f32[${(v as Float32Array).length}]` : `${k}=${v}`))
+        .sort();
+      line += ` quant{${q.join(' ')}}`;
+    }
     line += ` -> f32${shape(shapes.get(n.id)!)}`;
     if (n.origin !== n.id) line += ` origin=${n.origin}`;
     lines.push(line);

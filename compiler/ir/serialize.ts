@@ -43,6 +43,15 @@ export interface GraphJson {
 
 const CTORS = { float32: Float32Array, int8: Int8Array, int32: Int32Array, uint8: Uint8Array } as const;
 
+/** Keys in sorted order (undefined dropped) so equal graphs serialize to equal bytes. */
+function sortedKeys<T extends object>(o: T): T {
+  return Object.fromEntries(
+    Object.entries(o)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  ) as T;
+}
+
 export function serializeGraph(graph: Graph): { json: string; weights: Uint8Array } {
   verify(graph);
   const chunks: Uint8Array[] = [];
@@ -60,8 +69,8 @@ export function serializeGraph(graph: Graph): { json: string; weights: Uint8Arra
   const nodes: NodeJson[] = graph.nodes.map((n) => {
     const weights: Record<string, WeightRef> = {};
     for (const name of Object.keys(n.weights).sort()) weights[name] = put(n.weights[name]);
-    const out: NodeJson = { id: n.id, op: n.op, origin: n.origin, inputs: [...n.inputs], attrs: { ...n.attrs }, weights };
-    if (n.quant) out.quant = { ...n.quant, weightScales: n.quant.weightScales ? [...n.quant.weightScales] : undefined };
+    const out: NodeJson = { id: n.id, op: n.op, origin: n.origin, inputs: [...n.inputs], attrs: sortedKeys(n.attrs) as Record<string, unknown>, weights };
+    if (n.quant) out.quant = sortedKeys({ ...n.quant, weightScales: n.quant.weightScales ? [...n.quant.weightScales] : undefined });
     return out;
   });
   const weights = new Uint8Array(offset);

@@ -206,10 +206,9 @@ export async function runGraph(graph: Graph, input: Float32Array, batch: number,
         const x = tf.tensor(input.subarray(b0 * per, (b0 + n) * per), [n, ...inShape]);
         return forward(graph, params, [x]);
       });
-      for (let i = 0; i < outs.length; i++) {
-        parts[i].push((await outs[i].data()) as Float32Array);
-        outs[i].dispose();
-      }
+      for (let i = 0; i < outs.length; i++) parts[i].push((await outs[i].data()) as Float32Array);
+      // Two outputs may be the same tensor (e.g. a dropout passes its input through).
+      for (const t of new Set(outs)) t.dispose();
     }
     return parts.map((ps) => {
       const out = new Float32Array(ps.reduce((a, p) => a + p.length, 0));
