@@ -285,6 +285,18 @@ describe('kernels found by profiling a training step, vs cpu', () => {
     });
   });
 
+  it('Identity (tf.clone) shares data, outlives its source, and frees it with the last holder', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.backend().numDataIds();
+    const a = tf.tensor([1, 2, 3]);
+    const b = tf.clone(a);
+    assert.equal(tf.backend().numDataIds(), before + 1, 'clone shares the data');
+    a.dispose();
+    assert.deepEqual(Array.from(await b.data()), [1, 2, 3]);
+    b.dispose();
+    assert.equal(tf.backend().numDataIds(), before);
+  });
+
   for (const op of ['sum', 'mean'] as const) {
     it(`${op === 'sum' ? 'Sum' : 'Mean'}: leading, middle, innermost and scattered axes`, async (t) => {
       await sweep(t, 24, op === 'sum' ? 22 : 23, (rng, i) => {

@@ -11,6 +11,7 @@ import { depthwiseConv2dNativeBackpropFilterConfig } from './DepthwiseConv2dNati
 import { depthwiseConv2dNativeBackpropInputConfig } from './DepthwiseConv2dNativeBackpropInput.js';
 import { BACKEND, originalKernel, rememberReplaced } from './exec.js';
 import { fusedBatchNormConfig } from './FusedBatchNorm.js';
+import { identityConfig } from './Identity.js';
 import { maxPoolGradConfig } from './MaxPoolGrad.js';
 import { meanConfig } from './Mean.js';
 import { sumConfig } from './Sum.js';
@@ -29,6 +30,7 @@ const KERNELS: readonly KernelConfig[] = [
   meanConfig,
   maxPoolGradConfig,
   fusedBatchNormConfig,
+  identityConfig,
 ];
 
 /** Names of every kernel registerTrainingKernels() registers. */
