@@ -1,5 +1,5 @@
 // Mini-batches in a seeded order that changes per epoch, converted to float only one batch at a time.
-import { Rng } from '../util/rng.js';
+import { mixSeed, Rng } from '../util/rng.js';
 import { imagesToFloat, labelsAt } from './images.js';
 import type { Subset } from './split.js';
 
@@ -23,17 +23,7 @@ export interface BatchOptions {
   readonly dropLast?: boolean;
 }
 
-/** Mixes integers into one 32-bit seed (murmur3 finaliser per part), so nearby inputs give unrelated seeds. */
-export function mixSeed(...parts: readonly number[]): number {
-  let h = 0x9e3779b9;
-  for (const p of parts) {
-    h = Math.imul(h ^ (p >>> 0), 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
-  }
-  return h >>> 0;
-}
+export { mixSeed };
 
 /** The row order of one epoch. */
 export function epochOrder(subset: Subset, seed: number, epoch = 0): Uint32Array {

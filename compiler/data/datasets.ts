@@ -2,7 +2,7 @@
 // (noisy input, clean target; noise fixed per sample by seed so every run sees the same data).
 import type { Dataset } from '../train/dataset.js';
 import { Rng } from '../util/rng.js';
-import { mixSeed } from './batches.js';
+import { mixSeed } from '../util/rng.js';
 import { imageSize, imagesToFloat } from './images.js';
 import { DNCNN_SIGMA } from './noise.js';
 import type { Subset } from './split.js';

@@ -143,7 +143,8 @@ export class GraphBuilder {
       mean: GraphBuilder.filled(c, 0),
       variance: GraphBuilder.filled(c, 1),
     };
-    return this.add(OpKind.BatchNorm, [x], { epsilon: o.epsilon ?? 1e-3, momentum: o.momentum ?? 0.99 }, weights, o);
+    // momentum 0.9 (PyTorch's 0.1) so running statistics settle within short fine-tuning runs.
+    return this.add(OpKind.BatchNorm, [x], { epsilon: o.epsilon ?? 1e-3, momentum: o.momentum ?? 0.9 }, weights, o);
   }
 
   relu(x: string, o: NodeOptions = {}): string {

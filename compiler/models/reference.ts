@@ -11,7 +11,7 @@ export function fmnistVgg(seed = 1): Graph {
     for (let k = 0; k < 2; k++) {
       i++;
       h = b.conv2d(h, { id: `conv${i}`, filters: ch, kernel: 3, padding: 'same', useBias: false });
-      h = b.batchNorm(h, { id: `bn${i}` });
+      h = b.batchNorm(h, { id: `bn${i}`, momentum: 0.99 });
       h = b.relu(h, { id: `relu${i}` });
     }
     h = b.maxPool(h, 2, { id: `pool${block + 1}` });
@@ -19,7 +19,7 @@ export function fmnistVgg(seed = 1): Graph {
   h = b.flatten(h, { id: 'flatten' });
   h = b.dropout(h, 0.3, { id: 'drop1' });
   h = b.dense(h, 128, { id: 'fc1', useBias: false });
-  h = b.batchNorm(h, { id: 'bn_fc1' });
+  h = b.batchNorm(h, { id: 'bn_fc1', momentum: 0.99 });
   h = b.relu(h, { id: 'relu_fc1' });
   h = b.dropout(h, 0.3, { id: 'drop2' });
   h = b.dense(h, 10, { id: 'fc2' });
@@ -36,7 +36,7 @@ export function fmnistDncnn(seed = 2, depth = 8, width = 32): Graph {
   let h = b.relu(b.conv2d(x, { id: 'conv1', filters: width, kernel: 3, padding: 'same' }), { id: 'relu1' });
   for (let i = 2; i < depth; i++) {
     h = b.conv2d(h, { id: `conv${i}`, filters: width, kernel: 3, padding: 'same', useBias: false });
-    h = b.batchNorm(h, { id: `bn${i}` });
+    h = b.batchNorm(h, { id: `bn${i}`, momentum: 0.99 });
     h = b.relu(h, { id: `relu${i}` });
   }
   const residual = b.conv2d(h, { id: `conv${depth}`, filters: 1, kernel: 3, padding: 'same' });
@@ -47,17 +47,17 @@ export function fmnistDncnn(seed = 2, depth = 8, width = 32): Graph {
 export function fmnistResnet(seed = 3): Graph {
   const b = new GraphBuilder('fmnist-resnet', seed);
   const x = b.input('image', [28, 28, 1]);
-  let h = b.relu(b.batchNorm(b.conv2d(x, { id: 'stem', filters: 16, kernel: 3, padding: 'same', useBias: false }), { id: 'stem_bn' }), { id: 'stem_relu' });
+  let h = b.relu(b.batchNorm(b.conv2d(x, { id: 'stem', filters: 16, kernel: 3, padding: 'same', useBias: false }), { id: 'stem_bn', momentum: 0.99 }), { id: 'stem_relu' });
   for (const [s, ch] of [16, 32, 64].entries()) {
     const stride = s === 0 ? 1 : 2;
     const p = `s${s + 1}`;
     let r = b.conv2d(h, { id: `${p}_conv1`, filters: ch, kernel: 3, strides: stride, padding: 'same', useBias: false });
-    r = b.relu(b.batchNorm(r, { id: `${p}_bn1` }), { id: `${p}_relu1` });
+    r = b.relu(b.batchNorm(r, { id: `${p}_bn1`, momentum: 0.99 }), { id: `${p}_relu1` });
     r = b.conv2d(r, { id: `${p}_conv2`, filters: ch, kernel: 3, padding: 'same', useBias: false });
-    r = b.batchNorm(r, { id: `${p}_bn2` });
+    r = b.batchNorm(r, { id: `${p}_bn2`, momentum: 0.99 });
     let shortcut = h;
     if (stride !== 1 || b.shape(h)[2] !== ch) {
-      shortcut = b.batchNorm(b.conv2d(h, { id: `${p}_proj`, filters: ch, kernel: 1, strides: stride, useBias: false }), { id: `${p}_proj_bn` });
+      shortcut = b.batchNorm(b.conv2d(h, { id: `${p}_proj`, filters: ch, kernel: 1, strides: stride, useBias: false }), { id: `${p}_proj_bn`, momentum: 0.99 });
     }
     h = b.relu(b.addValues([r, shortcut], { id: `${p}_add` }), { id: `${p}_relu2` });
   }

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { printGraph } from '../ir/print.js';
 import { type Graph, OpKind } from '../ir/types.js';
 import { CancelledError, type ProgressFn } from '../util/progress.js';
-import { Rng } from '../util/rng.js';
+import { mixSeed, Rng } from '../util/rng.js';
 import { type Checkpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import type { Augment, Dataset } from './dataset.js';
 import { type ParamLayout, paramLayout, unpackParams } from './flat-params.js';
@@ -72,7 +72,7 @@ function fingerprint(graph: Graph, cfg: TrainConfig, trainSize: number): string 
 function epochOrder(n: number, seed: number, epoch: number): Int32Array {
   const idx = new Int32Array(n);
   for (let i = 0; i < n; i++) idx[i] = i;
-  return new Rng((seed ^ Math.imul(epoch + 1, 0x9e3779b1)) >>> 0).shuffle(idx);
+  return new Rng(mixSeed(seed, epoch)).shuffle(idx);
 }
 
 /** Moving averages of BatchNorm statistics (Keras momentum convention, unbiased batch variance). */
@@ -192,7 +192,6 @@ export async function train(graph: Graph, trainSet: Dataset, valSet: Dataset | u
   try {
     for (; epoch < cfg.epochs && !stopped; epoch++, stepInEpoch = 0) {
       const order = epochOrder(trainSet.size, cfg.seed, epoch);
-      const augRng = new Rng((cfg.seed * 31 + epoch * 7919 + stepInEpoch) >>> 0);
       const te = performance.now();
       let lossSum = 0;
       let correct = 0;
@@ -206,7 +205,8 @@ export async function train(graph: Graph, trainSet: Dataset, valSet: Dataset | u
         const s0 = stepInEpoch * cfg.batchSize;
         const n = Math.min(cfg.batchSize, trainSet.size - s0);
         trainSet.fill(order.subarray(s0, s0 + n), x, y);
-        opts.augment?.(x, imageTargets ? y : undefined, n, trainSet.inputShape, augRng);
+        // Seeded per step so a resumed run augments exactly as an uninterrupted one.
+        opts.augment?.(x, imageTargets ? y : undefined, n, trainSet.inputShape, new Rng(mixSeed(cfg.seed, 0xa06, globalStep)));
         const r = await pool.step(x, y, n, (cfg.seed + globalStep) >>> 0);
         if (!Number.isFinite(r.loss)) throw new Error(`training diverged: loss is ${r.loss} at epoch ${epoch + 1}, step ${stepInEpoch} (lower the learning rate)`);
         lr = learningRate(cfg.schedule, globalStep, totalSteps);

@@ -57,3 +57,15 @@ export class Rng {
     return Math.floor(this.next() * 4294967296) >>> 0;
   }
 }
+
+/** Mixes integers into one 32-bit seed (murmur3 finaliser per part), so nearby inputs give unrelated seeds. */
+export function mixSeed(...parts: readonly number[]): number {
+  let h = 0x9e3779b9;
+  for (const p of parts) {
+    h = Math.imul(h ^ (p >>> 0), 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+  }
+  return h >>> 0;
+}

@@ -101,6 +101,14 @@ export class KernelScope {
     return this.run('Slice', { x }, { begin: [...begin], size: [...size] });
   }
 
+  /** Elements [offset, offset + size(shape)) of x's flat data, as a new tensor of `shape` (a memcpy). */
+  sliceFlat(x: TensorInfo, offset: number, shape: readonly number[]): TensorInfo {
+    const out = this.alloc(shape, x.dtype);
+    const dst = this.heapAny(out);
+    dst.set(this.heapAny(x).subarray(offset, offset + dst.length));
+    return out;
+  }
+
   reverse(x: TensorInfo, dims: readonly number[]): TensorInfo {
     return this.run('Reverse', { x }, { dims: [...dims] });
   }
