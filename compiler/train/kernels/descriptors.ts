@@ -33,7 +33,7 @@ const mobile: readonly ConvCase[] = [
 export const CONV_GRADIENT_KERNELS: readonly KernelDescriptor[] = [
   { kernel: 'Conv2DBackpropFilter', depthwise: false, gradOf: 'filter', how: 'forward conv of x^T [Ci,H,W,B] with dy^T [Ho,Wo,B,Co]', cases: vgg },
   { kernel: 'Conv2DBackpropInput', depthwise: false, gradOf: 'input', how: 'forward conv(s) of dy with the flipped, in/out-swapped filter; stride by s*s phase sub-filters', cases: vgg },
-  { kernel: 'DepthwiseConv2dNativeBackpropFilter', depthwise: true, gradOf: 'filter', how: 'loop over the wasm heap, channels innermost', cases: mobile },
+  { kernel: 'DepthwiseConv2dNativeBackpropFilter', depthwise: true, gradOf: 'filter', how: 'stride 1: per tap, a flat-shifted slice of x times dy on the padded grid, summed; else a JS loop over the heap', cases: mobile },
   { kernel: 'DepthwiseConv2dNativeBackpropInput', depthwise: true, gradOf: 'input', how: 'depthwise forward conv of dy (zero-inserted for stride) with the flipped filter, summed over the multiplier', cases: mobile },
 ];
 
