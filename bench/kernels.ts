@@ -3,7 +3,7 @@
 // GFLOP/s make the two comparable. wasm numbers are medians of `repeats` runs after one warm-up.
 import * as tf from '@tensorflow/tfjs';
 import type { KernelBackend, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { CONV_GRADIENT_KERNELS, convMacs, originalWasmKernel, registerTrainingKernels, unregisterTrainingKernels, type ConvCase, type KernelDescriptor } from '../compiler/train/kernels/index.js';
+import { CONV_GRADIENT_KERNELS, convMacs, originalWasmKernel, registeredTrainingKernels, registerTrainingKernels, unregisterTrainingKernels, type ConvCase, type KernelDescriptor } from '../compiler/train/kernels/index.js';
 import { Rng } from '../compiler/util/rng.js';
 
 export interface KernelBenchRow {
@@ -162,10 +162,11 @@ function vggStep(batch: number, seed: number): { step: () => void; dispose: () =
 
 /**
  * Times and profiles a training step of the VGG net on wasm with `kernels` registered (the conv
- * gradients at least: without them wasm cannot run the step).
+ * gradients at least: without them wasm cannot run the step). Restores the registrations after.
  */
 export async function profileTrainingStep(opts: { kernels: readonly string[]; batch?: number; steps?: number; seed?: number }): Promise<StepProfile> {
   const batch = opts.batch ?? 64;
+  const had = registeredTrainingKernels();
   unregisterTrainingKernels();
   const kernels = registerTrainingKernels(opts.kernels);
   await tf.setBackend('wasm');
@@ -179,6 +180,8 @@ export async function profileTrainingStep(opts: { kernels: readonly string[]; ba
   }
   const prof = await tf.profile(() => step());
   dispose();
+  unregisterTrainingKernels();
+  registerTrainingKernels(had);
   const byKernel = new Map<string, { ms: number; calls: number }>();
   for (const k of prof.kernels) {
     const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };

@@ -13,7 +13,7 @@ import type { TensorInfo } from '@tensorflow/tfjs';
 import { conv2DBackpropInputWith } from '../compiler/train/kernels/Conv2DBackpropInput.js';
 import { depthwiseConv2dNativeBackpropFilterWith } from '../compiler/train/kernels/DepthwiseConv2dNativeBackpropFilter.js';
 import { depthwiseConv2dNativeBackpropInputWith } from '../compiler/train/kernels/DepthwiseConv2dNativeBackpropInput.js';
-import { CONV_GRADIENT_KERNELS, registerTrainingKernels } from '../compiler/train/kernels/index.js';
+import { CONV_GRADIENT_KERNELS, registeredTrainingKernels, registerTrainingKernels, TRAINING_KERNEL_NAMES, unregisterTrainingKernels } from '../compiler/train/kernels/index.js';
 import { Rng } from '../compiler/util/rng.js';
 
 type Vec4 = [number, number, number, number];
@@ -232,6 +232,22 @@ describe('registerTrainingKernels', () => {
       assert.ok(tf.getKernel(n, 'wasm'), `${n} registered for wasm`);
       assert.ok(tf.getKernel(n, 'cpu'), `${n} still the cpu backend's own`);
     }
+    assert.deepEqual(registeredTrainingKernels(), names);
+  });
+
+  it('can be undone and redone after the backend started, and fallbacks to wasm kernels still work', async () => {
+    await tf.setBackend('wasm');
+    unregisterTrainingKernels();
+    assert.deepEqual(registeredTrainingKernels(), []);
+    assert.equal(tf.getKernel('Conv2DBackpropFilter', 'wasm'), undefined);
+    // wasm's own Sum, put back after init, must have been set up again.
+    const plain = tf.tidy(() => Array.from(tf.sum(tf.tensor([[1, 2], [3, 4]]), 1).dataSync()));
+    registerTrainingKernels();
+    // Ours, registered after init, falling back on wasm's own (innermost axis).
+    const ours = tf.tidy(() => Array.from(tf.sum(tf.tensor([[1, 2], [3, 4]]), 1).dataSync()));
+    assert.deepEqual(plain, [3, 7]);
+    assert.deepEqual(ours, [3, 7]);
+    assert.deepEqual(registeredTrainingKernels(), TRAINING_KERNEL_NAMES);
   });
 });
 

@@ -59,6 +59,11 @@ export function registerTrainingKernels(only?: readonly string[]): string[] {
   return chosen.map((k) => k.kernelName);
 }
 
+/** Which of Tandem's kernels are registered on wasm right now. */
+export function registeredTrainingKernels(): string[] {
+  return KERNELS.filter((k) => tf.getKernel(k.kernelName, BACKEND)?.kernelFunc === k.kernelFunc).map((k) => k.kernelName);
+}
+
 /** The wasm backend's original kernel that `registerTrainingKernels` replaced, if any. */
 export function originalWasmKernel(name: string): KernelConfig | undefined {
   return originalKernel(name);
