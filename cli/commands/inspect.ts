@@ -4,7 +4,7 @@ import { resolveModel } from '../../compiler/models/registry.js';
 import { num, table } from '../table.js';
 
 export async function inspectCommand(model: string, o: { json?: boolean; ir?: boolean }): Promise<void> {
-  const { graph, source } = await resolveModel(model);
+  const { graph, source } = await resolveModel(model, { allowUntrained: true });
   if (o.ir) {
     process.stdout.write(printGraph(graph));
     return;

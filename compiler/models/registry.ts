@@ -35,10 +35,12 @@ export function taskOf(graph: Graph): Task {
 }
 
 /** A reference name loads refs/<name>/ (trained weights); anything else is a model path. */
-export async function resolveModel(spec: string): Promise<ResolvedModel> {
+export async function resolveModel(spec: string, opts: { allowUntrained?: boolean } = {}): Promise<ResolvedModel> {
   if (isReferenceName(spec)) {
     const dir = path.join(refsDir(), spec);
     if (!existsSync(path.join(dir, 'graph.json'))) {
+      // Structure-only uses (inspect) can work from the architecture's fresh initialisation.
+      if (opts.allowUntrained) return { graph: REFERENCE_MODELS[spec].build(), source: 'architecture (untrained)', task: REFERENCE_MODELS[spec].task, reference: spec };
       throw new Error(`${spec}: no trained weights in ${dir} (train them with \`tandem train ${spec} --out ${dir}\`)`);
     }
     const graph = await loadGraph(dir);

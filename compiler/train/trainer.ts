@@ -5,6 +5,7 @@ import { printGraph } from '../ir/print.js';
 import { type Graph, OpKind } from '../ir/types.js';
 import { CancelledError, type ProgressFn } from '../util/progress.js';
 import { mixSeed, Rng } from '../util/rng.js';
+import type { BackendChoice } from './backend.js';
 import { type Checkpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import type { Augment, Dataset } from './dataset.js';
 import { type ParamLayout, paramLayout, unpackParams } from './flat-params.js';
@@ -37,8 +38,9 @@ export interface TrainOptions {
   readonly signal?: AbortSignal;
   readonly onProgress?: ProgressFn;
   readonly onEpoch?: (e: EpochRecord) => void;
-  /** Plain tfjs without Tandem's kernels (benchmark baseline). */
+  /** Plain tfjs without Tandem's kernels, or a forced backend (benchmark baselines). */
   readonly registerKernels?: boolean;
+  readonly backend?: BackendChoice;
   /** Stop after this many steps in total (benchmarks); the result is the current weights. */
   readonly maxSteps?: number;
 }
@@ -139,6 +141,7 @@ export async function train(graph: Graph, trainSet: Dataset, valSet: Dataset | u
     frozen: cfg.frozen,
     workers: opts.workers,
     registerKernels: opts.registerKernels,
+    backend: opts.backend,
   });
   const opt = newOptimizerState(cfg.optimizer, layout.size);
   const history: EpochRecord[] = [];
