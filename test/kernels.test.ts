@@ -349,6 +349,30 @@ describe('kernels found by profiling a training step, vs cpu', () => {
     });
   }
 
+  it('BatchMatMul and _FusedMatMul: transposes, broadcast batches, bias and activation', async (t) => {
+    await sweep(t, 24, 26, (rng, i) => {
+      const [m, k, n] = [1 + rng.int(40), 1 + rng.int(40), 1 + rng.int(40)];
+      const [tA, tB] = [(i & 1) === 1, (i & 2) === 2];
+      const fused = i % 3 === 0;
+      // Batch dims: none, equal, or broadcast (1 vs 3); fused runs on rank 3 as tfjs reshapes it to.
+      const kind = i % 4;
+      const [ba, bb] = fused ? (i % 2 ? [[1], [1]] : [[2], [2]]) : kind === 0 ? [[], []] : kind === 1 ? [[2], [2]] : kind === 2 ? [[1, 3], [2, 3]] : [[3], [1]];
+      const aShape = [...ba, ...(tA ? [k, m] : [m, k])];
+      const bShape = [...bb, ...(tB ? [n, k] : [k, n])];
+      const a = randn(rng, size(aShape));
+      const b = randn(rng, size(bShape));
+      const bias = randn(rng, n);
+      const activation = (['linear', 'relu', 'relu6', 'sigmoid', 'elu', 'leakyrelu'] as const)[(i / 3) % 6];
+      return {
+        label: `a [${aShape}] b [${bShape}] tA ${tA} tB ${tB}${fused ? ` fused ${activation}` : ''}`,
+        f: () => tf.tidy(() => {
+          const [at, bt] = [tf.tensor(a, aShape), tf.tensor(b, bShape)];
+          return fused ? tf.fused.matMul({ a: at, b: bt, transposeA: tA, transposeB: tB, bias: tf.tensor1d(bias), activation }) : tf.matMul(at, bt, tA, tB);
+        }),
+      };
+    });
+  });
+
   it('MaxPoolGrad: windows 1-3, strides 1-3, same/valid, with ties', async (t) => {
     await sweep(t, 24, 24, (rng, i) => {
       const shape: Vec4 = [1 + rng.int(4), 2 + rng.int(9), 2 + rng.int(9), 1 + rng.int(16)];

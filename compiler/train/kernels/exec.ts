@@ -49,6 +49,12 @@ export class KernelScope {
     return out;
   }
 
+  /** Puts a result produced outside run() (e.g. by runOriginal) under the scope. */
+  adopt(t: TensorInfo): TensorInfo {
+    this.live.push(t);
+    return t;
+  }
+
   /** Takes `t` out of the scope: the caller (the engine, for a kernel's result) now owns it. */
   keep(t: TensorInfo): TensorInfo {
     const i = this.live.lastIndexOf(t);

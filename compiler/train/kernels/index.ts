@@ -10,7 +10,9 @@ import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './DepthwiseConv2dNativeBackpropFilter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './DepthwiseConv2dNativeBackpropInput.js';
 import { BACKEND, originalKernel, rememberReplaced } from './exec.js';
+import { batchMatMulConfig } from './BatchMatMul.js';
 import { fusedBatchNormConfig } from './FusedBatchNorm.js';
+import { fusedMatMulConfig } from './FusedMatMul.js';
 import { identityConfig } from './Identity.js';
 import { maxPoolGradConfig } from './MaxPoolGrad.js';
 import { meanConfig } from './Mean.js';
@@ -31,6 +33,8 @@ const KERNELS: readonly KernelConfig[] = [
   maxPoolGradConfig,
   fusedBatchNormConfig,
   identityConfig,
+  batchMatMulConfig,
+  fusedMatMulConfig,
 ];
 
 /** Names of every kernel registerTrainingKernels() registers. */
