@@ -349,27 +349,38 @@ describe('kernels found by profiling a training step, vs cpu', () => {
     });
   }
 
-  it('BatchMatMul and _FusedMatMul: transposes, broadcast batches, bias and activation', async (t) => {
-    await sweep(t, 24, 26, (rng, i) => {
-      const [m, k, n] = [1 + rng.int(40), 1 + rng.int(40), 1 + rng.int(40)];
-      const [tA, tB] = [(i & 1) === 1, (i & 2) === 2];
-      const fused = i % 3 === 0;
-      // Batch dims: none, equal, or broadcast (1 vs 3); fused runs on rank 3 as tfjs reshapes it to.
-      const kind = i % 4;
-      const [ba, bb] = fused ? (i % 2 ? [[1], [1]] : [[2], [2]]) : kind === 0 ? [[], []] : kind === 1 ? [[2], [2]] : kind === 2 ? [[1, 3], [2, 3]] : [[3], [1]];
-      const aShape = [...ba, ...(tA ? [k, m] : [m, k])];
-      const bShape = [...bb, ...(tB ? [n, k] : [k, n])];
-      const a = randn(rng, size(aShape));
-      const b = randn(rng, size(bShape));
-      const bias = randn(rng, n);
-      const activation = (['linear', 'relu', 'relu6', 'sigmoid', 'elu', 'leakyrelu'] as const)[(i / 3) % 6];
-      return {
-        label: `a [${aShape}] b [${bShape}] tA ${tA} tB ${tB}${fused ? ` fused ${activation}` : ''}`,
-        f: () => tf.tidy(() => {
-          const [at, bt] = [tf.tensor(a, aShape), tf.tensor(b, bShape)];
-          return fused ? tf.fused.matMul({ a: at, b: bt, transposeA: tA, transposeB: tB, bias: tf.tensor1d(bias), activation }) : tf.matMul(at, bt, tA, tB);
-        }),
-      };
+  for (const fused of [false, true]) {
+    it(`${fused ? '_FusedMatMul' : 'BatchMatMul'}: transposes, ${fused ? 'one or two matrices, bias and every activation' : 'broadcast batches'}`, async (t) => {
+      await sweep(t, 24, fused ? 27 : 26, (rng, i) => {
+        const [m, k, n] = [1 + rng.int(40), 1 + rng.int(40), 1 + rng.int(40)];
+        const [tA, tB] = [(i & 1) === 1, (i & 2) === 2];
+        // Batch dims: none, equal, or broadcast; fused runs on rank 3 (tfjs reshapes to it).
+        const kind = (i >> 2) % 4;
+        const [ba, bb] = fused ? (kind % 2 ? [[1], [1]] : [[2], [2]]) : kind === 0 ? [[], []] : kind === 1 ? [[2], [2]] : kind === 2 ? [[1, 3], [2, 3]] : [[3], [1]];
+        const aShape = [...ba, ...(tA ? [k, m] : [m, k])];
+        const bShape = [...bb, ...(tB ? [n, k] : [k, n])];
+        const a = randn(rng, size(aShape));
+        const b = randn(rng, size(bShape));
+        const bias = i % 5 === 4 ? undefined : randn(rng, n);
+        const activation = (['linear', 'relu', 'relu6', 'sigmoid', 'elu', 'leakyrelu'] as const)[i % 6];
+        return {
+          label: `a [${aShape}] b [${bShape}] tA ${tA} tB ${tB}${fused ? ` bias ${bias !== undefined} ${activation}` : ''}`,
+          f: () => tf.tidy(() => {
+            const [at, bt] = [tf.tensor(a, aShape), tf.tensor(b, bShape)];
+            if (!fused) return tf.matMul(at, bt, tA, tB);
+            return tf.fused.matMul({ a: at, b: bt, transposeA: tA, transposeB: tB, bias: bias && tf.tensor1d(bias), activation });
+          }),
+        };
+      });
+    });
+  }
+
+  it('Identity (tf.clone): float32, int32 and bool values unchanged', async (t) => {
+    await sweep(t, 20, 28, (rng, i) => {
+      const shape = randShape(rng, 1 + (i % 4), 6);
+      const dtype = (['float32', 'int32', 'bool'] as const)[i % 3];
+      const data = Array.from(randn(rng, size(shape)), (v) => (dtype === 'float32' ? v : dtype === 'int32' ? Math.round(v * 10) : v > 0 ? 1 : 0));
+      return { label: `[${shape}] ${dtype}`, f: () => tf.tidy(() => tf.cast(tf.clone(tf.tensor(data, shape, dtype)), 'float32')) };
     });
   });
 
