@@ -1,5 +1,8 @@
-// Tandem's training kernels for the tfjs wasm backend: the convolution gradients tfjs 4.22 lacks
-// there (or runs slowly), composed from wasm's fast forward kernels. See docs in each kernel file.
+// Tandem's training kernels for the tfjs wasm backend (one kernel per file, each saying why and what
+// it measured): the convolution gradients tfjs 4.22 lacks there or runs slowly, composed from wasm's
+// fast XNNPACK forward kernels, and the kernels a profiled VGG training step showed to dominate
+// (Tile, Sum/Mean over leading axes, MaxPoolGrad, FusedBatchNorm, Identity, transposed MatMul).
+// Only the 'wasm' backend is touched; cases a kernel does not cover go to wasm's own kernel.
 
 import * as tf from '@tensorflow/tfjs';
 // Loaded first so that wasm's own kernels are registered before ours replace some of them.
