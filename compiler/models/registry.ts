@@ -7,14 +7,14 @@ import type { Graph } from '../ir/types.js';
 import { importModel } from '../import/index.js';
 import { isReferenceName, REFERENCE_MODELS, type ReferenceName } from './reference.js';
 
-/** The repository's refs/ folder (from dist/compiler/models/ or compiler/models/). */
+/** The refs/ folder next to this installation's package.json (from dist/compiler/models/ or compiler/models/). */
 export function refsDir(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
-    if (existsSync(path.join(dir, 'refs')) && existsSync(path.join(dir, 'package.json'))) return path.join(dir, 'refs');
+    if (existsSync(path.join(dir, 'package.json'))) return path.join(dir, 'refs');
     dir = path.dirname(dir);
   }
-  throw new Error('cannot locate the refs/ folder of this Tandem installation');
+  throw new Error('cannot locate the package root (package.json) of this Tandem installation');
 }
 
 export type Task = 'classification' | 'denoising';
