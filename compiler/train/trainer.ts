@@ -105,7 +105,7 @@ export async function evaluatePool(pool: ReplicaPool, data: Dataset, loss: LossK
   const per = data.inputShape.reduce((a, b) => a * b, 1);
   const x = new Float32Array(chunk * per);
   const y = new Float32Array(chunk * data.targetSize);
-  const logitsOut = graph.nodes.find((n) => n.id === graph.outputs[0])?.op === OpKind.Softmax;
+  const probabilities = graph.nodes.find((n) => n.id === graph.outputs[0])?.op === OpKind.Softmax;
   let total = 0;
   let correct = 0;
   for (let s = 0; s < data.size; s += chunk) {
@@ -120,11 +120,17 @@ export async function evaluatePool(pool: ReplicaPool, data: Dataset, loss: LossK
     const k = out.length / n;
     for (let b = 0; b < n; b++) {
       const row = out.subarray(b * k, (b + 1) * k);
+      const label = y[b];
       let arg = 0;
       for (let j = 1; j < k; j++) if (row[j] > row[arg]) arg = j;
-      if (arg === y[b]) correct++;
-      // Softmax outputs are probabilities; otherwise treat outputs as logits.
-      const p = logitsOut ? row[y[b]] : Math.exp(row[y[b]] - Math.max(...row)) / row.reduce((a, v) => a + Math.exp(v - Math.max(...row)), 0);
+      if (arg === label) correct++;
+      // Softmax outputs are probabilities; otherwise the outputs are logits (log-sum-exp from the max).
+      let p = row[label];
+      if (!probabilities) {
+        let z = 0;
+        for (let j = 0; j < k; j++) z += Math.exp(row[j] - row[arg]);
+        p = Math.exp(row[label] - row[arg]) / z;
+      }
       total += -Math.log(Math.max(p, 1e-12));
     }
   }
@@ -173,10 +179,11 @@ export async function train(graph: Graph, trainSet: Dataset, valSet: Dataset | u
     }
   }
 
-  const save = async () => {
+  /** `at` is where a resumed run continues. */
+  const save = async (at: { epoch: number; stepInEpoch: number }) => {
     if (!opts.checkpointDir) return;
     const ck: Checkpoint = {
-      meta: { fingerprint: fp, epoch, stepInEpoch, globalStep, optimizerStep: opt.step, history, best, savedAt: new Date().toISOString() },
+      meta: { fingerprint: fp, epoch: at.epoch, stepInEpoch: at.stepInEpoch, globalStep, optimizerStep: opt.step, history, best, savedAt: new Date().toISOString() },
       params: pool.params,
       m: opt.m,
       v: opt.v,
@@ -202,7 +209,7 @@ export async function train(graph: Graph, trainSet: Dataset, valSet: Dataset | u
       let lr = 0;
       for (; stepInEpoch < stepsPerEpoch; stepInEpoch++) {
         if (opts.signal?.aborted) {
-          await save();
+          await save({ epoch, stepInEpoch });
           throw new CancelledError(`training cancelled at epoch ${epoch + 1}, step ${stepInEpoch}${opts.checkpointDir ? ` (checkpoint in ${opts.checkpointDir})` : ''}`);
         }
         const s0 = stepInEpoch * cfg.batchSize;
@@ -227,11 +234,7 @@ export async function train(graph: Graph, trainSet: Dataset, valSet: Dataset | u
           total: totalSteps,
           message: `epoch ${epoch + 1}/${cfg.epochs} loss ${(lossSum / seen).toFixed(4)}${cfg.loss === 'crossEntropy' ? ` acc ${((100 * correct) / seen).toFixed(2)}%` : ''} ${rate.toFixed(0)} img/s`,
         });
-        if (opts.checkpointEvery && globalStep % opts.checkpointEvery === 0) {
-          stepInEpoch++;
-          await save();
-          stepInEpoch--;
-        }
+        if (opts.checkpointEvery && globalStep % opts.checkpointEvery === 0) await save({ epoch, stepInEpoch: stepInEpoch + 1 });
         if (opts.maxSteps && stepsRun >= opts.maxSteps) {
           stopped = true;
           break;
@@ -259,10 +262,7 @@ export async function train(graph: Graph, trainSet: Dataset, valSet: Dataset | u
       }
       const patience = cfg.patience;
       if (patience !== undefined && epoch + 1 - best.epoch >= patience) stopped = true;
-      epoch++;
-      stepInEpoch = 0;
-      await save();
-      epoch--;
+      await save({ epoch: epoch + 1, stepInEpoch: 0 });
     }
     const finalParams = opts.maxSteps || !bestParams ? pool.params.slice() : bestParams;
     return {
