@@ -7,7 +7,9 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { allOf, classificationSet, loadFashionMnist, splitTrainVal } from '../compiler/data/index.js';
 import { type Graph, GraphBuilder } from '../compiler/ir/index.js';
+import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../compiler/train/backend.js';
+import { disposeParams, forward, paramsFromGraph } from '../compiler/train/executor.js';
 import type { Dataset } from '../compiler/train/dataset.js';
 import { evaluate } from '../compiler/train/evaluate.js';
 import { packParams, paramLayout } from '../compiler/train/flat-params.js';
@@ -24,7 +26,8 @@ function smallNet(seed: number, opts: { bn?: boolean; dropout?: boolean } = {}):
   h = b.relu(h);
   h = b.depthwiseConv2d(h, { kernel: 3, padding: 'same' });
   h = b.maxPool(h, 2);
-  h = b.conv2d(h, { filters: 12, kernel: 3, padding: 'valid', dilations: 1 });
+  h = b.conv2d(h, { filters: 12, kernel: 3, padding: 'same', dilations: 2 });
+  h = b.depthwiseConv2d(h, { kernel: 3, padding: 'same', dilations: 2 });
   if (opts.bn) h = b.batchNorm(h);
   h = b.relu(h);
   h = b.globalAvgPool(h);
@@ -55,7 +58,7 @@ test('backend: wasm with Tandem kernels when tfjs-node is absent', async () => {
   assert.ok(info.registeredKernels.includes('Conv2DBackpropFilter'));
 });
 
-test('gradients match central finite differences (conv stride 2, BN, depthwise, pool, dense)', async () => {
+test('gradients match central finite differences (conv stride 2, dilated conv and depthwise, BN, pool, dense)', async () => {
   await initBackend();
   const g = smallNet(11, { bn: true });
   const layout = paramLayout(g);
@@ -177,4 +180,23 @@ test('learns Fashion-MNIST: a LeNet-sized CNN reaches > 75% validation accuracy 
   const q = await evaluate(res.graph, valSet, 'classification', { workers: 0 });
   assert.equal(q.task, 'classification');
   assert.ok(Math.abs((q as { accuracy: number }).accuracy - acc) < 1e-9);
+});
+
+test('dilated convs: the training path (explicitly dilated kernels) equals the inference path', async () => {
+  await initBackend();
+  const b = new GraphBuilder('dilated', 41);
+  let h = b.input('x', [15, 15, 3]);
+  h = b.conv2d(h, { filters: 4, kernel: 3, strides: 2, dilations: 2, padding: 'same' });
+  h = b.depthwiseConv2d(h, { kernel: [3, 2], dilations: [2, 3], padding: [1, 2, 0, 1], depthMultiplier: 2 });
+  const g = b.build([b.conv2d(h, { filters: 2, kernel: 2, dilations: [1, 2], groups: 2 })]);
+  const x = Float32Array.from({ length: 2 * 15 * 15 * 3 }, (_, i) => Math.sin(i * 0.37));
+  const params = paramsFromGraph(g);
+  const [infer, trainMode] = [false, true].map((training) =>
+    tf.tidy(() => forward(g, params, [tf.tensor(x, [2, 15, 15, 3])], { training })[0].dataSync() as Float32Array),
+  );
+  disposeParams(params);
+  assert.equal(infer.length, trainMode.length);
+  let d = 0;
+  for (let i = 0; i < infer.length; i++) d = Math.max(d, Math.abs(infer[i] - trainMode[i]));
+  assert.ok(d <= 1e-5, `max |diff| ${d}`);
 });

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { inferShapes } from '../ir/graph.js';
 import { samePads } from '../ir/builder.js';
-import { type Graph, IrError, type Node, OpKind, type Pads, type Shape } from '../ir/types.js';
+import { type ConvAttrs, type Graph, IrError, type Node, OpKind, type Pads, type Pair, type Shape } from '../ir/types.js';
 import { initBackend } from './backend.js';
 
 /** Weight tensors per node id, per weight name. */
@@ -58,14 +58,41 @@ function tfPad(input: Shape, kernel: readonly [number, number], strides: readonl
   return explicit(pads);
 }
 
-function conv2d(node: Extract<Node, { op: OpKind.Conv2d }>, x: tf.Tensor4D, w: Record<string, tf.Tensor>, inShape: Shape): tf.Tensor {
-  const a = node.attrs;
-  const pad = tfPad(inShape, a.kernel, a.strides, a.dilations, a.pads);
-  const k = w.kernel as tf.Tensor4D;
-  const bias = a.useBias ? (w.bias as tf.Tensor1D) : undefined;
-  if (a.groups === 1) {
-    return tf.fused.conv2d({ x, filter: k, strides: [...a.strides] as [number, number], pad, dilations: [...a.dilations] as [number, number], bias });
+/** Zero-inserts a [kh, kw, a, b] kernel to its dilated extent ((k - 1) * d + 1). */
+function dilateKernel(k: tf.Tensor4D, [dh, dw]: Pair): tf.Tensor4D {
+  const [kh, kw, a, b] = k.shape;
+  let t: tf.Tensor = k;
+  if (dh > 1) {
+    t = tf.pad(tf.reshape(t, [kh, 1, kw * a * b]), [[0, 0], [0, dh - 1], [0, 0]]);
+    t = tf.slice(tf.reshape(t, [kh * dh, kw, a, b]), [0, 0, 0, 0], [(kh - 1) * dh + 1, kw, a, b]);
   }
+  const h = t.shape[0];
+  if (dw > 1) {
+    t = tf.pad(tf.reshape(t, [h, kw, 1, a * b]), [[0, 0], [0, 0], [0, dw - 1], [0, 0]]);
+    t = tf.slice(tf.reshape(t, [h, kw * dw, a, b]), [0, 0, 0, 0], [h, (kw - 1) * dw + 1, a, b]);
+  }
+  return t as tf.Tensor4D;
+}
+
+/**
+ * The kernel and dilation a conv runs with. tfjs's conv gradients refuse dilation > 1 and its convs
+ * refuse stride and dilation both > 1, so there the kernel is dilated explicitly (same result).
+ */
+function convKernel(k: tf.Tensor4D, a: ConvAttrs, training: boolean): { k: tf.Tensor4D; kernel: Pair; dilations: Pair } {
+  const dilated = a.dilations[0] > 1 || a.dilations[1] > 1;
+  if (!dilated || !(training || a.strides[0] > 1 || a.strides[1] > 1)) return { k, kernel: a.kernel, dilations: a.dilations };
+  const kd = dilateKernel(k, a.dilations);
+  return { k: kd, kernel: [kd.shape[0], kd.shape[1]], dilations: [1, 1] };
+}
+
+function conv2d(node: Extract<Node, { op: OpKind.Conv2d }>, x: tf.Tensor4D, w: Record<string, tf.Tensor>, inShape: Shape, training: boolean): tf.Tensor {
+  const a = node.attrs;
+  const { k, kernel, dilations } = convKernel(w.kernel as tf.Tensor4D, a, training);
+  const pad = tfPad(inShape, kernel, a.strides, dilations, a.pads);
+  const strides = [...a.strides] as [number, number];
+  const dil = [...dilations] as [number, number];
+  const bias = a.useBias ? (w.bias as tf.Tensor1D) : undefined;
+  if (a.groups === 1) return tf.fused.conv2d({ x, filter: k, strides, pad, dilations: dil, bias });
   // Grouped conv: one conv per group, then concat along channels.
   const cin = inShape[2] / a.groups;
   const cout = a.filters / a.groups;
@@ -73,7 +100,7 @@ function conv2d(node: Extract<Node, { op: OpKind.Conv2d }>, x: tf.Tensor4D, w: R
   for (let g = 0; g < a.groups; g++) {
     const xs = tf.slice(x, [0, 0, 0, g * cin], [-1, -1, -1, cin]);
     const ks = tf.slice(k, [0, 0, 0, g * cout], [-1, -1, -1, cout]);
-    outs.push(tf.conv2d(xs, ks, [...a.strides] as [number, number], pad, 'NHWC', [...a.dilations] as [number, number]));
+    outs.push(tf.conv2d(xs, ks, strides, pad, 'NHWC', dil));
   }
   const y = tf.concat(outs, 3);
   return bias ? tf.add(y, bias) : y;
@@ -130,18 +157,19 @@ function apply(node: Node, xs: tf.Tensor[], w: Record<string, tf.Tensor>, inShap
   const batch = x.shape[0];
   switch (node.op) {
     case OpKind.Conv2d:
-      return conv2d(node, x as tf.Tensor4D, w, inShape);
+      return conv2d(node, x as tf.Tensor4D, w, inShape, !!opts.training);
     case OpKind.DepthwiseConv2d: {
       const a = node.attrs;
-      const pad = tfPad(inShape, a.kernel, a.strides, a.dilations, a.pads);
+      const { k, kernel, dilations } = convKernel(w.kernel as tf.Tensor4D, a, !!opts.training);
+      const pad = tfPad(inShape, kernel, a.strides, dilations, a.pads);
       // tfjs depthwise takes no explicit padding: pad first, then run 'valid'.
       const xin = typeof pad === 'string' ? x : tf.pad(x, pad);
       return tf.fused.depthwiseConv2d({
         x: xin as tf.Tensor4D,
-        filter: w.kernel as tf.Tensor4D,
+        filter: k,
         strides: [...a.strides] as [number, number],
         pad: typeof pad === 'string' ? pad : 'valid',
-        dilations: [...a.dilations] as [number, number],
+        dilations: [...dilations] as [number, number],
         bias: a.useBias ? w.bias : undefined,
       });
     }
