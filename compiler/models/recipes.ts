@@ -1,47 +1,31 @@
 // How each reference model is trained: the recipe is data, stored with the trained model's meta.
-import type { OptimizerConfig } from '../train/optimizer.js';
-import type { LrSchedule } from '../train/schedule.js';
-import type { LossKind } from '../train/replica.js';
+import type { TrainConfig } from '../train/trainer.js';
 import type { ReferenceName } from './reference.js';
 
-export interface Recipe {
-  readonly epochs: number;
-  readonly batchSize: number;
-  readonly optimizer: OptimizerConfig;
-  readonly schedule: LrSchedule;
-  readonly loss: LossKind;
-  readonly seed: number;
+export interface Recipe extends Pick<TrainConfig, 'epochs' | 'batchSize' | 'optimizer' | 'schedule' | 'loss' | 'seed' | 'patience'> {
   /** Held out of the 60000 training images for validation (early stopping, best epoch). */
   readonly valFraction: number;
   readonly augment: 'none' | 'shift-flip';
-  readonly patience?: number;
   /** Train on only this many training images (the rest of the split is unused). */
   readonly trainLimit?: number;
   /** Noise level for denoising models, on the [0, 1] scale. */
   readonly sigma?: number;
 }
 
+/** The classifiers' recipe: SGD with Nesterov momentum, cosine decay, light augmentation. */
+const CLASSIFIER: Omit<Recipe, 'seed'> = {
+  epochs: 12,
+  batchSize: 128,
+  optimizer: { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
+  schedule: { kind: 'cosine', lr: 0.05, warmupSteps: 200 },
+  loss: 'crossEntropy',
+  valFraction: 1 / 12,
+  augment: 'shift-flip',
+};
+
 export const RECIPES: Readonly<Record<ReferenceName, Recipe>> = {
-  'fmnist-vgg': {
-    epochs: 12,
-    batchSize: 128,
-    optimizer: { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
-    schedule: { kind: 'cosine', lr: 0.05, warmupSteps: 200 },
-    loss: 'crossEntropy',
-    seed: 1,
-    valFraction: 1 / 12,
-    augment: 'shift-flip',
-  },
-  'fmnist-resnet': {
-    epochs: 12,
-    batchSize: 128,
-    optimizer: { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
-    schedule: { kind: 'cosine', lr: 0.05, warmupSteps: 200 },
-    loss: 'crossEntropy',
-    seed: 3,
-    valFraction: 1 / 12,
-    augment: 'shift-flip',
-  },
+  'fmnist-vgg': { ...CLASSIFIER, seed: 1 },
+  'fmnist-resnet': { ...CLASSIFIER, seed: 3 },
   'fmnist-dncnn': {
     epochs: 3,
     batchSize: 64,
