@@ -27,7 +27,7 @@ const program = new Command('tandem')
 const dataOpts = (c: Command) =>
   c
     .option('--data <dir>', 'Fashion-MNIST directory (else $TANDEM_DATA, /usr/share/datasets/fashion-mnist, cache)')
-    .option('--download', 'download Fashion-MNIST from the official source if it is not found', false);
+    .option('--no-download', 'never download Fashion-MNIST (by default it is fetched from the official source, verified, when not found)');
 
 program
   .command('info')

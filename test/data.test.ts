@@ -203,7 +203,7 @@ describe('IDX and file errors (exact messages, nothing written)', () => {
         '  sudo apt-get install -y dataset-fashion-mnist',
         '  pass --data DIR or set TANDEM_DATA=DIR, DIR holding train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, ' +
           't10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz',
-        `  allow the download (--download, or download: true) from http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/ into ${cache}`,
+        `  allow the download (tandem does unless --no-download; library: download: true) from http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/ into ${cache}`,
       ].join('\n'),
     });
     await assert.rejects(loadFashionMnist({ env: {}, systemDirs: [], cacheDir: cache }), (e: Error) =>

@@ -20,7 +20,7 @@ export async function fashionMnistSplits(
   task: Task,
   o: DataOptions & { splitSeed: number; valFraction: number; noiseSeed?: number; sigma?: number; trainLimit?: number; onProgress?: ProgressFn; signal?: AbortSignal },
 ): Promise<Splits> {
-  const fm = await loadFashionMnist({ dataDir: o.data, download: o.download ?? false, onProgress: o.onProgress, signal: o.signal });
+  const fm = await loadFashionMnist({ dataDir: o.data, download: o.download ?? true, onProgress: o.onProgress, signal: o.signal });
   const { train, val } = splitTrainVal(fm.train, { seed: o.splitSeed, valFraction: o.valFraction });
   const trainSub = o.trainLimit ? { ...train, indices: train.indices.subarray(0, o.trainLimit) } : train;
   const test = allOf(fm.test);

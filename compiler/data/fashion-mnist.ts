@@ -226,6 +226,6 @@ function notFoundMessage(looked: readonly string[], cacheDir: string, baseUrl: s
     'To get it, do one of:',
     '  sudo apt-get install -y dataset-fashion-mnist',
     `  pass --data DIR or set TANDEM_DATA=DIR, DIR holding ${names}`,
-    `  allow the download (--download, or download: true) from ${baseUrl} into ${cacheDir}`,
+    `  allow the download (tandem does unless --no-download; library: download: true) from ${baseUrl} into ${cacheDir}`,
   ].join('\n');
 }
