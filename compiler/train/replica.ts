@@ -20,10 +20,6 @@ export interface StepResult {
   readonly stats: Float32Array;
 }
 
-export function bnStatsSize(graph: Graph): number {
-  return graph.nodes.filter((n) => n.op === OpKind.BatchNorm).reduce((a, n) => a + 2 * n.weights.mean.data.length, 0);
-}
-
 export class Replica {
   private readonly lossOutput: string;
   private readonly bnOffsets = new Map<string, number>();
