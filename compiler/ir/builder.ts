@@ -40,6 +40,8 @@ export interface ConvOptions extends NodeOptions {
   dilations?: number | Pair;
   padding?: Padding;
   useBias?: boolean;
+  /** Start from a zero kernel (e.g. the last layer of a residual branch, so it starts as the identity). */
+  zeroInit?: boolean;
 }
 
 export class GraphBuilder {
@@ -113,7 +115,8 @@ export class GraphBuilder {
     const groups = o.groups ?? 1;
     const cin = this.shape(x)[2];
     const kshape = [g.kernel[0], g.kernel[1], cin / groups, o.filters];
-    const weights: Record<string, Tensor> = { kernel: this.heNormal(kshape, g.kernel[0] * g.kernel[1] * (cin / groups)) };
+    const kernel = o.zeroInit ? GraphBuilder.filled(kshape, 0) : this.heNormal(kshape, g.kernel[0] * g.kernel[1] * (cin / groups));
+    const weights: Record<string, Tensor> = { kernel };
     if (g.useBias) weights.bias = GraphBuilder.filled([o.filters], 0);
     return this.add(OpKind.Conv2d, [x], { ...g, filters: o.filters, groups }, weights, o);
   }

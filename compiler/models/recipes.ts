@@ -27,7 +27,7 @@ export const RECIPES: Readonly<Record<ReferenceName, Recipe>> = {
   'fmnist-vgg': { ...CLASSIFIER, seed: 1 },
   'fmnist-resnet': { ...CLASSIFIER, epochs: 8, seed: 3 },
   'fmnist-dncnn': {
-    epochs: 3,
+    epochs: 2,
     batchSize: 64,
     optimizer: { kind: 'adam', weightDecay: 0 },
     schedule: { kind: 'cosine', lr: 1e-3, warmupSteps: 100 },
@@ -35,7 +35,6 @@ export const RECIPES: Readonly<Record<ReferenceName, Recipe>> = {
     seed: 2,
     valFraction: 1 / 12,
     augment: 'none',
-    trainLimit: 20000,
     sigma: 25 / 255,
   },
 };

@@ -39,7 +39,8 @@ export function fmnistDncnn(seed = 2, depth = 8, width = 32): Graph {
     h = b.batchNorm(h, { id: `bn${i}`, momentum: 0.99 });
     h = b.relu(h, { id: `relu${i}` });
   }
-  const residual = b.conv2d(h, { id: `conv${depth}`, filters: 1, kernel: 3, padding: 'same' });
+  // Zero-initialised, so training starts from the identity (output = noisy input).
+  const residual = b.conv2d(h, { id: `conv${depth}`, filters: 1, kernel: 3, padding: 'same', zeroInit: true });
   return b.build([b.addValues([x, residual], { id: 'denoised' })]);
 }
 
