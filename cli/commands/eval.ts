@@ -10,10 +10,10 @@ export async function evalCommand(model: string, f: DataOptions & { split?: 'tes
   const recipe = m.reference ? RECIPES[m.reference] : undefined;
   const seed = (m.graph.meta?.seed as number | undefined) ?? recipe?.seed ?? 0;
   const signal = interruptSignal();
-  const data = await fashionMnistSplits(m.task, { ...f, splitSeed: seed, valFraction: recipe?.valFraction ?? 1 / 12, noiseSeed: seed, sigma: recipe?.sigma, signal });
+  const progress = cliProgress({ quiet: !!f.json });
+  const data = await fashionMnistSplits(m.task, { ...f, splitSeed: seed, valFraction: recipe?.valFraction ?? 1 / 12, noiseSeed: seed, sigma: recipe?.sigma, signal, onProgress: progress.update });
   let set = f.split === 'val' ? data.val : data.test;
   if (f.limit) set = { ...set, size: Math.min(set.size, f.limit) };
-  const progress = cliProgress({ quiet: !!f.json });
   const q = await evaluate(m.graph, set, m.task, { workers: f.workers, signal, onProgress: progress.update });
   progress.stop();
   const result = { model: m.graph.name, source: m.source, split: f.split ?? 'test', ...q };

@@ -65,7 +65,7 @@ export async function trainCommand(model: string, f: TrainFlags): Promise<void> 
   const progress = cliProgress({ quiet: !!f.json });
   const signal = interruptSignal();
   const backend = await initBackend();
-  const data = await fashionMnistSplits(task, { ...f, splitSeed: recipe.seed, valFraction: recipe.valFraction, noiseSeed: recipe.seed, sigma: recipe.sigma, trainLimit: recipe.trainLimit, signal });
+  const data = await fashionMnistSplits(task, { ...f, splitSeed: recipe.seed, valFraction: recipe.valFraction, noiseSeed: recipe.seed, sigma: recipe.sigma, trainLimit: recipe.trainLimit, signal, onProgress: progress.update });
   if (!f.json) process.stderr.write(`training ${graph.name} on ${data.train.size} images (val ${data.val.size}) with ${backend.name}; checkpoints in ${checkpointDir}${existsSync(checkpointDir) ? ' (resuming)' : ''}\n`);
   const result = await train(
     graph,
