@@ -25,7 +25,10 @@ export function cliProgress(opts: { quiet: boolean }): CliProgress {
         bar.setTotal(e.total);
         bar.update(e.done, { phase, message: e.message ?? '' });
       },
-      stop: () => phase && bar.stop(),
+      stop: () => {
+        if (phase) bar.stop();
+        phase = '';
+      },
     };
   }
   // Not a terminal (CI, logs): a line at most every 10 s, and at the end of each phase.

@@ -88,7 +88,8 @@ export async function trainCommand(model: string, f: TrainFlags): Promise<void> 
     },
   );
   progress.stop();
-  const test = await evaluate(result.graph, data.test, task, { workers: f.workers, signal });
+  const test = await evaluate(result.graph, data.test, task, { workers: f.workers, signal, onProgress: progress.update });
+  progress.stop();
   const meta = {
     ...(graph.meta ?? {}),
     task,
