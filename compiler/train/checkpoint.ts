@@ -1,6 +1,7 @@
 // Training checkpoints: everything needed to resume exactly where training stopped.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { concatFloat32 } from '../util/arrays.js';
 import { writeDirAtomic } from '../util/atomic.js';
 
 export interface CheckpointMeta {
@@ -29,12 +30,7 @@ const ARRAYS = 'arrays.bin';
 export async function saveCheckpoint(dir: string, ck: Checkpoint): Promise<void> {
   const arrays = [ck.params, ck.m, ck.v, ...(ck.bestParams ? [ck.bestParams] : [])];
   const lengths = arrays.map((a) => a.length);
-  const buf = new Float32Array(lengths.reduce((a, b) => a + b, 0));
-  let at = 0;
-  for (const a of arrays) {
-    buf.set(a, at);
-    at += a.length;
-  }
+  const buf = concatFloat32(arrays);
   await writeDirAtomic(dir, async (tmp) => {
     await fs.writeFile(path.join(tmp, ARRAYS), new Uint8Array(buf.buffer));
     await fs.writeFile(path.join(tmp, META), JSON.stringify({ ...ck.meta, lengths }, null, 1));

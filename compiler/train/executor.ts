@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { inferShapes } from '../ir/graph.js';
 import { samePads } from '../ir/builder.js';
 import { type ConvAttrs, type Graph, IrError, type Node, OpKind, type Pads, type Pair, type Shape } from '../ir/types.js';
+import { concatFloat32 } from '../util/arrays.js';
 import { initBackend } from './backend.js';
 
 /** Weight tensors per node id, per weight name. */
@@ -238,15 +239,7 @@ export async function runGraph(graph: Graph, input: Float32Array, batch: number,
       // Two outputs may be the same tensor (e.g. a dropout passes its input through).
       for (const t of new Set(outs)) t.dispose();
     }
-    return parts.map((ps) => {
-      const out = new Float32Array(ps.reduce((a, p) => a + p.length, 0));
-      let at = 0;
-      for (const p of ps) {
-        out.set(p, at);
-        at += p.length;
-      }
-      return out;
-    });
+    return parts.map(concatFloat32);
   } finally {
     disposeParams(params);
   }

@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { type Graph, OpKind } from '../ir/types.js';
 import { serializeGraph } from '../ir/serialize.js';
+import { concatFloat32 } from '../util/arrays.js';
 import { type BackendChoice, initBackend } from './backend.js';
 import { type ParamLayout, packParams } from './flat-params.js';
 import { type LossKind, Replica } from './replica.js';
@@ -189,14 +190,7 @@ export class ReplicaPool {
     const outs = await Promise.all(
       shards.map((s, i) => this.workers[i].request({ type: 'predict', x: x.slice(s.start * this.sampleSize, (s.start + s.count) * this.sampleSize), n: s.count })),
     );
-    const parts = outs.map((r) => (r as { out: Float32Array }).out);
-    const all = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      all.set(p, at);
-      at += p.length;
-    }
-    return all;
+    return concatFloat32(outs.map((r) => (r as { out: Float32Array }).out));
   }
 
   async close(): Promise<void> {
