@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The `tandem` command line. Every command: --json for machines, one clear line and exit 1 on error.
+import { createRequire } from 'node:module';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
@@ -19,7 +20,10 @@ const float = (name: string) => (v: string) => {
   return n;
 };
 
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
 const program = new Command('tandem')
+  .version(version)
   .description('Co-design compressed CNNs with the analog compute-in-memory hardware they run on.')
   .showHelpAfterError()
   .configureOutput({ outputError: (s, write) => write(s) });
