@@ -13,7 +13,7 @@ import type { WorkerInit, WorkerRequest } from './worker.js';
 export interface PoolOptions {
   readonly loss: LossKind;
   readonly frozen?: readonly string[];
-  /** 0 = in-process (no threads); default: one per core. */
+  /** 0 = in-process (no threads); default: one per core, or in-process with tfjs-node. */
   readonly workers?: number;
   readonly backend?: BackendChoice;
   readonly registerKernels?: boolean;
@@ -64,6 +64,12 @@ class WorkerHandle {
   }
 }
 
+/** Native TensorFlow already uses every core; the single-threaded backends get one worker per core. */
+async function defaultWorkers(opts: PoolOptions): Promise<number> {
+  const info = await initBackend(opts.backend ?? 'auto', { registerKernels: opts.registerKernels });
+  return info.name === 'tensorflow' ? 0 : availableParallelism();
+}
+
 export class ReplicaPool {
   private constructor(
     readonly layout: ParamLayout,
@@ -77,7 +83,7 @@ export class ReplicaPool {
   ) {}
 
   static async create(graph: Graph, layout: ParamLayout, targetSize: number, opts: PoolOptions): Promise<ReplicaPool> {
-    const n = opts.workers ?? availableParallelism();
+    const n = opts.workers ?? (await defaultWorkers(opts));
     const params = new Float32Array(new SharedArrayBuffer(layout.size * 4));
     packParams(graph, layout, params);
     const sampleSize = graph.inputs[0].shape.reduce((a, b) => a * b, 1);
