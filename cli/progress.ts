@@ -31,12 +31,12 @@ export function cliProgress(opts: { quiet: boolean }): CliProgress {
       },
     };
   }
-  // Not a terminal (CI, logs): a line at most every 10 s, and at the end of each phase.
-  let last = 0;
+  // Not a terminal (CI, logs): a line at most every 10 s, so short work prints nothing.
+  let last = Date.now();
   return {
     update(e: ProgressEvent) {
       const now = Date.now();
-      if (now - last < 10_000 && e.done < e.total) return;
+      if (now - last < 10_000) return;
       last = now;
       process.stderr.write(`${e.phase} ${e.done}/${e.total}${e.message ? ` ${e.message}` : ''}\n`);
     },
