@@ -2,6 +2,7 @@
 // The `tandem` command line. Every command: --json for machines, one clear line and exit 1 on error.
 import { createRequire } from 'node:module';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { compressCommand } from './commands/compress.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
 import { infoCommand } from './commands/info.js';
@@ -73,6 +74,30 @@ dataOpts(
     .option('--workers <n>', 'worker threads (0 = in-process)', int('--workers'))
     .option('--json', 'machine-readable output'),
 ).action(evalCommand);
+
+dataOpts(
+  program
+    .command('compress <model>')
+    .description('low-rank compression (SVD / Tucker-2 / CP) with automatic ranks, Two-Pass, multi-stage, fine-tuning')
+    .addOption(new Option('--method <m>', 'decomposition: tucker2 and cp apply to k×k convs (svd to dense and 1×1 convs)').choices(['svd', 'tucker2', 'cp']).makeOptionMandatory())
+    .requiredOption('--ranks <rule>', 'evbmf | weakened:W | ratio:Nx (network MACs) | ratio:params=Nx | layer-ratio:Nx | budget:macs=F | budget:params=F | LAYER=R[xR],...')
+    .requiredOption('-o, --out <dir>', 'output folder: graph.json + weights.bin, model.onnx, plan.json, report.json, report.txt')
+    .option('--layers <ids>', 'only these layers (comma-separated original layer ids)')
+    .option('--two-pass', 'Two-Pass: refit each decomposed layer to the original outputs, fine-tune the rest with it frozen')
+    .option('--iterative', 'with --two-pass: layer by layer (decompose, refit, fine-tune) in --order')
+    .addOption(new Option('--order <o>', 'Two-Pass layer order').choices(['in-out', 'out-in', 'redundant']).default('in-out'))
+    .option('--stages <n>', 'multi-stage (MUSCO): repeat choose ranks / re-compress / fine-tune n times', int('--stages'))
+    .option('--finetune <epochs>', 'fine-tuning epochs per stage (fractions allowed; default 0)', float('--finetune'))
+    .option('--min-rank <r>', 'evbmf/weakened: skip layers whose rank is below r (default 21)', int('--min-rank'))
+    .option('--calib <n>', 'calibration images for sensitivity and refits (default 256)', int('--calib'))
+    .option('--lr <x>', 'fine-tuning peak learning rate', float('--lr'))
+    .option('--train-limit <n>', 'fine-tune on the first n training images only', int('--train-limit'))
+    .option('--eval-limit <n>', 'evaluate on the first n test images only', int('--eval-limit'))
+    .option('--cp-iter <n>', 'CP-ALS iterations (default 200)', int('--cp-iter'))
+    .option('--seed <n>', 'seed for CP initialisation, fine-tuning order, augmentation (default 1)', int('--seed'))
+    .option('--workers <n>', 'worker threads (0 = in-process; default one per core)', int('--workers'))
+    .option('--json', 'machine-readable output'),
+).action(compressCommand);
 
 program
   .command('export <model>')
