@@ -84,6 +84,7 @@ dataOpts(
     .requiredOption('-o, --out <dir>', 'output folder: graph.json + weights.bin, model.onnx, plan.json, report.json, report.txt')
     .option('--layers <ids>', 'only these layers (comma-separated original layer ids)')
     .option('--two-pass', 'Two-Pass: refit each decomposed layer to the original outputs, fine-tune the rest with it frozen')
+    .option('--refit', 'refit each decomposed layer to the original outputs on calibration images, then fine-tune everything')
     .option('--iterative', 'with --two-pass: layer by layer (decompose, refit, fine-tune) in --order')
     .addOption(new Option('--order <o>', 'Two-Pass layer order').choices(['in-out', 'out-in', 'redundant']).default('in-out'))
     .option('--stages <n>', 'multi-stage (MUSCO): repeat choose ranks / re-compress / fine-tune n times', int('--stages'))

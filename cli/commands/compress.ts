@@ -27,6 +27,7 @@ export interface CompressFlags extends DataOptions {
   out: string;
   layers?: string;
   twoPass?: boolean;
+  refit?: boolean;
   iterative?: boolean;
   order?: Order;
   stages?: number;
@@ -93,6 +94,7 @@ export async function compressCommand(model: string, f: CompressFlags): Promise<
     ...(layers ? { layers } : {}),
     ...(f.minRank !== undefined ? { minRank: f.minRank } : {}),
     twoPass: !!f.twoPass,
+    refit: !!f.refit,
     iterative: !!f.iterative,
     order: f.order ?? 'in-out',
     stages: f.stages ?? 1,
@@ -106,7 +108,7 @@ export async function compressCommand(model: string, f: CompressFlags): Promise<
     for (const c of chooseRanks(m.graph, cfg.method, rule, { layers, minRank: cfg.minRank }).chosen) checkDecomposition(m.graph, c.layer, c.kind, c.ranks);
   }
 
-  const command = ['tandem compress', model, `--method ${f.method}`, `--ranks ${f.ranks}`, layers ? `--layers ${layers.join(',')}` : '', f.twoPass ? '--two-pass' : '', f.iterative ? '--iterative' : '', f.twoPass ? `--order ${cfg.order}` : '', `--stages ${cfg.stages}`, `--finetune ${cfg.finetuneEpochs}`, f.minRank !== undefined ? `--min-rank ${f.minRank}` : '', `--calib ${f.calib ?? 256}`, f.trainLimit ? `--train-limit ${f.trainLimit}` : '', f.lr ? `--lr ${f.lr}` : '', f.evalLimit ? `--eval-limit ${f.evalLimit}` : '', f.cpIter !== undefined ? `--cp-iter ${f.cpIter}` : '', `--seed ${seed}`, `-o ${f.out}`]
+  const command = ['tandem compress', model, `--method ${f.method}`, `--ranks ${f.ranks}`, layers ? `--layers ${layers.join(',')}` : '', f.twoPass ? '--two-pass' : '', f.refit ? '--refit' : '', f.iterative ? '--iterative' : '', f.twoPass || f.refit ? `--order ${cfg.order}` : '', `--stages ${cfg.stages}`, `--finetune ${cfg.finetuneEpochs}`, f.minRank !== undefined ? `--min-rank ${f.minRank}` : '', `--calib ${f.calib ?? 256}`, f.trainLimit ? `--train-limit ${f.trainLimit}` : '', f.lr ? `--lr ${f.lr}` : '', f.evalLimit ? `--eval-limit ${f.evalLimit}` : '', f.cpIter !== undefined ? `--cp-iter ${f.cpIter}` : '', `--seed ${seed}`, `-o ${f.out}`]
     .filter(Boolean)
     .join(' ');
   const progress = cliProgress({ quiet: !!f.json });

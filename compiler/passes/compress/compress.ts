@@ -23,6 +23,8 @@ export interface CompressConfig {
   /** evbmf/weakened skip threshold (default 21). */
   readonly minRank?: number;
   readonly twoPass?: boolean;
+  /** Refit the decomposed layers' output factors to the original outputs (Two-Pass's first pass) without freezing them. */
+  readonly refit?: boolean;
   /** Two-Pass layer by layer (decompose, refit, fine-tune) instead of all layers at once. */
   readonly iterative?: boolean;
   readonly order?: Order;
@@ -139,13 +141,13 @@ export async function compressGraph(base: Graph, cfg: CompressConfig, env: Compr
         graph = r.graph;
         log(`stage ${stage}: ${c.layer} ${c.kind} ${(r.info.fromRanks ? r.info.fromRanks.join('x') + ' -> ' : '') + c.ranks.join('x')} (kernel error ${r.info.relError.toFixed(4)}; ${c.reason})`);
       }
-      if (cfg.twoPass) {
+      if (cfg.twoPass || cfg.refit) {
         const rel = new Map(infos.map((i) => [i.layer, i.relError]));
         for (const c of ordered(changes, rel, order)) {
           const fit = await refitLayer(base, graph, c.layer, env.calib);
           refits.push(fit.info);
           graph = fit.graph;
-          frozen.add(c.layer);
+          if (cfg.twoPass) frozen.add(c.layer);
           log(`stage ${stage}: refit ${c.layer}: output error ${fit.info.before.toFixed(4)} -> ${fit.info.after.toFixed(4)}`);
         }
       }
