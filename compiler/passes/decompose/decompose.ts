@@ -6,7 +6,7 @@ import { inferShapes } from '../../ir/graph.js';
 import { type Conv2dAttrs, type DepthwiseConv2dAttrs, type Graph, IrError, type Node, type NodeOf, OpKind, type Tensor } from '../../ir/types.js';
 import { cpAls, cpAlsFromFactors } from './cp.js';
 import { truncatedSvd } from './linalg.js';
-import { type DecompositionKind, type LayerForm, type LayerGeometry, layerForm, partId, spliceLayer } from './layers.js';
+import { type DecompositionKind, type LayerForm, type LayerGeometry, layerForm, PARTS, partId, spliceLayer } from './layers.js';
 import { tucker2 } from './tucker2.js';
 
 export interface DecomposeOptions {
@@ -83,7 +83,7 @@ function relFro(num: number, den: number): number {
 
 /** The nodes of a two-factor (SVD) layer from A (S×R) and B (R×T). */
 function svdNodes(g: LayerGeometry, input: string, a: Float64Array, b: Float64Array, r: number, first: NodeOf<OpKind.Conv2d> | NodeOf<OpKind.Dense>, bias?: Tensor): Node[] {
-  const [inId, outId] = [partId(g.layer, 'svd.in'), partId(g.layer, 'svd.out')];
+  const [inId, outId] = PARTS.svd.map((s) => partId(g.layer, s));
   if (g.op === OpKind.Dense) return [dense(inId, g.layer, input, f32([g.S, r], a)), dense(outId, g.layer, inId, f32([r, g.T], b), bias)];
   const c = first as NodeOf<OpKind.Conv2d>;
   // The stride and padding of a 1×1 conv go on the first factor, so the second runs at the output size.
@@ -94,14 +94,13 @@ function svdNodes(g: LayerGeometry, input: string, a: Float64Array, b: Float64Ar
 }
 
 function tuckerNodes(g: LayerGeometry, input: string, uIn: Float32Array | Float64Array, core: Float32Array | Float64Array, outKernel: Float64Array, r3: number, r4: number, geo: Pick<Conv2dAttrs, 'strides' | 'dilations' | 'pads'>, bias?: Tensor): Node[] {
-  const [i, c, o] = PARTS_T.map((s) => partId(g.layer, s));
+  const [i, c, o] = PARTS.tucker2.map((s) => partId(g.layer, s));
   return [
     conv(i, g.layer, input, f32([1, 1, g.S, r3], uIn), { filters: r3 }),
     conv(c, g.layer, i, f32([g.kh, g.kw, r3, r4], core), { filters: r4, strides: geo.strides, dilations: geo.dilations, pads: geo.pads }),
     conv(o, g.layer, c, f32([1, 1, r4, g.T], outKernel), { filters: g.T }, bias),
   ];
 }
-const PARTS_T = ['tucker.in', 'tucker.core', 'tucker.out'] as const;
 
 /** CP factors in kernel mode order [h (kh×R), w (kw×R), s (S×R), t (T×R)] -> the four nodes. */
 function cpNodes(g: LayerGeometry, input: string, f: readonly Float64Array[], lambda: Float64Array, r: number, geo: Pick<Conv2dAttrs, 'strides' | 'dilations' | 'pads'>, bias?: Tensor): Node[] {
@@ -113,7 +112,7 @@ function cpNodes(g: LayerGeometry, input: string, f: readonly Float64Array[], la
     return out;
   };
   const [hF, wF, sF, tF] = [scaled(f[0], g.kh, false), scaled(f[1], g.kw, false), scaled(f[2], g.S, false), scaled(f[3], g.T, true)];
-  const [i, v, h, o] = ['cp.in', 'cp.v', 'cp.h', 'cp.out'].map((s) => partId(g.layer, s));
+  const [i, v, h, o] = PARTS.cp.map((s) => partId(g.layer, s));
   const [pt, pl, pb, pr] = geo.pads;
   return [
     conv(i, g.layer, input, f32([1, 1, g.S, r], sF), { filters: r }),
