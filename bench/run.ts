@@ -11,6 +11,7 @@ import { initBackend } from '../compiler/train/backend.js';
 import { writeFileAtomic } from '../compiler/util/atomic.js';
 import { inferenceThroughput } from './inference.js';
 import { benchKernels } from './kernels.js';
+import { benchDecompose, decomposeTable } from './decompose.js';
 import { trainingThroughput } from './training.js';
 
 const quick = process.argv.includes('--quick');
@@ -74,6 +75,9 @@ data.fill(
 );
 const inference = await inferenceThroughput(graph, x, batch, quick ? 3 : 7, cores);
 
+log('CP-ALS / Tucker-2 vs numpy...');
+const decompose = await benchDecompose({ quick, log });
+
 log('optional PyTorch reference...');
 const torch = pytorch(128, quick ? 3 : 8);
 
@@ -86,6 +90,7 @@ const result = {
   training: { engine, plainTfjs: plain, ratio: engine.imgPerSec / plain.imgPerSec, plainTfjsWasm: plainWasm },
   kernels,
   inference: { rows: inference.rows, maxAbsDiffVsOnnxruntime: inference.maxAbsDiff, ratioEngineToOnnxruntime: best.imgPerSec / ort.imgPerSec },
+  decompose,
   pytorch:
     typeof torch === 'string'
       ? torch
@@ -106,6 +111,7 @@ const lines = [
   `inference, batch ${batch} (median):`,
   ...inference.rows.map((r) => `  ${r.label.padEnd(44)} ${f(r.medianMs, 0).padStart(6)} ms  ${f(r.imgPerSec, 0).padStart(6)} img/s`),
   `  ratio best engine / onnxruntime: ${f(result.inference.ratioEngineToOnnxruntime, 2)}   (max |diff| of outputs ${inference.maxAbsDiff.toExponential(1)})`,
+  ...decomposeTable(decompose),
   `results: ${path.relative(process.cwd(), file)}`,
 ];
 process.stdout.write(lines.join('\n') + '\n');

@@ -15,7 +15,7 @@
 // The fit is computed from the last MTTKRP and the factor Grams (no reconstruction per sweep).
 import { mixSeed, Rng } from '../../util/rng.js';
 import { throwIfAborted } from '../../util/progress.js';
-import { gemmStrided, gram, leadingLeftSingularVectors, solveSpd, spdInverse, symmetricTopEigen } from './linalg.js';
+import { gemmPacked, gemmStrided, gram, leadingLeftSingularVectors, type PackedA, packA, type ResidentA, solveSpd, spdInverse, symmetricTopEigen, withResident } from './linalg.js';
 import { permute, unfold } from './tensor.js';
 
 export interface CpResult {
@@ -113,29 +113,36 @@ class Als {
   ) {
     this.lambda = new Float64Array(r).fill(1);
     this.grams = factors.map((f, m) => gram(f, dims[m], r, 'cols'));
+    this.v = new Float64Array(r * r);
+    this.vinv = new Float64Array(r * r);
   }
+
+  private readonly v: Float64Array;
+  private readonly vinv: Float64Array;
 
   /** F_m <- mttkrp · (⊛_{m'≠m} G_m')⁻¹, columns normalised into λ. */
   update(m: number, mttkrp: Float64Array): void {
-    const { r, dims } = this;
+    const { r, dims, v, vinv } = this;
     const d = dims[m];
-    const v = new Float64Array(r * r).fill(1);
-    this.grams.forEach((g, q) => {
-      if (q !== m) for (let i = 0; i < r * r; i++) v[i] *= g[i];
-    });
+    v.fill(1);
+    for (let q = 0; q < this.grams.length; q++) {
+      if (q === m) continue;
+      const g = this.grams[q];
+      for (let i = 0; i < r * r; i++) v[i] *= g[i];
+    }
     const f = this.factors[m];
-    if (d >= r / 2) {
-      // A = M V⁻¹ (one GEMM after the R×R inverse)
-      gemmStrided(d, r, r, mttkrp, 0, r, 1, spdInverse(v, r, this.ridge), 0, r, 1, f, 0, r);
+    if (d >= r / 4) {
+      // A = M V⁻¹: one GEMM after the R×R inverse (the pseudo-inverse when V is singular)
+      gemmStrided(d, r, r, mttkrp, 0, r, 1, spdInverse(v, r, this.ridge, vinv), 0, r, 1, f, 0, r);
     } else {
-      // V Aᵀ = Mᵀ by Cholesky solves (V symmetric)
+      // few rows (the 3×3 spatial modes): Cholesky solves V Aᵀ = Mᵀ
       const mt = new Float64Array(r * d);
       for (let i = 0; i < d; i++) for (let c = 0; c < r; c++) mt[c * d + i] = mttkrp[i * r + c];
       const at = solveSpd(v, mt, r, d, this.ridge);
       for (let i = 0; i < d; i++) for (let c = 0; c < r; c++) f[i * r + c] = at[c * d + i];
     }
     normalizeColumns(f, d, r, this.lambda, this.rng);
-    this.grams[m] = gram(f, d, r, 'cols');
+    gram(f, d, r, 'cols', this.grams[m]);
   }
 
   /** ||X̂||² = λᵀ (⊛ G_m) λ */
@@ -221,9 +228,14 @@ class TreeSweep {
   readonly da: number;
   readonly db: number;
   readonly nLeft: number;
+  /** X as (L·da × db) and Xt as (L·db × da), packed once for all the sweeps' GEMMs (then made resident). */
+  px: PackedA | ResidentA;
+  pxt: PackedA | ResidentA;
+  private readonly pBuf: Float64Array;
+  private readonly qBuf: Float64Array;
   constructor(
-    readonly x: Float64Array,
-    readonly xt: Float64Array,
+    x: Float64Array,
+    xt: Float64Array,
     readonly dims: readonly number[],
     readonly r: number,
   ) {
@@ -232,6 +244,10 @@ class TreeSweep {
     this.da = dims[n - 2];
     this.db = dims[n - 1];
     this.L = dims.slice(0, n - 2).reduce((a, b) => a * b, 1);
+    this.px = packA(this.L * this.da, this.db, x, 0, this.db, 1);
+    this.pxt = packA(this.L * this.db, this.da, xt, 0, this.da, 1);
+    this.pBuf = new Float64Array(this.L * this.da * r);
+    this.qBuf = new Float64Array(this.L * this.db * r);
   }
 
   /** Khatri-Rao of the small-mode factors: E[l, r] (l = i0·d1 + i1). */
@@ -250,18 +266,14 @@ class TreeSweep {
 
   /** P = X ·_b F_b : [L, da, R] */
   p(fb: Float64Array): Float64Array {
-    const { L, da, db, r } = this;
-    const out = new Float64Array(L * da * r);
-    gemmStrided(L * da, db, r, this.x, 0, db, 1, fb, 0, r, 1, out, 0, r);
-    return out;
+    gemmPacked(this.px, this.r, fb, 0, this.r, 1, this.pBuf, 0, this.r);
+    return this.pBuf;
   }
 
   /** Q = X ·_a F_a : [L, db, R] */
   q(fa: Float64Array): Float64Array {
-    const { L, da, db, r } = this;
-    const out = new Float64Array(L * db * r);
-    gemmStrided(L * db, da, r, this.xt, 0, da, 1, fa, 0, r, 1, out, 0, r);
-    return out;
+    gemmPacked(this.pxt, this.r, fa, 0, this.r, 1, this.qBuf, 0, this.r);
+    return this.qBuf;
   }
 
   /** One ALS sweep on als (modes in sorted order). Returns <X, X̂> after it. */
@@ -279,10 +291,22 @@ class TreeSweep {
       const d1 = this.dims[1];
       // M0[i0, r] = Σ_i1 T[i0·d1 + i1, r] F1[i1, r]
       const m0 = new Float64Array(d0 * r);
-      for (let i0 = 0; i0 < d0; i0++) for (let i1 = 0; i1 < d1; i1++) for (let c = 0; c < r; c++) m0[i0 * r + c] += t[(i0 * d1 + i1) * r + c] * f[1][i1 * r + c];
+      const f1 = f[1];
+      for (let i0 = 0; i0 < d0; i0++) {
+        for (let i1 = 0; i1 < d1; i1++) {
+          const tr = (i0 * d1 + i1) * r;
+          for (let c = 0; c < r; c++) m0[i0 * r + c] += t[tr + c] * f1[i1 * r + c];
+        }
+      }
       als.update(0, m0);
       const m1 = new Float64Array(d1 * r);
-      for (let i0 = 0; i0 < d0; i0++) for (let i1 = 0; i1 < d1; i1++) for (let c = 0; c < r; c++) m1[i1 * r + c] += t[(i0 * d1 + i1) * r + c] * f[0][i0 * r + c];
+      const f0 = f[0];
+      for (let i0 = 0; i0 < d0; i0++) {
+        for (let i1 = 0; i1 < d1; i1++) {
+          const tr = (i0 * d1 + i1) * r;
+          for (let c = 0; c < r; c++) m1[i1 * r + c] += t[tr + c] * f0[i0 * r + c];
+        }
+      }
       als.update(1, m1);
     }
     const e = this.leftKr(f);
@@ -303,6 +327,57 @@ class TreeSweep {
     for (let l = 0; l < L; l++) for (let c = 0; c < r; c++) s += lambda[c] * e[l * r + c] * t[l * r + c];
     return s;
   }
+}
+
+/** The sweeps of cpAls (with the optional line search); returns the sweep count and whether tol stopped it. */
+function alsLoop(als: Als, tree: TreeSweep, nx2: number, sdims: readonly number[], r: number, maxIter: number, tol: number, opts: CpOptions): { iterations: number; converged: boolean } {
+  let err = Infinity;
+  let iterations = 0;
+  let converged = false;
+  let lsPow = 3;
+  let lsFail = 0;
+  for (let it = 0; it < maxIter; it++) {
+    throwIfAborted(opts.signal);
+    const before = opts.lineSearch ? { factors: als.factors.map((f) => Float64Array.from(f)), lambda: Float64Array.from(als.lambda) } : null;
+    const inner = tree.sweep(als);
+    let next = relFromParts(nx2, inner, als.modelNorm2());
+    iterations = it + 1;
+    if (before && it >= 6 && it % 3 === 0) {
+      // extrapolate along this sweep's step: F + (jump - 1)·(F - F_before)
+      const jump = Math.pow(it, 1 / lsPow);
+      const lf = als.factors.map((f, m) => f.map((v, i) => before.factors[m][i] + jump * (v - before.factors[m][i])));
+      const lam = als.lambda.map((v, i) => before.lambda[i] + jump * (v - before.lambda[i]));
+      const lg = lf.map((f, m) => gram(f, sdims[m], r, 'cols'));
+      const h = new Float64Array(r * r).fill(1);
+      for (const g of lg) for (let i = 0; i < r * r; i++) h[i] *= g[i];
+      let model2 = 0;
+      for (let i = 0; i < r; i++) for (let j = 0; j < r; j++) model2 += lam[i] * h[i * r + j] * lam[j];
+      const lsErr = relFromParts(nx2, tree.innerWith(lf, lam), model2);
+      if (lsErr < next) {
+        lf.forEach((f, m) => {
+          const scale = new Float64Array(r);
+          normalizeColumns(f, sdims[m], r, scale, als.rng);
+          for (let c = 0; c < r; c++) lam[c] *= scale[c];
+          als.factors[m].set(f);
+          gram(als.factors[m], sdims[m], r, 'cols', als.grams[m]);
+        });
+        als.lambda.set(lam);
+        next = lsErr;
+        lsFail = 0;
+      } else if (++lsFail >= 4) {
+        lsPow += 1;
+        lsFail = 0;
+      }
+    }
+    opts.onIteration?.(iterations, next);
+    const change = Math.abs(err - next);
+    err = next;
+    if (tol > 0 && change < tol) {
+      converged = true;
+      break;
+    }
+  }
+  return { iterations, converged };
 }
 
 /**
@@ -336,52 +411,17 @@ export function cpAls(x: Float32Array | Float64Array, dims: readonly number[], r
   const als = new Als(sdims, r, order.map((m) => init[m]), opts.ridge ?? 0, new Rng(mixSeed(seed, 0x5a1)));
   const n = sdims.length;
   const tree = new TreeSweep(xs, permute(xs, sdims, [...Array.from({ length: n - 2 }, (_, i) => i), n - 1, n - 2]).data, sdims, r);
-  let err = Infinity;
-  let iterations = 0;
-  let converged = false;
-  let lsPow = 3;
-  let lsFail = 0;
-  for (let it = 0; it < maxIter; it++) {
-    throwIfAborted(opts.signal);
-    const before = opts.lineSearch ? { factors: als.factors.map((f) => Float64Array.from(f)), lambda: Float64Array.from(als.lambda) } : null;
-    const inner = tree.sweep(als);
-    let next = relFromParts(nx2, inner, als.modelNorm2());
-    iterations = it + 1;
-    if (before && it >= 6 && it % 3 === 0) {
-      // extrapolate along this sweep's step: F + (jump - 1)·(F - F_before)
-      const jump = Math.pow(it, 1 / lsPow);
-      const lf = als.factors.map((f, m) => f.map((v, i) => before.factors[m][i] + jump * (v - before.factors[m][i])));
-      const lam = als.lambda.map((v, i) => before.lambda[i] + jump * (v - before.lambda[i]));
-      const lg = lf.map((f, m) => gram(f, sdims[m], r, 'cols'));
-      const h = new Float64Array(r * r).fill(1);
-      for (const g of lg) for (let i = 0; i < r * r; i++) h[i] *= g[i];
-      let model2 = 0;
-      for (let i = 0; i < r; i++) for (let j = 0; j < r; j++) model2 += lam[i] * h[i * r + j] * lam[j];
-      const lsErr = relFromParts(nx2, tree.innerWith(lf, lam), model2);
-      if (lsErr < next) {
-        lf.forEach((f, m) => {
-          const scale = new Float64Array(r);
-          normalizeColumns(f, sdims[m], r, scale, als.rng);
-          for (let c = 0; c < r; c++) lam[c] *= scale[c];
-          als.factors[m].set(f);
-          als.grams[m] = gram(als.factors[m], sdims[m], r, 'cols');
-        });
-        als.lambda.set(lam);
-        next = lsErr;
-        lsFail = 0;
-      } else if (++lsFail >= 4) {
-        lsPow += 1;
-        lsFail = 0;
-      }
+  const packed = [tree.px as PackedA, tree.pxt as PackedA];
+  const { iterations, converged } = withResident(packed, ([rx, rxt]) => {
+    tree.px = rx;
+    tree.pxt = rxt;
+    try {
+      return alsLoop(als, tree, nx2, sdims, r, maxIter, tol, opts);
+    } finally {
+      tree.px = packed[0];
+      tree.pxt = packed[1];
     }
-    opts.onIteration?.(iterations, next);
-    const change = Math.abs(err - next);
-    err = next;
-    if (tol > 0 && change < tol) {
-      converged = true;
-      break;
-    }
-  }
+  });
   // exact final error from the reconstruction (one GEMM)
   const recon = reconstruct(als.factors, als.lambda, sdims);
   let num = 0;

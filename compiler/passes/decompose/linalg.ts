@@ -40,8 +40,11 @@ const NC = 128;
 /** Row panels per kernel call. */
 const IG = 16;
 
-/** kernel(apByte, bpByte, cByte, mb, jb0, jb1, kc, ldcBytes): C[ib,jb tiles] += Apanel(ib) · Bpanel(jb). */
-type Kernel = (ap: number, bp: number, c: number, mb: number, jb0: number, jb1: number, kc: number, ldc: number) => void;
+/**
+ * kernel(apByte, bpByte, cByte, mb, jb0, jb1, kc, ldcBytes, store): C[ib,jb tiles] += Apanel(ib) · Bpanel(jb),
+ * or C = … when store is 1.
+ */
+type Kernel = (ap: number, bp: number, c: number, mb: number, jb0: number, jb1: number, kc: number, ldc: number, store: number) => void;
 /** gemv(aByte, ldaBytes, xByte, yByte, m, n): y[i] = Σ_j A[i, j] x[j], i < m, j < n. */
 type Gemv = (a: number, lda: number, x: number, y: number, m: number, n: number) => void;
 
@@ -133,10 +136,10 @@ function emitter(): { code: number[]; c: (...xs: number[][]) => void } {
   };
 }
 
-/** The packed MR×NR micro-kernel loop nest: params ap, bp, c, mb, jb0, jb1, kc, ldc (bytes). */
+/** The packed MR×NR micro-kernel loop nest: params ap, bp, c, mb, jb0, jb1, kc, ldc (bytes), store. */
 function gemmBody(): number[] {
   const { get, set, tee, i32, add, mul, ltU, geS } = op;
-  let l = 8;
+  let l = 9;
   const ib = l++;
   const jb = l++;
   const a = l++;
@@ -145,7 +148,7 @@ function gemmBody(): number[] {
   const cp = l++;
   const panelA = l++;
   const panelB = l++;
-  const nI32 = l - 8;
+  const nI32 = l - 9;
   const half = NR / 2;
   const acc = l;
   l += MR * half;
@@ -170,10 +173,17 @@ function gemmBody(): number[] {
   }
   c(get(a), i32(MR * 8), add, set(a), get(b), i32(NR * 8), add, tee(b), get(end), ltU, op.brIf(0), op.end);
   c(get(2), get(ib), i32(MR), mul, get(7), mul, add, get(jb), i32(NR * 8), mul, add, set(cp));
+  c(get(8), [0x04, 0x40]); // if store: C = acc
+  for (let r = 0; r < MR; r++) {
+    for (let v = 0; v < half; v++) c(get(cp), get(acc + r * half + v), vstore(v * 16));
+    c(get(cp), get(7), add, set(cp));
+  }
+  c([0x05]); // else: C += acc
   for (let r = 0; r < MR; r++) {
     for (let v = 0; v < half; v++) c(get(cp), get(cp), vload(v * 16), get(acc + r * half + v), FADD, vstore(v * 16));
     c(get(cp), get(7), add, set(cp));
   }
+  c(op.end);
   c(get(jb), i32(1), add, set(jb), op.br(0), op.end, op.end);
   c(get(ib), i32(1), add, set(ib), op.br(0), op.end, op.end, op.end);
   return [...vec([[...leb(nI32), I32], [...leb(nV), V128]]), ...code];
@@ -214,7 +224,7 @@ function moduleBytes(): Uint8Array {
   const bodies = [gemmBody(), gemvBody()];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([[0x60, ...vec(new Array(8).fill([I32])), 0], [0x60, ...vec(new Array(6).fill([I32])), 0]])),
+    ...section(1, vec([[0x60, ...vec(new Array(9).fill([I32])), 0], [0x60, ...vec(new Array(6).fill([I32])), 0]])),
     ...section(2, vec([[...str('env'), ...str('mem'), 0x02, 0x00, 0x01]])),
     ...section(3, vec([[0], [1]])),
     ...section(7, vec([[...str('gemm'), 0x00, 0x00], [...str('gemv'), 0x00, 0x01]])),
@@ -224,7 +234,7 @@ function moduleBytes(): Uint8Array {
 
 /** The same micro-kernel in JS on a Float64Array heap (byte offsets like the wasm one). */
 function jsKernel(engine: { heap: Float64Array }): Kernel {
-  return (apB, bpB, cB, mb, jb0, jb1, kc, ldcB) => {
+  return (apB, bpB, cB, mb, jb0, jb1, kc, ldcB, store) => {
     const h = engine.heap;
     const ldc = ldcB >> 3;
     for (let ib = 0; ib < mb; ib++) {
@@ -242,6 +252,13 @@ function jsKernel(engine: { heap: Float64Array }): Kernel {
           c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
         }
         let o = (cB >> 3) + ib * MR * ldc + jb * NR;
+        if (store) {
+          h[o] = c00; h[o + 1] = c01; h[o + 2] = c02; h[o + 3] = c03; o += ldc;
+          h[o] = c10; h[o + 1] = c11; h[o + 2] = c12; h[o + 3] = c13; o += ldc;
+          h[o] = c20; h[o + 1] = c21; h[o + 2] = c22; h[o + 3] = c23; o += ldc;
+          h[o] = c30; h[o + 1] = c31; h[o + 2] = c32; h[o + 3] = c33;
+          continue;
+        }
         h[o] += c00; h[o + 1] += c01; h[o + 2] += c02; h[o + 3] += c03; o += ldc;
         h[o] += c10; h[o + 1] += c11; h[o + 2] += c12; h[o + 3] += c13; o += ldc;
         h[o] += c20; h[o + 1] += c21; h[o + 2] += c22; h[o + 3] += c23; o += ldc;
@@ -286,7 +303,7 @@ function makeEngine(jsOnly = false): Engine {
       // Warm-up: wasm starts in the baseline tier; a few calls let V8 tier the functions up early.
       engine.ensure(3 * 64 * 64);
       for (let i = 0; i < 24; i++) {
-        engine.kernel(0, 64 * 64 * 8, 2 * 64 * 64 * 8, 16, 0, 16, 64, 64 * 8);
+        engine.kernel(0, 64 * 64 * 8, 2 * 64 * 64 * 8, 16, 0, 16, 64, 64 * 8, i & 1);
         engine.gemv(0, 64 * 8, 64 * 64 * 8, 2 * 64 * 64 * 8, 64, 64);
       }
       return engine;
@@ -329,16 +346,106 @@ export function useGemmBackend(kind: 'auto' | 'js'): 'wasm' | 'js' {
   return engineInstance.kind;
 }
 
+/** A[:, p0:p0+kc] (A(i,p) = a[aOff + i·aRs + p·aCs], m rows) into MR-row panels at dst: [(ib·kc + p)·MR + r]. */
+function packAInto(dst: Float64Array, base: number, m: number, kc: number, a: Float64Array, aOff: number, aRs: number, aCs: number, p0: number): void {
+  const mb = Math.ceil(m / MR);
+  const mbFull = Math.floor(m / MR);
+  for (let ib = 0; ib < mb; ib++) {
+    let d = base + ib * kc * MR;
+    if (ib < mbFull) {
+      let s0 = aOff + ib * MR * aRs + p0 * aCs;
+      let s1 = s0 + aRs;
+      let s2 = s1 + aRs;
+      let s3 = s2 + aRs;
+      for (let p = 0; p < kc; p++, d += MR) {
+        dst[d] = a[s0];
+        dst[d + 1] = a[s1];
+        dst[d + 2] = a[s2];
+        dst[d + 3] = a[s3];
+        s0 += aCs;
+        s1 += aCs;
+        s2 += aCs;
+        s3 += aCs;
+      }
+    } else {
+      for (let p = 0; p < kc; p++, d += MR) {
+        for (let r = 0; r < MR; r++) {
+          const i = ib * MR + r;
+          dst[d + r] = i < m ? a[aOff + i * aRs + (p0 + p) * aCs] : 0;
+        }
+      }
+    }
+  }
+}
+
+/** A left operand packed once for many products with it (the fixed tensor in CP-ALS / HOOI). */
+export interface PackedA {
+  readonly m: number;
+  readonly k: number;
+  /** k-blocks of KC columns one after another, each m (padded to MR) × kc in panel order. */
+  readonly data: Float64Array;
+}
+
+/** Packs op(A) (m×k, A(i,p) = a[aOff + i·aRs + p·aCs]) for gemmPacked. */
+export function packA(m: number, k: number, a: Arr, aOff: number, aRs: number, aCs: number): PackedA {
+  const mp = Math.ceil(m / MR) * MR;
+  const data = new Float64Array(mp * k);
+  const a64 = asFloat64(a);
+  for (let p0 = 0; p0 < k; p0 += KC) packAInto(data, mp * p0, m, Math.min(KC, k - p0), a64, aOff, aRs, aCs, p0);
+  return { m, k, data };
+}
+
+/** A packed operand kept in the engine's heap (see withResident); valid only inside its callback. */
+export interface ResidentA {
+  readonly m: number;
+  readonly k: number;
+  /** heap offset (doubles) of the packed data */
+  readonly at: number;
+}
+
 /**
- * C += op(A)·op(B) with C inside the heap (doubles from cBase, row stride ldcH) and the packed panels
- * from `scratch` on. Edge tiles overhang C by up to 3 rows / 3 columns and add exact zeros there: the
- * caller keeps that memory inside the heap (columns past the row end wrap into the next row: unchanged).
+ * Runs fn with the packed operands copied once into a pinned region of the GEMM heap, so that
+ * gemmPacked(resident, …) reads its panels in place (no copy per product). Regions nest like a stack.
+ */
+export function withResident<T>(packs: readonly PackedA[], fn: (resident: ResidentA[]) => T): T {
+  const e = engine();
+  const saved = e.pinned;
+  let at = saved + (saved & 1);
+  const resident: ResidentA[] = [];
+  const total = packs.reduce((s, p) => s + p.data.length + 2, at);
+  e.ensure(total);
+  for (const p of packs) {
+    e.heap.set(p.data, at);
+    resident.push({ m: p.m, k: p.k, at });
+    at += p.data.length + (p.data.length & 1);
+  }
+  e.pinned = at;
+  try {
+    return fn(resident);
+  } finally {
+    e.pinned = saved;
+  }
+}
+
+interface AOperand {
+  resident?: ResidentA;
+  packed: PackedA | null;
+  a: Float64Array;
+  aOff: number;
+  aRs: number;
+  aCs: number;
+}
+
+/**
+ * C (+)= op(A)·op(B) with C inside the heap (doubles from cBase, row stride ldcH) and the packed panels
+ * from `scratch` on; store0: the first k-block overwrites C instead of adding. Edge tiles overhang C by
+ * up to 3 rows / 3 columns and add exact zeros there (or store zeros, with store0): the caller keeps that
+ * memory inside the heap (columns past the row end wrap into the next row's first ones).
  */
 function gemmCore(
-  e: Engine, m: number, k: number, n: number,
-  a: Float64Array, aOff: number, aRs: number, aCs: number,
+  e: Engine, m: number, k: number, n: number, A: AOperand,
   b: Float64Array, bOff: number, bRs: number, bCs: number,
-  cBase: number, ldcH: number, scratch: number, upperOnly: boolean,
+  cBase: number, ldcH: number, scratch: number, upperOnly: boolean, store0: boolean,
 ): void {
   const mp = Math.ceil(m / MR) * MR;
   const np = Math.ceil(n / NR) * NR;
@@ -347,38 +454,15 @@ function gemmCore(
   const apBase = scratch + (scratch & 1);
   const bpBase = apBase + mp * kcMax;
   e.ensure(Math.max(bpBase + kcMax * np, cBase + (mp - 1) * ldcH + np));
-  const mbFull = Math.floor(m / MR);
   const nbFull = Math.floor(n / NR);
   for (let p0 = 0; p0 < k; p0 += KC) {
     const kc = Math.min(KC, k - p0);
     const h = e.heap;
-    // pack A[:, p0:p0+kc] into MR-row panels: ap[(ib·kc + p)·MR + r]
-    for (let ib = 0; ib < mb; ib++) {
-      let d = apBase + ib * kc * MR;
-      if (ib < mbFull) {
-        let s0 = aOff + ib * MR * aRs + p0 * aCs;
-        let s1 = s0 + aRs;
-        let s2 = s1 + aRs;
-        let s3 = s2 + aRs;
-        for (let p = 0; p < kc; p++, d += MR) {
-          h[d] = a[s0];
-          h[d + 1] = a[s1];
-          h[d + 2] = a[s2];
-          h[d + 3] = a[s3];
-          s0 += aCs;
-          s1 += aCs;
-          s2 += aCs;
-          s3 += aCs;
-        }
-      } else {
-        for (let p = 0; p < kc; p++, d += MR) {
-          for (let r = 0; r < MR; r++) {
-            const i = ib * MR + r;
-            h[d + r] = i < m ? a[aOff + i * aRs + (p0 + p) * aCs] : 0;
-          }
-        }
-      }
-    }
+    const aAt = A.resident ? A.resident.at + mp * p0 : apBase;
+    if (A.resident) {
+      // panels already in the heap
+    } else if (A.packed) h.set(A.packed.data.subarray(mp * p0, mp * (p0 + kc)), apBase);
+    else packAInto(h, apBase, m, kc, A.a, A.aOff, A.aRs, A.aCs, p0);
     // pack B[p0:p0+kc, :] into NR-column panels: bp[(jb·kc + p)·NR + r]
     for (let jb = 0; jb < np / NR; jb++) {
       let d = bpBase + jb * kc * NR;
@@ -398,6 +482,7 @@ function gemmCore(
         }
       }
     }
+    const store = store0 && p0 === 0 ? 1 : 0;
     // row groups of IG panels × column blocks of NC; upperOnly skips tiles wholly below the diagonal
     for (let g0 = 0; g0 < mb; g0 += IG) {
       const gm = Math.min(IG, mb - g0);
@@ -406,9 +491,48 @@ function gemmCore(
         const jb0 = Math.max(j0 / NR, jbLow);
         const jb1 = Math.min(np, j0 + NC) / NR;
         if (jb0 >= jb1) continue;
-        e.kernel((apBase + g0 * kc * MR) * 8, bpBase * 8, (cBase + g0 * MR * ldcH) * 8, gm, jb0, jb1, kc, ldcH * 8);
+        e.kernel((aAt + g0 * kc * MR) * 8, bpBase * 8, (cBase + g0 * MR * ldcH) * 8, gm, jb0, jb1, kc, ldcH * 8, store);
       }
     }
+  }
+}
+
+/** Runs gemmCore with C staged in the heap: copied in when accumulating, copied out at the end. */
+function gemmStaged(
+  m: number, k: number, n: number, A: AOperand,
+  b: Float64Array, bOff: number, bRs: number, bCs: number,
+  c: Float64Array, cOff: number, ldc: number, accumulate: boolean, upperOnly: boolean,
+): void {
+  const e = engine();
+  const mp = Math.ceil(m / MR) * MR;
+  const np = Math.ceil(n / NR) * NR;
+  const cBase = e.pinned + (e.pinned & 1);
+  e.ensure(cBase + mp * np);
+  let h = e.heap;
+  if (accumulate) {
+    for (let i = 0; i < mp; i++) {
+      const hi = cBase + i * np;
+      if (i < m) {
+        const ci = cOff + i * ldc;
+        if (n >= 32) h.set(c.subarray(ci, ci + n), hi);
+        else for (let j = 0; j < n; j++) h[hi + j] = c[ci + j];
+        for (let j = n; j < np; j++) h[hi + j] = 0;
+      } else h.fill(0, hi, hi + np);
+    }
+  }
+  gemmCore(e, m, k, n, A, b, bOff, bRs, bCs, cBase, np, cBase + mp * np, upperOnly, !accumulate);
+  h = e.heap;
+  if (!upperOnly && np === n && ldc === n) {
+    c.set(h.subarray(cBase, cBase + m * n), cOff);
+    return;
+  }
+  for (let i = 0; i < m; i++) {
+    const j0 = upperOnly ? i : 0;
+    const hi = cBase + i * np + j0;
+    const ci = cOff + i * ldc + j0;
+    const len = n - j0;
+    if (len >= 32) c.set(h.subarray(hi, hi + len), ci);
+    else for (let j = 0; j < len; j++) c[ci + j] = h[hi + j];
   }
 }
 
@@ -437,35 +561,21 @@ export function gemmStrided(
     }
     return;
   }
-  const e = engine();
-  const mp = Math.ceil(m / MR) * MR;
-  const np = Math.ceil(n / NR) * NR;
-  const cBase = e.pinned + (e.pinned & 1);
-  e.ensure(cBase + mp * np);
-  let h = e.heap;
-  // C into the heap (row stride np)
-  if (!accumulate) h.fill(0, cBase, cBase + mp * np);
-  else {
-    for (let i = 0; i < mp; i++) {
-      const hi = cBase + i * np;
-      if (i < m) {
-        const ci = cOff + i * ldc;
-        if (n >= 32) h.set(c.subarray(ci, ci + n), hi);
-        else for (let j = 0; j < n; j++) h[hi + j] = c[ci + j];
-        for (let j = n; j < np; j++) h[hi + j] = 0;
-      } else h.fill(0, hi, hi + np);
-    }
+  gemmStaged(m, k, n, { packed: null, a: asFloat64(a), aOff, aRs, aCs }, asFloat64(b), bOff, bRs, bCs, c, cOff, ldc, accumulate, upperOnly);
+}
+
+/**
+ * C (pa.m × n) = A · op(B) with A packed by packA (or made resident by withResident);
+ * B(p,j) = b[bOff + p·bRs + j·bCs].
+ */
+export function gemmPacked(pa: PackedA | ResidentA, n: number, b: Float64Array, bOff: number, bRs: number, bCs: number, c: Float64Array, cOff: number, ldc: number): void {
+  if (pa.m === 0 || n === 0) return;
+  if (pa.k === 0) {
+    for (let i = 0; i < pa.m; i++) c.fill(0, cOff + i * ldc, cOff + i * ldc + n);
+    return;
   }
-  gemmCore(e, m, k, n, asFloat64(a), aOff, aRs, aCs, asFloat64(b), bOff, bRs, bCs, cBase, np, cBase + mp * np, upperOnly);
-  h = e.heap;
-  for (let i = 0; i < m; i++) {
-    const j0 = upperOnly ? i : 0;
-    const hi = cBase + i * np + j0;
-    const ci = cOff + i * ldc + j0;
-    const len = n - j0;
-    if (len >= 32) c.set(h.subarray(hi, hi + len), ci);
-    else for (let j = 0; j < len; j++) c[ci + j] = h[hi + j];
-  }
+  const A: AOperand = 'data' in pa ? { packed: pa, a: pa.data, aOff: 0, aRs: 0, aCs: 0 } : { resident: pa, packed: null, a: new Float64Array(0), aOff: 0, aRs: 0, aCs: 0 };
+  gemmStaged(pa.m, pa.k, n, A, b, bOff, bRs, bCs, c, cOff, ldc, false, false);
 }
 
 /** (m×k)(k×n) row-major; transA: a is stored k×m, transB: b is stored n×k. */
@@ -477,11 +587,11 @@ export function matmul(a: Float64Array, b: Float64Array, m: number, k: number, n
 }
 
 /** A Aᵀ (rows×rows) for side 'rows', AᵀA (cols×cols) for side 'cols'; exactly symmetric. */
-export function gram(a32: Float64Array | Float32Array, rows: number, cols: number, side: 'rows' | 'cols'): Float64Array {
+export function gram(a32: Float64Array | Float32Array, rows: number, cols: number, side: 'rows' | 'cols', out?: Float64Array): Float64Array {
   const a = asFloat64(a32);
   const n = side === 'rows' ? rows : cols;
   const k = side === 'rows' ? cols : rows;
-  const g = new Float64Array(n * n);
+  const g = out ?? new Float64Array(n * n);
   if (side === 'rows') gemmStrided(n, k, n, a, 0, cols, 1, a, 0, 1, cols, g, 0, n, false, true);
   else gemmStrided(n, k, n, a, 0, 1, cols, a, 0, cols, 1, g, 0, n, false, true);
   for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) g[i * n + j] = g[j * n + i];
@@ -645,7 +755,7 @@ function tridiagonalize(a: Float64Array, n: number): Tridiagonal {
             neg[(TB + q) * n + i] = -vw[q * n + i];
           }
         }
-        gemmCore(en, nt, 2 * TB, nt, vw, j1, 1, n, neg, j1, n, 1, wb + j1 * n + j1, n, en.pinned, false);
+        gemmCore(en, nt, 2 * TB, nt, { packed: null, a: vw, aOff: j1, aRs: 1, aCs: n }, neg, j1, n, 1, wb + j1 * n + j1, n, en.pinned, false, false);
         h = en.heap;
       }
     }
@@ -1084,9 +1194,10 @@ function cholesky(l: Float64Array, n: number): boolean {
   return true;
 }
 
-/** A + ridge·I, symmetrised. */
-function withRidge(a: Float64Array, n: number, ridge: number): Float64Array {
-  const s = Float64Array.from(a.subarray(0, n * n));
+/** A + ridge·I, symmetrised (into `into` when given). */
+function withRidge(a: Float64Array, n: number, ridge: number, into?: Float64Array): Float64Array {
+  const s = into ?? new Float64Array(n * n);
+  s.set(a.subarray(0, n * n));
   if (ridge) for (let i = 0; i < n; i++) s[i * n + i] += ridge;
   symmetrize(s, n);
   return s;
@@ -1103,16 +1214,26 @@ function pinvSymmetric(sym: Float64Array, n: number): Float64Array {
   return out;
 }
 
+/** Reused workspace of spdInverse (single-threaded; not re-entrant, and spdInverse does not recurse). */
+let spdWork: { n: number; sym: Float64Array; l: Float64Array; li: Float64Array } = { n: -1, sym: new Float64Array(0), l: new Float64Array(0), li: new Float64Array(0) };
+
 /**
  * (A + ridge·I)⁻¹ for symmetric positive (semi)definite A: Cholesky, the triangular inverse, then
  * L⁻ᵀL⁻¹ by GEMM; the pseudo-inverse when A is not numerically positive definite.
  */
-export function spdInverse(a: Float64Array, n: number, ridge = 0): Float64Array {
-  const sym = withRidge(a, n, ridge);
-  const l = Float64Array.from(sym);
-  if (!cholesky(l, n)) return pinvSymmetric(sym, n);
+export function spdInverse(a: Float64Array, n: number, ridge = 0, out?: Float64Array): Float64Array {
+  if (spdWork.n !== n) spdWork = { n, sym: new Float64Array(n * n), l: new Float64Array(n * n), li: new Float64Array(n * n) };
+  const { sym, l, li } = spdWork;
+  withRidge(a, n, ridge, sym);
+  l.set(sym);
+  if (!cholesky(l, n)) {
+    const p = pinvSymmetric(Float64Array.from(sym), n);
+    if (!out) return p;
+    out.set(p);
+    return out;
+  }
   // Li = L⁻¹ (lower), row by row: Li[i, :] = (e_i - Σ_{p<i} L[i,p] Li[p, :]) / L[i,i]
-  const li = new Float64Array(n * n);
+  li.fill(0);
   for (let i = 0; i < n; i++) {
     const ri = i * n;
     for (let p = 0; p < i; p++) {
@@ -1125,9 +1246,10 @@ export function spdInverse(a: Float64Array, n: number, ridge = 0): Float64Array 
     for (let j = 0; j < i; j++) li[ri + j] *= inv;
     li[ri + i] = inv;
   }
-  const out = matmul(li, li, n, n, n, true, false);
-  symmetrize(out, n);
-  return out;
+  const inv = out ?? new Float64Array(n * n);
+  gemmStrided(n, n, n, li, 0, 1, n, li, 0, n, 1, inv, 0, n, false, true);
+  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) inv[i * n + j] = inv[j * n + i];
+  return inv;
 }
 
 /**

@@ -9,7 +9,7 @@
 // symmetric eigensolve (linalg.ts); nothing of size S·kh·kw × S·kh·kw is ever formed. The fit is free:
 // with orthonormal factors ||K - K̂||² = ||K||² - ||C||², and ||C||² is the sum of the top eigenvalues.
 import { throwIfAborted } from '../../util/progress.js';
-import { gemmStrided, gram, symmetricTopEigen } from './linalg.js';
+import { gemmPacked, gemmStrided, gram, packA, symmetricTopEigen, withResident } from './linalg.js';
 
 export interface Tucker2Result {
   /** [kh, kw, R3, R4] */
@@ -79,31 +79,36 @@ export function tucker2(kernel: Float32Array | Float64Array, shape: Shape4, rank
   let u3 = symmetricTopEigen(gram(xs, S, L * T, 'rows'), S, r3).vectors;
   throwIfAborted(opts.signal);
   let u4 = symmetricTopEigen(gram(xt, T, L * S, 'rows'), T, r4).vectors;
+  // the fixed operands of every sweep's contractions, packed once
+  const pxs = packA(S * L, T, xs, 0, T, 1);
+  const pxt = packA(T * L, S, xt, 0, S, 1);
   // Z[t, l, a] = Σ_s Xt[t, l, s] U3[s, a]  (the mode-4 unfolding of K ×3 U3ᵀ)
   const z = new Float64Array(T * L * r3);
   const y = new Float64Array(S * L * r4);
-  let err = Infinity;
   let iterations = 0;
-  let haveZ = false;
-  for (let it = 0; it < maxIter; it++) {
-    throwIfAborted(opts.signal);
-    // Y[s, l, b] = Σ_t Xs[s, l, t] U4[t, b]; U3 <- top-R3 of Y Yᵀ
-    gemmStrided(S * L, T, r4, xs, 0, T, 1, u4, 0, r4, 1, y, 0, r4);
-    u3 = symmetricTopEigen(gram(y, S, L * r4, 'rows'), S, r3).vectors;
-    throwIfAborted(opts.signal);
-    gemmStrided(T * L, S, r3, xt, 0, S, 1, u3, 0, r3, 1, z, 0, r3);
-    const e4 = symmetricTopEigen(gram(z, T, L * r3, 'rows'), T, r4);
-    u4 = e4.vectors;
-    haveZ = true;
-    iterations = it + 1;
-    let core2 = 0;
-    for (let b = 0; b < r4; b++) core2 += e4.values[b];
-    const next = nx2 > 0 ? Math.sqrt(Math.max(0, nx2 - core2) / nx2) : 0;
-    const improved = err - next;
-    err = next;
-    if (improved < tol) break;
-  }
-  if (!haveZ) gemmStrided(T * L, S, r3, xt, 0, S, 1, u3, 0, r3, 1, z, 0, r3);
+  withResident([pxs, pxt], ([rxs, rxt]) => {
+    let err = Infinity;
+    let haveZ = false;
+    for (let it = 0; it < maxIter; it++) {
+      throwIfAborted(opts.signal);
+      // Y[s, l, b] = Σ_t Xs[s, l, t] U4[t, b]; U3 <- top-R3 of Y Yᵀ
+      gemmPacked(rxs, r4, u4, 0, r4, 1, y, 0, r4);
+      u3 = symmetricTopEigen(gram(y, S, L * r4, 'rows'), S, r3).vectors;
+      throwIfAborted(opts.signal);
+      gemmPacked(rxt, r3, u3, 0, r3, 1, z, 0, r3);
+      const e4 = symmetricTopEigen(gram(z, T, L * r3, 'rows'), T, r4);
+      u4 = e4.vectors;
+      haveZ = true;
+      iterations = it + 1;
+      let core2 = 0;
+      for (let b = 0; b < r4; b++) core2 += e4.values[b];
+      const next = nx2 > 0 ? Math.sqrt(Math.max(0, nx2 - core2) / nx2) : 0;
+      const improved = err - next;
+      err = next;
+      if (improved < tol) break;
+    }
+    if (!haveZ) gemmPacked(rxt, r3, u3, 0, r3, 1, z, 0, r3);
+  });
   // core[l, a, b] = Σ_t Z[t, l, a] U4[t, b]
   const core = new Float64Array(L * r3 * r4);
   gemmStrided(L * r3, T, r4, z, 0, 1, L * r3, u4, 0, r4, 1, core, 0, r4);
