@@ -191,29 +191,64 @@ function finish(als: Als, order: readonly number[] | null, t0: number, relError:
   return { factors, lambda: Float64Array.from(idx, (i) => als.lambda[i]), relError, iterations, converged, seconds: (performance.now() - t0) / 1000 };
 }
 
-/** Σ_l E[l, r] · P[l, i, r] for P [L, d, R]: the big modes' MTTKRPs from an intermediate. */
+/**
+ * Σ_l E[l, r] · P[l, i, r] for P [L, d, R]: the big modes' MTTKRPs from an intermediate. Four columns
+ * at a time with the sum over l in registers (two loads per multiply-add, no stores in the inner loop).
+ */
 function contractLeft(e: Float64Array, p: Float64Array, L: number, d: number, r: number): Float64Array {
   const out = new Float64Array(d * r);
-  for (let l = 0; l < L; l++) {
-    const el = l * r;
-    for (let i = 0; i < d; i++) {
-      const pi = (l * d + i) * r;
-      const oi = i * r;
-      for (let c = 0; c < r; c++) out[oi + c] += e[el + c] * p[pi + c];
+  const dr = d * r;
+  const r4 = r & ~3;
+  for (let i = 0; i < d; i++) {
+    const oi = i * r;
+    let c = 0;
+    for (; c < r4; c += 4) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let l = 0, el = c, pl = oi + c; l < L; l++, el += r, pl += dr) {
+        s0 += e[el] * p[pl];
+        s1 += e[el + 1] * p[pl + 1];
+        s2 += e[el + 2] * p[pl + 2];
+        s3 += e[el + 3] * p[pl + 3];
+      }
+      out[oi + c] = s0;
+      out[oi + c + 1] = s1;
+      out[oi + c + 2] = s2;
+      out[oi + c + 3] = s3;
+    }
+    for (; c < r; c++) {
+      let s0 = 0;
+      for (let l = 0; l < L; l++) s0 += e[l * r + c] * p[l * dr + oi + c];
+      out[oi + c] = s0;
     }
   }
   return out;
 }
 
-/** T[l, r] = Σ_i P[l, i, r] F[i, r] */
+/** T[l, r] = Σ_i P[l, i, r] F[i, r] (four columns at a time, the sum over i in registers). */
 function contractMiddle(p: Float64Array, f: Float64Array, L: number, d: number, r: number): Float64Array {
   const out = new Float64Array(L * r);
+  const r4 = r & ~3;
   for (let l = 0; l < L; l++) {
     const ol = l * r;
-    for (let i = 0; i < d; i++) {
-      const pi = (l * d + i) * r;
-      const fi = i * r;
-      for (let c = 0; c < r; c++) out[ol + c] += p[pi + c] * f[fi + c];
+    const base = l * d * r;
+    let c = 0;
+    for (; c < r4; c += 4) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let i = 0, pi = base + c, fi = c; i < d; i++, pi += r, fi += r) {
+        s0 += p[pi] * f[fi];
+        s1 += p[pi + 1] * f[fi + 1];
+        s2 += p[pi + 2] * f[fi + 2];
+        s3 += p[pi + 3] * f[fi + 3];
+      }
+      out[ol + c] = s0;
+      out[ol + c + 1] = s1;
+      out[ol + c + 2] = s2;
+      out[ol + c + 3] = s3;
+    }
+    for (; c < r; c++) {
+      let s0 = 0;
+      for (let i = 0; i < d; i++) s0 += p[base + i * r + c] * f[i * r + c];
+      out[ol + c] = s0;
     }
   }
   return out;

@@ -47,6 +47,8 @@ const IG = 16;
 type Kernel = (ap: number, bp: number, c: number, mb: number, jb0: number, jb1: number, kc: number, ldc: number, store: number) => void;
 /** gemv(aByte, ldaBytes, xByte, yByte, m, n): y[i] = Σ_j A[i, j] x[j], i < m, j < n. */
 type Gemv = (a: number, lda: number, x: number, y: number, m: number, n: number) => void;
+/** axpys(aByte, ldaBytes, xByte, yByte, rows, n): y[j] += Σ_q x[q] A[q, j], q < rows, j < n (y += Aᵀx). */
+type Axpys = Gemv;
 
 interface Engine {
   readonly kind: 'wasm' | 'js';
@@ -56,6 +58,7 @@ interface Engine {
   ensure(doubles: number): void;
   kernel: Kernel;
   gemv: Gemv;
+  axpys: Axpys;
 }
 
 /** The subset of the WebAssembly JS API used here (the project's lib settings do not declare it). */
@@ -220,14 +223,41 @@ function gemvBody(): number[] {
   return [...vec([[5, I32], [2, V128], [1, F64]]), ...code];
 }
 
+/** y += Aᵀx row by row (axpy per row of A), f64x2 with a scalar tail: params a, lda, x, y, rows, n. */
+function axpysBody(): number[] {
+  const { get, set, tee, i32, add, mul, and, shl, geS, geU, f64load, f64store, f64add, f64mul } = op;
+  const q = 6;
+  const pa = 7;
+  const py = 8;
+  const end2 = 9;
+  const end = 10;
+  const sv = 11;
+  const sc = 12;
+  const { code, c } = emitter();
+  c(i32(0), set(q));
+  c(op.block, op.loop, get(q), get(4), geS, op.brIf(1));
+  c(get(2), get(q), i32(3), shl, add, f64load, tee(sc), op.simd(0x14), set(sv));
+  c(get(0), get(q), get(1), mul, add, set(pa));
+  c(get(3), tee(py), get(5), i32(3), shl, add, set(end));
+  c(get(py), get(5), i32(-2), and, i32(3), shl, add, set(end2));
+  c(op.block, op.loop, get(py), get(end2), geU, op.brIf(1));
+  c(get(py), get(py), vload(0), get(sv), get(pa), vload(0), FMUL, FADD, vstore(0));
+  c(get(pa), i32(16), add, set(pa), get(py), i32(16), add, set(py), op.br(0), op.end, op.end);
+  c(op.block, op.loop, get(py), get(end), geU, op.brIf(1));
+  c(get(py), get(py), f64load, get(sc), get(pa), f64load, f64mul, f64add, f64store);
+  c(get(pa), i32(8), add, set(pa), get(py), i32(8), add, set(py), op.br(0), op.end, op.end);
+  c(get(q), i32(1), add, set(q), op.br(0), op.end, op.end, op.end);
+  return [...vec([[5, I32], [1, V128], [1, F64]]), ...code];
+}
+
 function moduleBytes(): Uint8Array {
-  const bodies = [gemmBody(), gemvBody()];
+  const bodies = [gemmBody(), gemvBody(), axpysBody()];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec([[0x60, ...vec(new Array(9).fill([I32])), 0], [0x60, ...vec(new Array(6).fill([I32])), 0]])),
     ...section(2, vec([[...str('env'), ...str('mem'), 0x02, 0x00, 0x01]])),
-    ...section(3, vec([[0], [1]])),
-    ...section(7, vec([[...str('gemm'), 0x00, 0x00], [...str('gemv'), 0x00, 0x01]])),
+    ...section(3, vec([[0], [1], [1]])),
+    ...section(7, vec([[...str('gemm'), 0x00, 0x00], [...str('gemv'), 0x00, 0x01], [...str('axpys'), 0x00, 0x02]])),
     ...section(10, vec(bodies.map((b) => [...leb(b.length), ...b]))),
   ]);
 }
@@ -281,6 +311,18 @@ function jsGemv(engine: { heap: Float64Array }): Gemv {
   };
 }
 
+function jsAxpys(engine: { heap: Float64Array }): Axpys {
+  return (aB, ldaB, xB, yB, rows, n) => {
+    const h = engine.heap;
+    const y = yB >> 3;
+    for (let q = 0; q < rows; q++) {
+      const r = (aB + q * ldaB) >> 3;
+      const s = h[(xB >> 3) + q];
+      for (let j = 0; j < n; j++) h[y + j] += s * h[r + j];
+    }
+  };
+}
+
 function makeEngine(jsOnly = false): Engine {
   const wasm = jsOnly ? undefined : (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
   try {
@@ -299,12 +341,14 @@ function makeEngine(jsOnly = false): Engine {
         },
         kernel: inst.exports.gemm as Kernel,
         gemv: inst.exports.gemv as Gemv,
+        axpys: inst.exports.axpys as Axpys,
       };
       // Warm-up: wasm starts in the baseline tier; a few calls let V8 tier the functions up early.
       engine.ensure(3 * 64 * 64);
       for (let i = 0; i < 24; i++) {
         engine.kernel(0, 64 * 64 * 8, 2 * 64 * 64 * 8, 16, 0, 16, 64, 64 * 8, i & 1);
         engine.gemv(0, 64 * 8, 64 * 64 * 8, 2 * 64 * 64 * 8, 64, 64);
+        engine.axpys(0, 64 * 8, 64 * 64 * 8, 2 * 64 * 64 * 8, 64, 64);
       }
       return engine;
     }
@@ -324,9 +368,11 @@ function makeEngine(jsOnly = false): Engine {
     },
     kernel: () => undefined,
     gemv: () => undefined,
+    axpys: () => undefined,
   };
   engine.kernel = jsKernel(engine);
   engine.gemv = jsGemv(engine);
+  engine.axpys = jsAxpys(engine);
   return engine;
 }
 
@@ -429,6 +475,8 @@ export function withResident<T>(packs: readonly PackedA[], fn: (resident: Reside
 
 interface AOperand {
   resident?: ResidentA;
+  /** B's packed panels equal A's (B = Aᵀ of the same data, MR = NR): pack once (Gram matrices). */
+  bIsAT?: boolean;
   packed: PackedA | null;
   a: Float64Array;
   aOff: number;
@@ -463,8 +511,9 @@ function gemmCore(
       // panels already in the heap
     } else if (A.packed) h.set(A.packed.data.subarray(mp * p0, mp * (p0 + kc)), apBase);
     else packAInto(h, apBase, m, kc, A.a, A.aOff, A.aRs, A.aCs, p0);
+    const bAt = A.bIsAT ? aAt : bpBase;
     // pack B[p0:p0+kc, :] into NR-column panels: bp[(jb·kc + p)·NR + r]
-    for (let jb = 0; jb < np / NR; jb++) {
+    for (let jb = 0; jb < (A.bIsAT ? 0 : np / NR); jb++) {
       let d = bpBase + jb * kc * NR;
       const j0 = jb * NR;
       if (jb < nbFull) {
@@ -484,14 +533,15 @@ function gemmCore(
     }
     const store = store0 && p0 === 0 ? 1 : 0;
     // row groups of IG panels × column blocks of NC; upperOnly skips tiles wholly below the diagonal
-    for (let g0 = 0; g0 < mb; g0 += IG) {
-      const gm = Math.min(IG, mb - g0);
+    const ig = upperOnly ? 2 : IG; // finer row groups skip more of the lower triangle
+    for (let g0 = 0; g0 < mb; g0 += ig) {
+      const gm = Math.min(ig, mb - g0);
       const jbLow = upperOnly ? Math.floor((g0 * MR) / NR) : 0;
       for (let j0 = 0; j0 < np; j0 += NC) {
         const jb0 = Math.max(j0 / NR, jbLow);
         const jb1 = Math.min(np, j0 + NC) / NR;
         if (jb0 >= jb1) continue;
-        e.kernel((aAt + g0 * kc * MR) * 8, bpBase * 8, (cBase + g0 * MR * ldcH) * 8, gm, jb0, jb1, kc, ldcH * 8, store);
+        e.kernel((aAt + g0 * kc * MR) * 8, bAt * 8, (cBase + g0 * MR * ldcH) * 8, gm, jb0, jb1, kc, ldcH * 8, store);
       }
     }
   }
@@ -561,7 +611,9 @@ export function gemmStrided(
     }
     return;
   }
-  gemmStaged(m, k, n, { packed: null, a: asFloat64(a), aOff, aRs, aCs }, asFloat64(b), bOff, bRs, bCs, c, cOff, ldc, accumulate, upperOnly);
+  const a64 = asFloat64(a);
+  const bIsAT = MR === NR && m === n && a === b && aOff === bOff && aRs === bCs && aCs === bRs;
+  gemmStaged(m, k, n, { packed: null, a: a64, aOff, aRs, aCs, bIsAT }, bIsAT ? a64 : asFloat64(b), bOff, bRs, bCs, c, cOff, ldc, accumulate, upperOnly);
 }
 
 /**
@@ -649,8 +701,15 @@ function reflector(h: Float64Array, wb: number, n: number, k: number, d: Float64
   return 2 / (tail + v[0] * v[0]);
 }
 
-/** Columns per panel of the blocked tridiagonalisation (16 measured faster than 32 at n = 128..512). */
-const TB = 16;
+/** Columns per panel of the blocked tridiagonalisation (8 measured fastest of 4..32 at n = 64..256). */
+let TB = 8;
+/** Below this order the panel bookkeeping costs more than the GEMM saves: plain rank-2 updates. */
+let BLOCKED_MIN = 0;
+/** For measurements only. */
+export function setBlockedTridiagonalMin(n: number, tb = 8): void {
+  BLOCKED_MIN = n;
+  TB = tb;
+}
 
 /**
  * A = Q T Qᵀ, Q = H_0 H_1 … H_{n-3}, H_k = I - beta_k v_k v_kᵀ acting on rows k+1.. . Blocked like
@@ -662,50 +721,45 @@ const TB = 16;
 function tridiagonalize(a: Float64Array, n: number): Tridiagonal {
   const en = engine();
   const saved = en.pinned;
+  const tb = n >= BLOCKED_MIN && n > TB + 10 ? TB : 0;
+  // heap layout (doubles): w (n×n, plus the overhang of the GEMM's edge tiles), x, y, the panel's
+  // coefficients, V and W (2·TB rows of length n), and -[W V] for the trailing GEMM
   const wb = saved + (saved & 1);
-  const xb = wb + n * n + 4 * n + 8; // after the overhang of the GEMM's edge tiles
+  const xb = wb + n * n + 4 * n + 8;
   const yb = xb + n + 2;
-  en.ensure(yb + n + 2);
-  en.pinned = yb + n + 2;
+  const cb = yb + n + 2;
+  const vwb = cb + 2 * TB + 2;
+  const negb = vwb + 2 * tb * n;
+  const end = negb + 2 * tb * n + 2;
+  const np = Math.ceil(n / NR) * NR + NR;
+  en.ensure(end + np * 2 * TB * 2 + 64); // + the trailing GEMM's packing scratch: no growth inside
+  en.pinned = end;
   try {
-    let h = en.heap;
+    const h = en.heap;
     h.set(a.subarray(0, n * n), wb);
-    h.fill(0, wb + n * n, yb + n + 2);
+    h.fill(0, wb + n * n, end);
     const d = new Float64Array(n);
     const e = new Float64Array(Math.max(0, n - 1));
     const beta = new Float64Array(n);
     const v = new Float64Array(n);
     const y = new Float64Array(n);
-    // y[0..m) = B v for the trailing block starting at (o, o)
-    const symv = (o: number, m: number) => {
-      h.set(v.subarray(0, m), xb);
-      en.gemv((wb + o * n + o) * 8, n * 8, xb * 8, yb * 8, m, m);
-      for (let i = 0; i < m; i++) y[i] = h[yb + i];
-    };
     let k = 0;
-    if (n > TB + 10) {
-      // vw: 2·TB columns of length n (column-major, global row index): V in 0..TB-1, W in TB..2TB-1
-      const vw = new Float64Array(2 * TB * n);
-      const neg = new Float64Array(2 * TB * n);
-      const t1 = new Float64Array(TB);
-      const t2 = new Float64Array(TB);
-      for (; n - 2 - k > TB + 8; k += TB) {
+    if (tb) {
+      for (; n - 2 - k > tb + 8; k += tb) {
         const j0 = k;
-        vw.fill(0);
-        for (let c = 0; c < TB; c++) {
+        h.fill(0, vwb, vwb + 2 * tb * n);
+        for (let c = 0; c < tb; c++) {
           const j = j0 + c;
           // 1. bring column j (rows j..n-1) up to date: a_j -= V W[j,:]ᵀ + W V[j,:]ᵀ
           if (c > 0) {
-            y.fill(0, j, n);
             for (let q = 0; q < c; q++) {
-              const vq = q * n;
-              const wq = (TB + q) * n;
-              const wj = vw[wq + j];
-              const vj = vw[vq + j];
-              if (wj === 0 && vj === 0) continue;
-              for (let i = j; i < n; i++) y[i] += vw[vq + i] * wj + vw[wq + i] * vj;
+              h[cb + q] = h[vwb + (tb + q) * n + j];
+              h[cb + tb + q] = h[vwb + q * n + j];
             }
-            for (let i = j; i < n; i++) h[wb + i * n + j] -= y[i];
+            h.fill(0, yb, yb + n - j);
+            en.axpys((vwb + j) * 8, n * 8, cb * 8, yb * 8, c, n - j);
+            en.axpys((vwb + tb * n + j) * 8, n * 8, (cb + tb) * 8, yb * 8, c, n - j);
+            for (let i = j; i < n; i++) h[wb + i * n + j] -= h[yb + i - j];
           }
           // 2. reflector
           const bk = reflector(h, wb, n, j, d, e, v);
@@ -713,50 +767,43 @@ function tridiagonalize(a: Float64Array, n: number): Tridiagonal {
           const m = n - j - 1;
           if (bk === 0) continue; // V, W columns stay zero
           // 3. y = bk (A_start v - V (Wᵀ v) - W (Vᵀ v)) on rows j+1..
-          symv(j + 1, m);
-          for (let q = 0; q < c; q++) {
-            const vq = q * n + j + 1;
-            const wq = (TB + q) * n + j + 1;
-            let sw = 0;
-            let sv = 0;
-            for (let i = 0; i < m; i++) {
-              sw += vw[wq + i] * v[i];
-              sv += vw[vq + i] * v[i];
+          h.set(v.subarray(0, m), xb);
+          en.gemv((wb + (j + 1) * n + j + 1) * 8, n * 8, xb * 8, yb * 8, m, m);
+          if (c > 0) {
+            en.gemv((vwb + tb * n + j + 1) * 8, n * 8, xb * 8, cb * 8, c, m); // Wᵀv
+            en.gemv((vwb + j + 1) * 8, n * 8, xb * 8, (cb + tb) * 8, c, m); // Vᵀv
+            for (let q = 0; q < c; q++) {
+              h[cb + q] = -h[cb + q];
+              h[cb + tb + q] = -h[cb + tb + q];
             }
-            t1[q] = sw;
-            t2[q] = sv;
-          }
-          for (let q = 0; q < c; q++) {
-            const vq = q * n + j + 1;
-            const wq = (TB + q) * n + j + 1;
-            const a1 = t1[q];
-            const a2 = t2[q];
-            for (let i = 0; i < m; i++) y[i] -= vw[vq + i] * a1 + vw[wq + i] * a2;
+            en.axpys((vwb + j + 1) * 8, n * 8, cb * 8, yb * 8, c, m); // -V (Wᵀv)
+            en.axpys((vwb + tb * n + j + 1) * 8, n * 8, (cb + tb) * 8, yb * 8, c, m); // -W (Vᵀv)
           }
           let kk = 0;
           for (let i = 0; i < m; i++) {
-            y[i] *= bk;
-            kk += y[i] * v[i];
+            const yi = h[yb + i] * bk;
+            y[i] = yi;
+            kk += yi * v[i];
           }
           kk *= bk / 2;
-          const vc = c * n + j + 1;
-          const wc = (TB + c) * n + j + 1;
+          const vc = vwb + c * n + j + 1;
+          const wc = vwb + (tb + c) * n + j + 1;
           for (let i = 0; i < m; i++) {
-            vw[vc + i] = v[i];
-            vw[wc + i] = y[i] - kk * v[i];
+            h[vc + i] = v[i];
+            h[wc + i] = y[i] - kk * v[i];
           }
         }
         // trailing block (rows, cols j1..n-1) += [V W] · (-[W V])ᵀ, in place in the heap
-        const j1 = j0 + TB;
+        const j1 = j0 + tb;
         const nt = n - j1;
-        for (let q = 0; q < TB; q++) {
+        for (let q = 0; q < tb; q++) {
           for (let i = j1; i < n; i++) {
-            neg[q * n + i] = -vw[(TB + q) * n + i];
-            neg[(TB + q) * n + i] = -vw[q * n + i];
+            h[negb + q * n + i] = -h[vwb + (tb + q) * n + i];
+            h[negb + (tb + q) * n + i] = -h[vwb + q * n + i];
           }
         }
-        gemmCore(en, nt, 2 * TB, nt, { packed: null, a: vw, aOff: j1, aRs: 1, aCs: n }, neg, j1, n, 1, wb + j1 * n + j1, n, en.pinned, false, false);
-        h = en.heap;
+        gemmCore(en, nt, 2 * tb, nt, { packed: null, a: h, aOff: vwb + j1, aRs: 1, aCs: n }, h, negb + j1, n, 1, wb + j1 * n + j1, n, en.pinned, false, false);
+        if (en.heap !== h) throw new Error('tridiagonalize: heap moved'); // ensured above
       }
     }
     for (; k < n - 2; k++) {
@@ -765,10 +812,11 @@ function tridiagonalize(a: Float64Array, n: number): Tridiagonal {
       const bk = reflector(h, wb, n, k, d, e, v);
       beta[k] = bk;
       if (bk === 0) continue;
-      symv(o, m);
+      h.set(v.subarray(0, m), xb);
+      en.gemv((wb + o * n + o) * 8, n * 8, xb * 8, yb * 8, m, m);
       let kk = 0;
       for (let i = 0; i < m; i++) {
-        y[i] *= bk;
+        y[i] = h[yb + i] * bk;
         kk += y[i] * v[i];
       }
       kk *= bk / 2;
@@ -847,11 +895,27 @@ function tridiagonalEigenvalues(d0: Float64Array, e0: Float64Array): Float64Arra
 function tridiagonalVectors(d: Float64Array, e: Float64Array, lams: readonly number[], seed: number): Float64Array {
   const m = d.length;
   const kk = lams.length;
-  const out = new Float64Array(m * kk);
-  if (m === 1) {
-    out.fill(1);
-    return out;
+  if (m === 1) return new Float64Array(kk).fill(1);
+  // the vectors live in the engine's heap, so that the cluster re-orthogonalisation (dots against the
+  // earlier vectors, then their combination subtracted) runs in the wasm gemv / axpys kernels
+  const en = engine();
+  const saved = en.pinned;
+  const ob = saved + (saved & 1);
+  const xb = ob + m * kk + 2;
+  const cb = xb + m + 2;
+  en.ensure(cb + kk + 2);
+  en.pinned = cb + kk + 2;
+  try {
+    return inverseIteration(en, ob, xb, cb, d, e, lams, seed);
+  } finally {
+    en.pinned = saved;
   }
+}
+
+function inverseIteration(en: Engine, ob: number, xb: number, cb: number, d: Float64Array, e: Float64Array, lams: readonly number[], seed: number): Float64Array {
+  const m = d.length;
+  const kk = lams.length;
+  const h = en.heap;
   let norm = 0;
   for (let i = 0; i < m; i++) norm = Math.max(norm, Math.abs(d[i]) + (i > 0 ? Math.abs(e[i - 1]) : 0) + (i < m - 1 ? Math.abs(e[i]) : 0));
   if (norm === 0) norm = 1;
@@ -864,7 +928,14 @@ function tridiagonalVectors(d: Float64Array, e: Float64Array, lams: readonly num
   const mult = new Float64Array(m);
   const swap = new Uint8Array(m);
   const x = new Float64Array(m);
-  const rng = new Rng(seed);
+  const pair = new Float64Array(2);
+  let state = (seed | 1) >>> 0;
+  const uniform = () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 2147483648 - 1;
+  };
   let clusterStart = 0;
   let prev = Infinity;
   for (let j = 0; j < kk; j++) {
@@ -905,16 +976,17 @@ function tridiagonalVectors(d: Float64Array, e: Float64Array, lams: readonly num
       if (Math.abs(u0[i]) < tiny) u0[i] = u0[i] < 0 ? -tiny : tiny;
       u0[i] = 1 / u0[i]; // reciprocal pivots from here on
     }
-    for (let i = 0; i < m; i++) x[i] = rng.uniform(-1, 1);
+    for (let i = 0; i < m; i++) x[i] = uniform();
     for (let it = 0; it < 6; it++) {
       // solve (T - lam I) y = x in place
+      // (branch-free row swaps: the pivoting pattern is data-dependent and mispredicts)
       for (let i = 0; i < m - 1; i++) {
-        if (swap[i]) {
-          const t = x[i];
-          x[i] = x[i + 1];
-          x[i + 1] = t;
-        }
-        x[i + 1] -= mult[i] * x[i];
+        pair[0] = x[i];
+        pair[1] = x[i + 1];
+        const sw = swap[i];
+        const p = pair[sw];
+        x[i] = p;
+        x[i + 1] = pair[1 - sw] - mult[i] * p;
       }
       x[m - 1] *= u0[m - 1];
       x[m - 2] = (x[m - 2] - u1[m - 2] * x[m - 1]) * u0[m - 2];
@@ -922,30 +994,36 @@ function tridiagonalVectors(d: Float64Array, e: Float64Array, lams: readonly num
       let growth = 0;
       for (let i = 0; i < m; i++) growth += x[i] * x[i];
       growth = Math.sqrt(growth);
-      // re-orthogonalise against the cluster's earlier vectors
-      for (let q = clusterStart; q < j; q++) {
-        const o = q * m;
-        let dot = 0;
-        for (let i = 0; i < m; i++) dot += out[o + i] * x[i];
-        for (let i = 0; i < m; i++) x[i] -= dot * out[o + i];
+      // re-orthogonalise against the cluster's earlier vectors (classical Gram-Schmidt, twice)
+      const nc = j - clusterStart;
+      if (nc > 0) {
+        h.set(x, xb);
+        for (let pass = 0; pass < 2; pass++) {
+          en.gemv((ob + clusterStart * m) * 8, m * 8, xb * 8, cb * 8, nc, m);
+          for (let q = 0; q < nc; q++) h[cb + q] = -h[cb + q];
+          en.axpys((ob + clusterStart * m) * 8, m * 8, cb * 8, xb * 8, nc, m);
+        }
+        for (let i = 0; i < m; i++) x[i] = h[xb + i];
       }
       let nx = 0;
       for (let i = 0; i < m; i++) nx += x[i] * x[i];
       nx = Math.sqrt(nx);
       if (!(nx > 0) || !Number.isFinite(nx)) {
-        for (let i = 0; i < m; i++) x[i] = rng.uniform(-1, 1);
+        for (let i = 0; i < m; i++) x[i] = uniform();
         continue;
       }
-      for (let i = 0; i < m; i++) x[i] /= nx;
+      const inx = 1 / nx;
+      for (let i = 0; i < m; i++) x[i] *= inx;
+      // two solves at least (one from a random start leaves ~1e-10 orthogonality errors)
       if (it >= 1 && growth * 1e-9 * norm >= 1) break;
     }
     // deterministic sign: largest-magnitude component positive
     let big = 0;
     for (let i = 1; i < m; i++) if (Math.abs(x[i]) > Math.abs(x[big]) + 1e-12) big = i;
     const sg = x[big] < 0 ? -1 : 1;
-    for (let i = 0; i < m; i++) out[j * m + i] = sg * x[i];
+    for (let i = 0; i < m; i++) h[ob + j * m + i] = sg * x[i];
   }
-  return out;
+  return h.slice(ob, ob + m * kk);
 }
 
 /** z (n×k) := H_0 H_1 … H_{n-3} z: blocks of WB reflectors as I - V T Vᵀ applied with GEMMs. */
@@ -1260,9 +1338,11 @@ export function spdInverse(a: Float64Array, n: number, ridge = 0, out?: Float64A
 export function solveSpd(a: Float64Array, b: Float64Array, n: number, nrhs: number, ridge = 0): Float64Array {
   if (a.length < n * n || b.length < n * nrhs) throw new Error(`solveSpd: operands too short for n = ${n}, nrhs = ${nrhs}`);
   if (n >= 32 && nrhs >= n / 2) return matmul(spdInverse(a, n, ridge), b, n, n, nrhs);
-  const sym = withRidge(a, n, ridge);
-  const l = Float64Array.from(sym);
-  if (!cholesky(l, n)) return matmul(pinvSymmetric(sym, n), b, n, n, nrhs);
+  if (spdWork.n !== n) spdWork = { n, sym: new Float64Array(n * n), l: new Float64Array(n * n), li: new Float64Array(n * n) };
+  const { sym, l } = spdWork;
+  withRidge(a, n, ridge, sym);
+  l.set(sym);
+  if (!cholesky(l, n)) return matmul(pinvSymmetric(Float64Array.from(sym), n), b, n, n, nrhs);
   const x = Float64Array.from(b.subarray(0, n * nrhs));
   // forward: L y = b
   for (let i = 0; i < n; i++) {

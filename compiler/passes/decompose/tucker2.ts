@@ -67,13 +67,26 @@ export function tucker2(kernel: Float32Array | Float64Array, shape: Shape4, rank
     for (let s = 0; s < S; s++) {
       const src = (l * S + s) * T;
       const ds = (s * L + l) * T;
-      for (let t = 0; t < T; t++) {
-        const v = kernel[src + t];
-        nx2 += v * v;
-        xs[ds + t] = v;
-        xt[(t * L + l) * S + s] = v;
+      for (let t = 0; t < T; t++) xs[ds + t] = kernel[src + t];
+    }
+    // xt[t, l, :] = K[l, :, t]: transposed in 8×8 tiles (cache-friendly)
+    for (let s0 = 0; s0 < S; s0 += 8) {
+      const s1 = Math.min(S, s0 + 8);
+      for (let t0 = 0; t0 < T; t0 += 8) {
+        const t1 = Math.min(T, t0 + 8);
+        for (let t = t0; t < t1; t++) {
+          const dst = (t * L + l) * S;
+          for (let s = s0; s < s1; s++) xt[dst + s] = kernel[(l * S + s) * T + t];
+        }
       }
     }
+  }
+  for (let i = 0; i < xs.length; i += 4) {
+    const a0 = xs[i];
+    const a1 = i + 1 < xs.length ? xs[i + 1] : 0;
+    const a2 = i + 2 < xs.length ? xs[i + 2] : 0;
+    const a3 = i + 3 < xs.length ? xs[i + 3] : 0;
+    nx2 += a0 * a0 + a1 * a1 + (a2 * a2 + a3 * a3);
   }
   throwIfAborted(opts.signal);
   let u3 = symmetricTopEigen(gram(xs, S, L * T, 'rows'), S, r3).vectors;
