@@ -1,26 +1,32 @@
 // Dense linear algebra for the decomposition passes: row-major Float64Array matrices, float64 throughout.
 //
-// Products run through one blocked GEMM: operands are packed into 4-row / 4-column panels and a
-// 4×4 micro-kernel written as a tiny WebAssembly module (f64x2 SIMD, assembled below byte by byte)
-// multiplies them; a plain-JS micro-kernel on the same panels is the fallback where WebAssembly SIMD is
-// missing. Measured on the 2-core AMD EPYC bench machine (Node 20): JS 4×4 kernel 2.2-3.5 GFLOP/s,
-// the wasm kernel 10-17 GFLOP/s (2304×256 · 256×128 and 256×2304 · 2304×256).
+// Products run through one blocked GEMM: operands are packed into 4-row / 4-column panels and a 4×4
+// micro-kernel written as a tiny WebAssembly module (f64x2 SIMD, assembled below byte by byte; with a
+// matrix-vector kernel and a row-axpy kernel for the eigensolver) multiplies them; plain-JS kernels on
+// the same heap are the fallback where WebAssembly SIMD is missing (useGemmBackend('js') forces them).
+// Measured on the 2-core AMD EPYC bench VM (Node 20), double precision: JS 4×4 kernel 2.2-3.5 GFLOP/s;
+// wasm micro-kernel 10-15 GFLOP/s in cache (4×4 beat 4×6, 6×4, 2×8, 3×8, 4×8 and 2× unrolling);
+// whole products 8-16 GFLOP/s (e.g. 2304×256 · 256×128 in ~10 ms).
 //
-// SVD: by measurement, the Gram of the SMALL side plus our own symmetric eigensolver, not ml-matrix.
-//   time, 256×2304 (a Tucker / CP unfolding), top 128 left singular vectors:
-//     ml-matrix SVD (autoTranspose, left vectors only)  ~780 ms
-//     ml-matrix EVD of the 256×256 Gram                 ~320 ms (plus the Gram)
-//     Gram (wasm GEMM) + symmetricTopEigen below          ~25 ms
-//   precision (singular values of U diag(s) Vᵀ with s spanning 1..1e-3, known answer):
-//     ml-matrix SVD: ~1e-15 relative to s_max; Gram + eigen: ~1e-15 relative to s_max for s ≥ 1e-4 s_max,
-//     but the Gram squares the condition number, so a singular value s is only accurate to about
-//     eps·s_max²/s (absolute): values below ~1e-7·s_max are noise. That is far below what matters for
-//     compressing a CNN kernel (relative errors of 1e-3..1), and the known-answer tests pass at 1e-6.
-// The eigensolver: Householder tridiagonalisation (4/3 n³, symmetric rank-2 updates on the lower
-// triangle), eigenvalues of the tridiagonal by implicit QR with Wilkinson shifts (no vectors, O(n²)),
-// the wanted eigenvectors by inverse iteration on the tridiagonal with re-orthogonalisation inside
-// clusters (the approach of LAPACK's stebz/stein), then back-transformed by the stored reflectors.
-// Asking for k of n vectors costs 4/3 n³ + 2 n² k instead of the ~6 n³ of accumulating every rotation.
+// SVD: chosen by measurement, the Gram of the SMALL side plus our own symmetric eigensolver, never
+// ml-matrix's SVD (and never a full SVD of a long unfolding such as 3×12288):
+//   time, 256×2304 (a Tucker / CP unfolding), rank-128 truncated SVD with both sides' vectors:
+//     ml-matrix SVD (autoTranspose)                 4484 ms
+//     ml-matrix EVD of the 256×256 Gram alone        ~260 ms
+//     Gram (wasm GEMM) + symmetricTopEigen + Aᵀ U/s   ~40 ms warm (163 ms on the first, cold call)
+//   precision, U diag(s) Vᵀ with s log-spaced over [1e-3, 1] (known answer):
+//     max |s - s_true|: ours 3e-15, ml-matrix 2e-14; all 256 of ours within 6e-12 relative.
+//   The Gram squares the condition number: a singular value s is accurate to about eps·s_max²/s, so
+//   values below ~1e-7·s_max are noise (their vectors are still orthonormal). That is far below what
+//   matters for compressing a CNN kernel (relative errors 1e-3..1); the known-answer tests pass at 1e-6.
+// The eigensolver (symmetricTopEigen): blocked Householder tridiagonalisation (panels of TB reflectors
+// against the deferred update, the trailing rank-2·TB update by GEMM in place, matrix-vector products
+// in wasm), eigenvalues of the tridiagonal by implicit QR with Wilkinson shifts (no vectors, O(n²)), the
+// k wanted eigenvectors by inverse iteration on the tridiagonal with re-orthogonalisation inside clusters
+// (the approach of LAPACK's stebz/stein, written from the method), back-transformed with blocked
+// reflectors (I - V T Vᵀ) by GEMM: 4/3 n³ + 2 n² k, not the ~6 n³ of accumulating every rotation.
+//   top half of a 256×256 Gram: ~12 ms (ml-matrix EVD ~260 ms); 512×512: ~80 ms (ml-matrix ~2 s);
+//   residuals ~1e-15·||A||, orthogonality ~1e-13.
 import { Rng } from '../../util/rng.js';
 
 type Arr = Float64Array | Float32Array;
@@ -701,12 +707,12 @@ function reflector(h: Float64Array, wb: number, n: number, k: number, d: Float64
   return 2 / (tail + v[0] * v[0]);
 }
 
-/** Columns per panel of the blocked tridiagonalisation (8 measured fastest of 4..32 at n = 64..256). */
-let TB = 8;
+/** Columns per panel of the blocked tridiagonalisation (8..48 measured within noise at n = 64..256). */
+let TB = 16;
 /** Below this order the panel bookkeeping costs more than the GEMM saves: plain rank-2 updates. */
 let BLOCKED_MIN = 0;
 /** For measurements only. */
-export function setBlockedTridiagonalMin(n: number, tb = 8): void {
+export function setBlockedTridiagonalMin(n: number, tb = 16): void {
   BLOCKED_MIN = n;
   TB = tb;
 }

@@ -89,9 +89,11 @@ export function tucker2(kernel: Float32Array | Float64Array, shape: Shape4, rank
     nx2 += a0 * a0 + a1 * a1 + (a2 * a2 + a3 * a3);
   }
   throwIfAborted(opts.signal);
-  let u3 = symmetricTopEigen(gram(xs, S, L * T, 'rows'), S, r3).vectors;
-  throwIfAborted(opts.signal);
+  // HOSVD init. The first HOOI sweep recomputes U3 from U4 before using it, so U3's own HOSVD init
+  // (another full Gram and eigensolve) is only needed when there are no sweeps.
   let u4 = symmetricTopEigen(gram(xt, T, L * S, 'rows'), T, r4).vectors;
+  throwIfAborted(opts.signal);
+  let u3 = maxIter === 0 ? symmetricTopEigen(gram(xs, S, L * T, 'rows'), S, r3).vectors : new Float64Array(S * r3);
   // the fixed operands of every sweep's contractions, packed once
   const pxs = packA(S * L, T, xs, 0, T, 1);
   const pxt = packA(T * L, S, xt, 0, S, 1);
