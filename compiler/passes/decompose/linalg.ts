@@ -674,20 +674,21 @@ const EPS = 2.220446049250313e-16;
 interface Tridiagonal {
   d: Float64Array;
   e: Float64Array;
-  /** Householder vectors below the diagonal of column k (row-major n×n, lower part), and their betas. */
+  /** Householder vector k right of the diagonal in row k (row-major n×n, upper part), and the betas. */
   w: Float64Array;
   beta: Float64Array;
 }
 
 /**
- * Householder vector for column k below the diagonal (x = h[wb + (k+1..)·n + k]): stores v there,
- * returns beta (0 when no reflection is needed) and sets d[k], e[k].
+ * Householder vector for row k right of the diagonal (x = h[wb + k·n + k+1..], equal to column k by
+ * symmetry; contiguous): stores v there, returns beta (0 when no reflection is needed), sets d[k], e[k].
  */
 function reflector(h: Float64Array, wb: number, n: number, k: number, d: Float64Array, e: Float64Array, v: Float64Array): number {
   const m = n - k - 1;
   let s2 = 0;
+  const row = wb + k * n + k + 1;
   for (let i = 0; i < m; i++) {
-    const x = h[wb + (k + 1 + i) * n + k];
+    const x = h[row + i];
     v[i] = x;
     s2 += x * x;
   }
@@ -703,7 +704,7 @@ function reflector(h: Float64Array, wb: number, n: number, k: number, d: Float64
   const alpha = x0 > 0 ? -norm : norm;
   v[0] = x0 - alpha;
   e[k] = alpha;
-  for (let i = 0; i < m; i++) h[wb + (k + 1 + i) * n + k] = v[i];
+  for (let i = 0; i < m; i++) h[row + i] = v[i];
   return 2 / (tail + v[0] * v[0]);
 }
 
@@ -765,7 +766,7 @@ function tridiagonalize(a: Float64Array, n: number): Tridiagonal {
             h.fill(0, yb, yb + n - j);
             en.axpys((vwb + j) * 8, n * 8, cb * 8, yb * 8, c, n - j);
             en.axpys((vwb + tb * n + j) * 8, n * 8, (cb + tb) * 8, yb * 8, c, n - j);
-            for (let i = j; i < n; i++) h[wb + i * n + j] -= h[yb + i - j];
+            for (let i = j; i < n; i++) h[wb + j * n + i] -= h[yb + i - j]; // row j (= column j)
           }
           // 2. reflector
           const bk = reflector(h, wb, n, j, d, e, v);
@@ -1048,7 +1049,7 @@ function backTransform(t: Tridiagonal, n: number, z: Float64Array, k: number): v
     for (let c = 0; c < nb; c++) {
       const j = j0 + c;
       if (t.beta[j] === 0) continue;
-      for (let i = j + 1; i < n; i++) v[(i - r0) * nb + c] = t.w[i * n + j];
+      for (let i = j + 1; i < n; i++) v[(i - r0) * nb + c] = t.w[j * n + i];
     }
     // T upper triangular: H_{j0} … H_{j1-1} = I - V T Vᵀ, from the Gram VᵀV
     const vtv = gram(v, rows, nb, 'cols');
