@@ -178,8 +178,8 @@ export async function benchDecompose(opts: DecomposeBenchOptions = {}): Promise<
     for (const n of sizes) {
       const dims = [3, 3, n, n] as const;
       const r = n / 2;
-      const tuckerReps = n <= 128 ? 9 : quick ? 1 : 5;
-      const cpReps = n >= 256 || quick ? 1 : 3;
+      const tuckerReps = n <= 64 ? 21 : n <= 128 ? 11 : quick ? 1 : 5;
+      const cpReps = n >= 256 ? 1 : n <= 64 ? 5 : quick ? 1 : 3;
       const fromHere = rows.length;
       for (const name of ['gaussian', 'cp16'] as const) {
         const x = data.get(`${name}_${n}`)!;

@@ -83,6 +83,28 @@ describe('linalg: GEMM', () => {
     });
   }
 
+  it('the JS fallback kernels (GEMM, gemv, row axpys) give the same eigenpairs and Tucker fit', () => {
+    const rng = new Rng(7);
+    const n = 90;
+    const x = randn(rng, n * 3 * n);
+    const kernel = Float32Array.from(randn(rng, 9 * 20 * 24));
+    const wasm = { eig: symmetricTopEigen(gram(x, n, 3 * n, 'rows'), n, 30), tucker: tucker2(kernel, [3, 3, 20, 24], [6, 7]) };
+    useGemmBackend('js');
+    try {
+      const js = { eig: symmetricTopEigen(gram(x, n, 3 * n, 'rows'), n, 30), tucker: tucker2(kernel, [3, 3, 20, 24], [6, 7]) };
+      assert.ok(maxAbsDiff(js.eig.values, wasm.eig.values) <= 1e-12 * wasm.eig.values[0]);
+      // same vectors up to sign
+      for (let j = 0; j < 30; j++) {
+        let dot = 0;
+        for (let i = 0; i < n; i++) dot += js.eig.vectors[i * 30 + j] * wasm.eig.vectors[i * 30 + j];
+        assert.ok(Math.abs(Math.abs(dot) - 1) < 1e-9, `vector ${j}: ${dot}`);
+      }
+      assert.ok(Math.abs(js.tucker.relError - wasm.tucker.relError) < 1e-9);
+    } finally {
+      useGemmBackend('auto');
+    }
+  });
+
   it('runs the WebAssembly SIMD kernel on Node 20', () => {
     assert.equal(gemmBackend(), 'wasm');
   });

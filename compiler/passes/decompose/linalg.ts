@@ -1012,9 +1012,12 @@ function inverseIteration(en: Engine, ob: number, xb: number, cb: number, d: Flo
         }
         for (let i = 0; i < m; i++) x[i] = h[xb + i];
       }
-      let nx = 0;
-      for (let i = 0; i < m; i++) nx += x[i] * x[i];
-      nx = Math.sqrt(nx);
+      let nx = growth;
+      if (nc > 0) {
+        nx = 0;
+        for (let i = 0; i < m; i++) nx += x[i] * x[i];
+        nx = Math.sqrt(nx);
+      }
       if (!(nx > 0) || !Number.isFinite(nx)) {
         for (let i = 0; i < m; i++) x[i] = uniform();
         continue;
