@@ -709,14 +709,7 @@ function reflector(h: Float64Array, wb: number, n: number, k: number, d: Float64
 }
 
 /** Columns per panel of the blocked tridiagonalisation (8..48 measured within noise at n = 64..256). */
-let TB = 16;
-/** Below this order the panel bookkeeping costs more than the GEMM saves: plain rank-2 updates. */
-let BLOCKED_MIN = 0;
-/** For measurements only. */
-export function setBlockedTridiagonalMin(n: number, tb = 16): void {
-  BLOCKED_MIN = n;
-  TB = tb;
-}
+const TB = 16;
 
 /**
  * A = Q T Qᵀ, Q = H_0 H_1 … H_{n-3}, H_k = I - beta_k v_k v_kᵀ acting on rows k+1.. . Blocked like
@@ -728,7 +721,7 @@ export function setBlockedTridiagonalMin(n: number, tb = 16): void {
 function tridiagonalize(a: Float64Array, n: number): Tridiagonal {
   const en = engine();
   const saved = en.pinned;
-  const tb = n >= BLOCKED_MIN && n > TB + 10 ? TB : 0;
+  const tb = n > TB + 10 ? TB : 0; // blocked pays off from n ≈ 64 up (measured), tiny n go unblocked
   // heap layout (doubles): w (n×n, plus the overhang of the GEMM's edge tiles), x, y, the panel's
   // coefficients, V and W (2·TB rows of length n), and -[W V] for the trailing GEMM
   const wb = saved + (saved & 1);
