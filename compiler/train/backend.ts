@@ -18,7 +18,8 @@ let pending: Promise<BackendInfo> | undefined;
 
 function message(e: unknown): string {
   const m = e instanceof Error ? e.message : String(e);
-  return m.split('\n')[0];
+  // Node's "imported from /abs/path/..." names this machine's checkout: not part of the reason.
+  return m.split('\n')[0].replace(/ imported from \S+/, '');
 }
 
 async function tryNode(): Promise<string | undefined> {
