@@ -9,6 +9,7 @@ import type { DecompositionKind, LayerGeometry } from '../decompose/layers.js';
 import { candidates, currentRanks, type LayerChoice, type LayerSkip, type Method, networkCost, type RankChoice } from '../decompose/ranks.js';
 import { type Graph, IrError, OpKind } from '../../ir/types.js';
 import { type ProgressFn, throwIfAborted } from '../../util/progress.js';
+import { relativeError } from '../decompose/tensor.js';
 import { type Calibration, valuesOf } from './refit.js';
 
 /** Cost of a layer in some form: undefined ranks = left as it is. */
@@ -46,16 +47,6 @@ export function sensitivityOutput(graph: Graph): string {
   return last?.op === OpKind.Softmax ? last.inputs[0] : graph.outputs[0];
 }
 
-function relErr(a: Float32Array, b: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return Math.sqrt(num / Math.max(den, 1e-30));
-}
-
 export async function budgetRanks(graph: Graph, o: BudgetOptions): Promise<RankChoice & { sensitivity: Record<string, { ranks: number[]; cost: number; error: number }[]> }> {
   const cost = o.cost ?? (o.of === 'macs' ? macsCost : paramsCost);
   const { cands, skipped } = candidates(graph, o.method, { layers: o.layers });
@@ -79,7 +70,7 @@ export async function budgetRanks(graph: Graph, o: BudgetOptions): Promise<RankC
       seen.add(key);
       const g = decomposeLayer(graph, c.layer, c.kind, ranks, { seed: o.seed, cpMaxIter: o.cpMaxIter, signal: o.signal }).graph;
       const [y] = await valuesOf(g, o.calib, [sensitivityOutput(g)]);
-      rungs.push({ ranks, cost: cst, error: relErr(y, ref) });
+      rungs.push({ ranks, cost: cst, error: relativeError(y, ref) });
       o.onProgress?.({ phase: 'sensitivity', done, total, message: `${c.layer} ${key}` });
     }
     ladders.push(rungs);

@@ -5,6 +5,7 @@
 // of the layers refitted before. No gradient flows through the factors.
 import { solveSpd } from '../decompose/linalg.js';
 import { nodesOfLayer } from '../decompose/layers.js';
+import { relativeError } from '../decompose/tensor.js';
 import { type Graph, IrError, type Node, type Tensor } from '../../ir/types.js';
 import { runGraph } from '../../train/executor.js';
 
@@ -26,16 +27,6 @@ export interface RefitInfo {
 export async function valuesOf(graph: Graph, calib: Calibration, values: readonly string[]): Promise<Float32Array[]> {
   return runGraph({ ...graph, outputs: values }, calib.x, calib.n, { chunk: 128 });
 }
-
-const relErr = (a: Float32Array | Float64Array, b: Float32Array): number => {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return Math.sqrt(num / Math.max(den, 1e-30));
-};
 
 /**
  * Refit the output factor of `layer` in `compressed` against `layer`'s value in `original`.
@@ -83,5 +74,5 @@ export async function refitLayer(original: Graph, compressed: Graph, layer: stri
   const refitted = { ...last, weights } as Node;
   const graph: Graph = { ...compressed, nodes: compressed.nodes.map((n) => (n.id === last.id ? refitted : n)) };
   const [after] = await valuesOf(graph, calib, [last.id]);
-  return { graph, info: { layer, before: relErr(yHat, y), after: relErr(after, y), rows } };
+  return { graph, info: { layer, before: relativeError(yHat, y), after: relativeError(after, y), rows } };
 }

@@ -5,8 +5,9 @@ import { Matrix, QR } from 'ml-matrix';
 import { inferShapes } from '../../ir/graph.js';
 import { type Conv2dAttrs, type DepthwiseConv2dAttrs, type Graph, IrError, type Node, type NodeOf, OpKind, type Tensor } from '../../ir/types.js';
 import { cpAls, cpAlsFromFactors } from './cp.js';
-import { truncatedSvd } from './linalg.js';
+import { matmul, truncatedSvd } from './linalg.js';
 import { type DecompositionKind, type LayerForm, type LayerGeometry, layerForm, PARTS, partId, spliceLayer } from './layers.js';
+import { frobenius, relativeError } from './tensor.js';
 import { tucker2 } from './tucker2.js';
 
 export interface DecomposeOptions {
@@ -44,19 +45,6 @@ function depthwise(id: string, origin: string, input: string, kernel: Tensor, at
 
 function dense(id: string, origin: string, input: string, kernel: Tensor, bias?: Tensor): NodeOf<OpKind.Dense> {
   return { id, op: OpKind.Dense, origin, inputs: [input], attrs: { units: kernel.shape[1], useBias: !!bias }, weights: bias ? { kernel, bias } : { kernel } };
-}
-
-/** A · B for row-major (m×k)(k×n). */
-function mm(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k: number, n: number): Float64Array {
-  const c = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) {
-    for (let p = 0; p < k; p++) {
-      const v = a[i * k + p];
-      if (v === 0) continue;
-      for (let j = 0; j < n; j++) c[i * n + j] += v * b[p * n + j];
-    }
-  }
-  return c;
 }
 
 function transpose(a: ArrayLike<number>, rows: number, cols: number): Float64Array {
@@ -185,7 +173,7 @@ export function decomposeLayer(graph: Graph, layer: string, kind: DecompositionK
       const svd = truncatedSvd(k, g.S, g.T, r);
       const [a, b] = balancedFactors(svd.u, svd.s, svd.v, g.S, g.T, r);
       nodes = svdNodes(g, input, a, b, r, node, bias);
-      relError = relErr(k, mm(a, b, g.S, r, g.T));
+      relError = relativeError(matmul(a, b, g.S, r, g.T), k);
     } else {
       const c = node as NodeOf<OpKind.Conv2d>;
       if (kind === 'tucker2') {
@@ -213,21 +201,21 @@ export function decomposeLayer(graph: Graph, layer: string, kind: DecompositionK
       const qb = new QR(matrixOf(transpose(b, r0, g.T), g.T, r0));
       const ra = flat(qa.upperTriangularMatrix.to2DArray());
       const rb = flat(qb.upperTriangularMatrix.to2DArray());
-      const mid = mm(ra, transpose(rb, r0, r0), r0, r0, r0);
+      const mid = matmul(ra, transpose(rb, r0, r0), r0, r0, r0);
       const svd = truncatedSvd(mid, r0, r0, r);
       const [ma, mb] = balancedFactors(svd.u, svd.s, svd.v, r0, r0, r);
-      const na = mm(flat(qa.orthogonalMatrix.to2DArray()), ma, g.S, r0, r);
-      const nb = mm(mb, transpose(flat(qb.orthogonalMatrix.to2DArray()), g.T, r0), r, r0, g.T);
-      const total = sumSq(mid); // ||A·B||² = ||Ra Rbᵀ||²: Qa, Qb have orthonormal columns
-      relError = relFro(total - sumSq(svd.s), total);
+      const na = matmul(flat(qa.orthogonalMatrix.to2DArray()), ma, g.S, r0, r);
+      const nb = matmul(mb, transpose(flat(qb.orthogonalMatrix.to2DArray()), g.T, r0), r, r0, g.T);
+      const total = frobenius(mid) ** 2; // ||A·B||² = ||Ra Rbᵀ||²: Qa, Qb have orthonormal columns
+      relError = relFro(total - frobenius(svd.s) ** 2, total);
       nodes = svdNodes(g, input, na, nb, r, old[0] as NodeOf<OpKind.Conv2d> | NodeOf<OpKind.Dense>, bias);
     } else if (kind === 'tucker2') {
       const [r3, r4] = form.ranks;
       const coreNode = old[1] as NodeOf<OpKind.Conv2d>;
       // Re-decompose only the core: C ≈ C* ×3 Uin* ×4 Uout*; merge Uin' = Uin Uin*, Uout' = Uout Uout*.
       const t = tucker2(coreNode.weights.kernel.data as Float32Array, [g.kh, g.kw, r3, r4], [ranks[0], ranks[1]], { maxIter: opts.tuckerIter, signal: opts.signal });
-      const uIn = mm(float64(old[0].weights.kernel), t.uIn, g.S, r3, ranks[0]);
-      const outK = mm(transpose(t.uOut, r4, ranks[1]), float64(old[2].weights.kernel), ranks[1], r4, g.T);
+      const uIn = matmul(float64(old[0].weights.kernel), Float64Array.from(t.uIn), g.S, r3, ranks[0]);
+      const outK = matmul(transpose(t.uOut, r4, ranks[1]), float64(old[2].weights.kernel), ranks[1], r4, g.T);
       nodes = tuckerNodes(g, input, uIn, t.core, outK, ranks[0], ranks[1], coreNode.attrs, bias);
       relError = t.relError;
     } else {
@@ -245,20 +233,5 @@ export function decomposeLayer(graph: Graph, layer: string, kind: DecompositionK
   return { graph: spliceLayer(graph, layer, nodes), info };
 }
 
-function relErr(ref: ArrayLike<number>, approx: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < ref.length; i++) {
-    num += (ref[i] - approx[i]) ** 2;
-    den += ref[i] ** 2;
-  }
-  return relFro(num, den);
-}
-
-function sumSq(a: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
-  return s;
-}
 const flat = (rows: number[][]): Float64Array => Float64Array.from(rows.flat());
 const matrixOf = (a: Float64Array, rows: number, cols: number): Matrix => Matrix.from1DArray(rows, cols, a);
