@@ -3,6 +3,7 @@
 import { createRequire } from 'node:module';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { compressCommand } from './commands/compress.js';
+import { pruneCommand } from './commands/prune.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
 import { infoCommand } from './commands/info.js';
@@ -99,6 +100,28 @@ dataOpts(
     .option('--workers <n>', 'worker threads (0 = in-process; default one per core)', int('--workers'))
     .option('--json', 'machine-readable output'),
 ).action(compressCommand);
+
+dataOpts(
+  program
+    .command('prune <model>')
+    .description('structured channel pruning (dependency-aware, physically smaller) to a params/MACs target')
+    .addOption(new Option('--criterion <c>', 'channel importance: filter norm, BN gamma (network slimming), variational mask, SSL group lasso').choices(['l1', 'l2', 'slim', 'vmask', 'ssl']).makeOptionMandatory())
+    .requiredOption('--target <t>', 'fraction of the original that remains: params=F and/or macs=F, e.g. params=0.1,macs=0.3')
+    .requiredOption('-o, --out <dir>', 'output folder: graph.json + weights.bin, model.onnx, plan.json, report.json, report.txt')
+    .option('--steps <n>', 'iterative pruning in n steps (geometric towards the target; default 1 = one-shot)', int('--steps'))
+    .option('--sparsity <epochs>', 'slim / ssl: sparsity-training epochs before pruning (default 0)', float('--sparsity'))
+    .option('--lambda <x>', 'slim / ssl penalty strength (default 1e-4)', float('--lambda'))
+    .option('--ssl-groups <list>', 'ssl groups: filter,channel,shape,depth (default filter,channel)')
+    .option('--finetune <epochs>', 'fine-tuning epochs after each step (fractions allowed; default 0)', float('--finetune'))
+    .option('--min-channels <n>', 'keep at least n channels in every group (default 1)', int('--min-channels'))
+    .option('--latency-runs <n>', 'host latency: median of n single-image runs, before and after (default 30; 0 = skip)', int('--latency-runs'))
+    .option('--lr <x>', 'fine-tuning / sparsity-training peak learning rate', float('--lr'))
+    .option('--train-limit <n>', 'train on the first n training images only', int('--train-limit'))
+    .option('--eval-limit <n>', 'evaluate on the first n test images only', int('--eval-limit'))
+    .option('--seed <n>', 'seed for training order, augmentation and dropout (default 1)', int('--seed'))
+    .option('--workers <n>', 'worker threads (0 = in-process; default one per core)', int('--workers'))
+    .option('--json', 'machine-readable output'),
+).action(pruneCommand);
 
 program
   .command('export <model>')

@@ -10,6 +10,11 @@ import { type Graph, type Node } from '../compiler/ir/types.js';
 import { resolveModel } from '../compiler/models/registry.js';
 import { pruneChannels } from '../compiler/passes/prune/apply.js';
 import { channelGroups } from '../compiler/passes/prune/groups.js';
+import { channelImportance } from '../compiler/passes/prune/importance.js';
+import { parsePruneTarget, selectChannels } from '../compiler/passes/prune/select.js';
+import { residualBranches, slimRegularizer, sslRegularizer } from '../compiler/passes/prune/sparsity.js';
+import { packParams, paramLayout } from '../compiler/train/flat-params.js';
+import { type TrainConfig, train } from '../compiler/train/trainer.js';
 import { runGraph } from '../compiler/train/executor.js';
 import { Rng } from '../compiler/util/rng.js';
 import { maxAbsDiff } from './io-graphs.js';
@@ -168,5 +173,104 @@ describe('pruneChannels', () => {
     assert.throws(() => pruneChannels(graph, new Map([['nope', [0]]])), { message: /no channel group 'nope' \(prunable groups: conv1, conv2/ });
     assert.throws(() => pruneChannels(graph, new Map([['conv1', [0, 32]]])), { message: "node 'conv1': prune: kept channel 32 of 'conv1' is outside 0..31" });
     assert.throws(() => pruneChannels(graph, new Map([['conv1', [3, 1]]])), { message: "node 'conv1': prune: kept channels of 'conv1' must be ascending and distinct (got 3 then 1)" });
+  });
+});
+
+describe('selecting channels for a target', () => {
+  it('l1 on fmnist-vgg, params=0.5: meets the target by less than one channel, removes the lowest-scoring channels per group', async () => {
+    const { graph } = await resolveModel('fmnist-vgg');
+    const groups = channelGroups(graph);
+    const imp = channelImportance(graph, groups, 'l1');
+    const sel = selectChannels(graph, imp, 'l1', { params: 0.5 });
+    const base = graphStats(graph).totalParams;
+    assert.ok(sel.params <= 0.5 * base, `${sel.params} params > half of ${base}`);
+    // the most a single channel can cost here: a conv6 filter, its BN, and its 9 rows of fc1
+    assert.ok(sel.params > 0.5 * base - (9 * 128 + 4 + 9 * 128), `${sel.params}: more removed than needed`);
+    assert.equal(graphStats(pruneChannels(graph, sel.kept).graph).totalParams, sel.params);
+    for (const [g, kept] of sel.kept) {
+      const s = imp.get(g)!;
+      const keptMin = Math.min(...kept.map((c) => s[c]));
+      const removedMax = Math.max(...range(s.length, kept).map((c) => s[c]));
+      assert.ok(removedMax <= keptMin, `${g}: removed score ${removedMax} > kept ${keptMin}`);
+    }
+  });
+
+  it('targets that cannot be met or make no sense are refused with the numbers', async () => {
+    const { graph } = await resolveModel('fmnist-vgg', { allowUntrained: true });
+    const groups = channelGroups(graph);
+    assert.throws(() => selectChannels(graph, channelImportance(graph, groups, 'l2'), 'l2', { params: 0.0001 }), {
+      message: /^prune target params=0.0001 cannot be met: even with 1 channel left in every prunable group the model keeps \d+ params \(\d+\.\d+%\) and \d+ MACs \(\d+\.\d+%\); pruning further would remove every channel of a layer$/,
+    });
+    assert.throws(() => parsePruneTarget('params=0'), { message: '--target params=0: the remaining fraction must be in (0, 1] (0 would remove every channel)' });
+    assert.throws(() => parsePruneTarget('macs=1.5'), { message: '--target macs=1.5: the remaining fraction must be in (0, 1]' });
+    assert.throws(() => parsePruneTarget('flops=0.3'), { message: /^--target 'flops=0.3': expected params=F and\/or macs=F/ });
+    assert.deepEqual(parsePruneTarget('params=0.1,macs=0.3'), { params: 0.1, macs: 0.3 });
+    assert.throws(() => channelImportance(graph, groups, 'vmask'), { message: "criterion vmask: batchNorm 'bn1' has no learned mask (logAlpha): train the masks first" });
+  });
+});
+
+describe('sparsity penalties', () => {
+  it('slim: the proximal step zeroes |gamma| <= lr·λ exactly and shrinks the rest by lr·λ; nothing else changes', async () => {
+    const { graph } = await resolveModel('fmnist-vgg');
+    const layout = paramLayout(graph);
+    const params = packParams(graph, layout);
+    const before = params.slice();
+    // threshold lr·λ at the median |gamma| of the prunable groups' BNs
+    const gammas = layout.slots.filter((s) => s.name === 'gamma' && s.node !== 'bn_fc2').flatMap((s) => Array.from(before.subarray(s.offset, s.offset + s.length), Math.abs));
+    const t = gammas.sort((p, q) => p - q)[gammas.length >> 1];
+    const reg = slimRegularizer(graph, channelGroups(graph), t / 0.1);
+    reg.prox!(params, layout, 0.1);
+    let zeros = 0;
+    for (const s of layout.slots) {
+      for (let i = s.offset; i < s.offset + s.length; i++) {
+        if (s.name !== 'gamma') {
+          assert.equal(params[i], before[i]);
+          continue;
+        }
+        const v = before[i];
+        const want = Math.abs(v) <= t ? 0 : v - Math.sign(v) * t;
+        assert.ok(Math.abs(params[i] - want) <= 1e-6, `${s.node}[${i - s.offset}]: ${params[i]} vs ${want}`);
+        if (params[i] === 0) zeros++;
+      }
+    }
+    assert.ok(zeros > 0, 'some gammas reach exactly zero');
+  });
+
+  it('ssl: a group whose norm is below lr·λ·sqrt(size) becomes exactly zero, others shrink towards zero', async () => {
+    const { graph } = await resolveModel('fmnist-vgg');
+    const layout = paramLayout(graph);
+    const params = packParams(graph, layout);
+    const k = layout.slots.find((s) => s.node === 'conv2' && s.name === 'kernel')!;
+    // filter 7 of conv2 made tiny: its group norm falls under the threshold
+    for (let i = k.offset + 7; i < k.offset + k.length; i += 32) params[i] *= 1e-3;
+    const reg = sslRegularizer(graph, channelGroups(graph), 0.1, { filter: true });
+    reg.prox!(params, layout, 0.01);
+    for (let i = k.offset + 7; i < k.offset + k.length; i += 32) assert.equal(params[i], 0);
+    const f0 = (p: Float32Array) => Math.hypot(...Array.from({ length: 9 * 32 }, (_, j) => p[k.offset + j * 32]));
+    const orig = packParams(graph, layout);
+    assert.ok(f0(params) < f0(orig) && f0(params) > 0.9 * f0(orig), `filter 0 norm ${f0(orig)} -> ${f0(params)}`);
+  });
+
+  it('fmnist-resnet: each residual add has one branch to remove depth-wise', async () => {
+    const { graph } = await resolveModel('fmnist-resnet', { allowUntrained: true });
+    assert.deepEqual(residualBranches(graph), [1, 2, 3].map((s) => ({ add: `s${s}_add`, nodes: [`s${s}_conv1`, `s${s}_bn1`, `s${s}_relu1`, `s${s}_conv2`, `s${s}_bn2`] })));
+  });
+
+  it('training with the slim penalty drives BN gammas to exact zeros on real images', async () => {
+    const fm = await loadFashionMnist();
+    const all = allOf(fm.train);
+    const data = classificationSet({ data: fm.train, indices: all.indices.subarray(0, 512) });
+    const b = new GraphBuilder('slim', 5);
+    let h = b.input('image', [28, 28, 1]);
+    h = b.relu(b.batchNorm(b.conv2d(h, { id: 'c1', filters: 16, kernel: 3, strides: 2, padding: 'same', useBias: false }), { id: 'bn1' }), { id: 'r1' });
+    h = b.relu(b.batchNorm(b.conv2d(h, { id: 'c2', filters: 16, kernel: 3, strides: 2, padding: 'same', useBias: false }), { id: 'bn2' }), { id: 'r2' });
+    h = b.dense(b.flatten(h, { id: 'f' }), 10, { id: 'fc' });
+    const g = b.build([b.softmax(h, { id: 'sm' })]);
+    const cfg: TrainConfig = { epochs: 2, batchSize: 64, optimizer: { kind: 'sgd', momentum: 0.9, weightDecay: 0 }, schedule: { kind: 'constant', lr: 0.05 }, loss: 'crossEntropy', seed: 3 };
+    const zeros = (x: Graph) => ['bn1', 'bn2'].reduce((a, id) => a + Array.from(x.nodes.find((n) => n.id === id)!.weights.gamma.data).filter((v) => v === 0).length, 0);
+    const plain = await train(g, data, undefined, cfg, { workers: 0 });
+    const slim = await train(g, data, undefined, cfg, { workers: 0, regularizer: slimRegularizer(g, channelGroups(g), 3) });
+    assert.equal(zeros(plain.graph), 0);
+    assert.ok(zeros(slim.graph) >= 8, `${zeros(slim.graph)} of 32 gammas are exactly zero`);
   });
 });

@@ -1,12 +1,6 @@
 // `tandem compress <model>`: low-rank compression (SVD / Tucker-2 / CP) with automatic ranks,
 // optional Two-Pass recovery, multi-stage (MUSCO) re-compression and fine-tuning. Each completed stage
 // is written to the output folder atomically, so a cancel keeps the last completed stage.
-import * as fs from 'node:fs/promises';
-import * as path from 'node:path';
-import { exportOnnx } from '../../compiler/export/onnx.js';
-import { serializeGraph } from '../../compiler/ir/serialize.js';
-import type { Graph } from '../../compiler/ir/types.js';
-import { RECIPES } from '../../compiler/models/recipes.js';
 import { resolveModel } from '../../compiler/models/registry.js';
 import { compressGraph, type CompressConfig, type Order, type StageResult } from '../../compiler/passes/compress/compress.js';
 import { finetune } from '../../compiler/passes/compress/finetune.js';
@@ -14,12 +8,9 @@ import { type CompressionReport, compressionReport } from '../../compiler/passes
 import { chooseRanks, type Method, parseRankRule } from '../../compiler/passes/decompose/ranks.js';
 import { checkDecomposition } from '../../compiler/passes/decompose/decompose.js';
 import { layerForm } from '../../compiler/passes/decompose/layers.js';
-import { evaluate, type Quality } from '../../compiler/train/evaluate.js';
-import { initBackend } from '../../compiler/train/backend.js';
-import { writeDirAtomic } from '../../compiler/util/atomic.js';
-import { cliProgress, interruptSignal } from '../progress.js';
 import { num, table } from '../table.js';
-import { type DataOptions, fashionMnistSplits } from './data.js';
+import type { DataOptions } from './data.js';
+import { qualityText, startModelRun, writeModelDir } from './model-run.js';
 
 export interface CompressFlags extends DataOptions {
   method: Method;
@@ -43,11 +34,6 @@ export interface CompressFlags extends DataOptions {
   json?: boolean;
 }
 
-export function qualityText(q: Quality | undefined): string {
-  if (!q) return 'not evaluated';
-  return q.task === 'classification' ? `${(100 * q.accuracy).toFixed(2)}% accuracy` : `PSNR ${q.psnrDenoised.toFixed(2)} dB (gain ${q.psnrGain.toFixed(2)}), SSIM ${q.ssimDenoised.toFixed(4)}`;
-}
-
 function reportTable(r: CompressionReport): string {
   const rows = r.layers.map((l) => [
     l.layer,
@@ -69,18 +55,6 @@ function reportTable(r: CompressionReport): string {
     `reproduce: ${r.command}`,
   ];
   return lines.join('\n') + '\n';
-}
-
-async function writeStage(out: string, graph: Graph, report: CompressionReport, plan: unknown): Promise<void> {
-  const { json, weights } = serializeGraph(graph);
-  await writeDirAtomic(out, async (tmp) => {
-    await fs.writeFile(path.join(tmp, 'weights.bin'), weights);
-    await fs.writeFile(path.join(tmp, 'graph.json'), json);
-    await exportOnnx(graph, path.join(tmp, 'model.onnx'));
-    await fs.writeFile(path.join(tmp, 'plan.json'), JSON.stringify(plan, null, 1) + '\n');
-    await fs.writeFile(path.join(tmp, 'report.json'), JSON.stringify(report, null, 1) + '\n');
-    await fs.writeFile(path.join(tmp, 'report.txt'), reportTable(report));
-  });
 }
 
 export async function compressCommand(model: string, f: CompressFlags): Promise<void> {
@@ -111,53 +85,29 @@ export async function compressCommand(model: string, f: CompressFlags): Promise<
   const command = ['tandem compress', model, `--method ${f.method}`, `--ranks ${f.ranks}`, layers ? `--layers ${layers.join(',')}` : '', f.twoPass ? '--two-pass' : '', f.refit ? '--refit' : '', f.iterative ? '--iterative' : '', f.twoPass || f.refit ? `--order ${cfg.order}` : '', `--stages ${cfg.stages}`, `--finetune ${cfg.finetuneEpochs}`, f.minRank !== undefined ? `--min-rank ${f.minRank}` : '', `--calib ${f.calib ?? 256}`, f.trainLimit ? `--train-limit ${f.trainLimit}` : '', f.lr ? `--lr ${f.lr}` : '', f.evalLimit ? `--eval-limit ${f.evalLimit}` : '', f.cpIter !== undefined ? `--cp-iter ${f.cpIter}` : '', `--seed ${seed}`, `-o ${f.out}`]
     .filter(Boolean)
     .join(' ');
-  const progress = cliProgress({ quiet: !!f.json });
-  const signal = interruptSignal();
-  const log = (s: string) => {
-    if (f.json) return;
-    progress.stop();
-    process.stderr.write(s + '\n');
-  };
-  await initBackend();
-  const recipe = m.reference ? RECIPES[m.reference] : undefined;
-  const dataSeed = (m.graph.meta?.seed as number | undefined) ?? recipe?.seed ?? 0;
-  const data = await fashionMnistSplits(m.task, { ...f, splitSeed: dataSeed, valFraction: recipe?.valFraction ?? 1 / 12, noiseSeed: dataSeed, sigma: recipe?.sigma, trainLimit: f.trainLimit ?? recipe?.trainLimit, signal, onProgress: progress.update });
-  const nCalib = Math.min(f.calib ?? 256, data.train.size);
-  const per = data.train.inputShape.reduce((a, b) => a * b, 1);
-  const calib = { x: new Float32Array(nCalib * per), n: nCalib };
-  data.train.fill(
-    Array.from({ length: nCalib }, (_, i) => i),
-    calib.x,
-    new Float32Array(nCalib * data.train.targetSize),
-  );
-  const testSet = f.evalLimit ? { ...data.test, size: Math.min(f.evalLimit, data.test.size) } : data.test;
-  const evalGraph = (g: Graph) => evaluate(g, testSet, m.task, { workers: f.workers, signal, onProgress: progress.update });
-  // The committed metric of a reference model is its full test-set evaluation (test/refs.test.ts).
-  const metaTest = m.graph.meta?.test as Quality | undefined;
-  const baseQuality = metaTest && !f.evalLimit ? metaTest : await evalGraph(m.graph);
-  log(`${m.graph.name}: ${qualityText(baseQuality)} before compression`);
-
+  const run = await startModelRun(m, f);
+  const { data, calib, evalGraph, baseQuality, signal, log } = run;
   let lastReport: CompressionReport | undefined;
   const stagesDone: StageResult[] = [];
   const result = await compressGraph(m.graph, cfg, {
     calib,
     finetune:
       cfg.finetuneEpochs > 0
-        ? (g, frozen, epochs, s) => finetune(g, { task: m.task, train: data.train, val: data.val, epochs, seed: s, frozen, lr: f.lr, workers: f.workers, signal, onProgress: progress.update })
+        ? (g, frozen, epochs, s) => finetune(g, { task: m.task, train: data.train, val: data.val, epochs, seed: s, frozen, lr: f.lr, workers: f.workers, signal, onProgress: run.progress })
         : undefined,
     evaluate: evalGraph,
     onStage: async (s) => {
       stagesDone.push(s);
       lastReport = compressionReport(m.graph, s.graph, s.plan, stagesDone, { command, baseQuality });
       const meta = { ...(m.graph.meta ?? {}), compression: { command, seed, plan: s.plan, stage: s.stage }, test: s.quality };
-      await writeStage(f.out, { ...s.graph, meta }, lastReport, s.plan);
+      await writeModelDir(f.out, { ...s.graph, meta }, { 'plan.json': JSON.stringify(s.plan, null, 1) + '\n', 'report.json': JSON.stringify(lastReport, null, 1) + '\n', 'report.txt': reportTable(lastReport) });
       log(`stage ${s.stage} saved to ${f.out}: MACs ${num(s.macs)}, params ${num(s.params)}, ${qualityText(s.quality)} (${s.seconds.toFixed(1)} s)`);
     },
     signal,
-    onProgress: progress.update,
+    onProgress: run.progress,
     log,
   });
-  progress.stop();
+  run.stop();
   if (!lastReport) throw new Error(`${model}: nothing to compress with --method ${f.method} --ranks ${f.ranks} (every layer was left alone); nothing written`);
   void result;
   process.stdout.write(f.json ? JSON.stringify(lastReport) + '\n' : reportTable(lastReport));

@@ -43,6 +43,20 @@ export interface TrainOptions {
   readonly backend?: BackendChoice;
   /** Stop after this many steps in total (benchmarks); the result is the current weights. */
   readonly maxSteps?: number;
+  /** A penalty on the weights (sparsity training): its gradient and/or a proximal step per update. */
+  readonly regularizer?: Regularizer;
+}
+
+/**
+ * A penalty on the weights applied in the main thread on the flat parameters, so that every replica
+ * stays a plain forward/backward: `grad` adds the penalty's (sub)gradient before the optimizer step,
+ * `prox` runs after it (e.g. soft-thresholding, which lets groups reach exact zero).
+ */
+export interface Regularizer {
+  /** Identifies the penalty and its strength in checkpoints. */
+  readonly name: string;
+  grad?(params: Float32Array, grad: Float32Array, layout: ParamLayout): void;
+  prox?(params: Float32Array, layout: ParamLayout, lr: number): void;
 }
 
 export interface EpochRecord {
@@ -67,8 +81,8 @@ export interface TrainResult {
 }
 
 /** Identifies (model structure, config) so a checkpoint is never resumed into something else. */
-function fingerprint(graph: Graph, cfg: TrainConfig, trainSize: number): string {
-  return createHash('sha256').update(printGraph(graph)).update(JSON.stringify(cfg)).update(String(trainSize)).digest('hex').slice(0, 16);
+function fingerprint(graph: Graph, cfg: TrainConfig, trainSize: number, regularizer = ''): string {
+  return createHash('sha256').update(printGraph(graph)).update(JSON.stringify(cfg)).update(String(trainSize)).update(regularizer).digest('hex').slice(0, 16);
 }
 
 function epochOrder(n: number, seed: number, epoch: number): Int32Array {
@@ -141,7 +155,7 @@ export async function train(graph: Graph, trainSet: Dataset, valSet: Dataset | u
   const layout = paramLayout(graph, new Set(cfg.frozen ?? []));
   const stepsPerEpoch = Math.ceil(trainSet.size / cfg.batchSize);
   const totalSteps = stepsPerEpoch * cfg.epochs;
-  const fp = fingerprint(graph, cfg, trainSet.size);
+  const fp = fingerprint(graph, cfg, trainSet.size, opts.regularizer?.name);
   const pool = await ReplicaPool.create(graph, layout, trainSet.targetSize, {
     loss: cfg.loss,
     frozen: cfg.frozen,
@@ -220,7 +234,9 @@ export async function train(graph: Graph, trainSet: Dataset, valSet: Dataset | u
         const r = await pool.step(x, y, n, (cfg.seed + globalStep) >>> 0);
         if (!Number.isFinite(r.loss)) throw new Error(`training diverged: loss is ${r.loss} at epoch ${epoch + 1}, step ${stepInEpoch} (lower the learning rate)`);
         lr = learningRate(cfg.schedule, globalStep, totalSteps);
+        opts.regularizer?.grad?.(pool.params, r.grad, layout);
         applyUpdate(cfg.optimizer, opt, layout, pool.params, r.grad, lr);
+        opts.regularizer?.prox?.(pool.params, layout, lr);
         updateRunningStats(graph, layout, pool.params, r.stats, n);
         lossSum += r.loss * n;
         correct += r.correct;

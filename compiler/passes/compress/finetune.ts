@@ -3,7 +3,7 @@
 import type { Graph } from '../../ir/types.js';
 import type { Recipe } from '../../models/recipes.js';
 import { type Augment, type Dataset, shiftFlip } from '../../train/dataset.js';
-import { train } from '../../train/trainer.js';
+import { type Regularizer, train } from '../../train/trainer.js';
 import type { ProgressFn } from '../../util/progress.js';
 
 export type Task = 'classification' | 'denoising';
@@ -38,6 +38,8 @@ export interface FinetuneOptions {
   readonly lr?: number;
   readonly workers?: number;
   readonly checkpointDir?: string;
+  /** A sparsity penalty (pruning's slim / ssl training). */
+  readonly regularizer?: Regularizer;
   readonly signal?: AbortSignal;
   readonly onProgress?: ProgressFn;
 }
@@ -62,7 +64,7 @@ export async function finetune(graph: Graph, o: FinetuneOptions): Promise<Graph>
       seed: o.seed,
       frozen: o.frozen,
     },
-    { workers: o.workers, augment, checkpointDir: o.checkpointDir, checkpointEvery: o.checkpointDir ? 50 : undefined, signal: o.signal, onProgress: o.onProgress },
+    { workers: o.workers, augment, checkpointDir: o.checkpointDir, checkpointEvery: o.checkpointDir ? 50 : undefined, regularizer: o.regularizer, signal: o.signal, onProgress: o.onProgress },
   );
   return result.graph;
 }

@@ -243,3 +243,15 @@ export function keptIndices(map: ChannelMap, groupOfSpace: ReadonlyMap<number, C
   }
   return out;
 }
+
+/** Which space and channel index a position along a value's last axis belongs to. */
+export function channelOfRow(map: ChannelMap, row: number): { space: number; channel: number } {
+  if (map.kind === 'space') return { space: map.space, channel: row };
+  if (map.kind === 'flat') return { space: map.space, channel: row % map.channels };
+  let offset = 0;
+  for (const part of map.parts) {
+    if (row < offset + part.size) return { space: part.space, channel: row - offset };
+    offset += part.size;
+  }
+  throw new RangeError(`row ${row} is outside the concat of ${offset} channels`);
+}
