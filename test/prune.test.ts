@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { allOf, classificationSet, loadFashionMnist } from '../compiler/data/index.js';
 import { GraphBuilder } from '../compiler/ir/builder.js';
 import { graphStats, verify } from '../compiler/ir/graph.js';
+import { printGraph } from '../compiler/ir/print.js';
 import { type Graph, type Node } from '../compiler/ir/types.js';
 import { resolveModel } from '../compiler/models/registry.js';
 import { pruneChannels } from '../compiler/passes/prune/apply.js';
@@ -13,6 +14,7 @@ import { channelGroups } from '../compiler/passes/prune/groups.js';
 import { channelImportance } from '../compiler/passes/prune/importance.js';
 import { parsePruneTarget, selectChannels } from '../compiler/passes/prune/select.js';
 import { residualBranches, slimRegularizer, sslRegularizer } from '../compiler/passes/prune/sparsity.js';
+import { addMasks, keptByDropoutRate, LOG_ALPHA_RANGE, maskKl, maskKlGrad, stripMasks, vmaskRegularizer } from '../compiler/passes/prune/vmask.js';
 import { packParams, paramLayout } from '../compiler/train/flat-params.js';
 import { type TrainConfig, train } from '../compiler/train/trainer.js';
 import { runGraph } from '../compiler/train/executor.js';
@@ -272,5 +274,57 @@ describe('sparsity penalties', () => {
     const slim = await train(g, data, undefined, cfg, { workers: 0, regularizer: slimRegularizer(g, channelGroups(g), 3) });
     assert.equal(zeros(plain.graph), 0);
     assert.ok(zeros(slim.graph) >= 8, `${zeros(slim.graph)} of 32 gammas are exactly zero`);
+  });
+});
+
+describe('variational channel masks', () => {
+  it('the KL gradient matches finite differences; KL falls as alpha grows', () => {
+    for (const la of [-8, -4, -1, 0, 1, 3, 7.5]) {
+      const h = 1e-5;
+      const fd = (maskKl(la + h) - maskKl(la - h)) / (2 * h);
+      assert.ok(Math.abs(fd - maskKlGrad(la)) <= 1e-6, `log alpha ${la}: ${fd} vs ${maskKlGrad(la)}`);
+      assert.ok(maskKlGrad(la) < 0);
+    }
+  });
+
+  it('masked batchNorms are plain batchNorms at inference; stripping restores the graph exactly', async () => {
+    const { graph } = await resolveModel('fmnist-vgg');
+    const masked = addMasks(graph, channelGroups(graph));
+    verify(masked);
+    assert.deepEqual(
+      masked.nodes.filter((n) => n.op === 'batchNorm' && n.weights.logAlpha).map((n) => n.id),
+      ['bn1', 'bn2', 'bn3', 'bn4', 'bn5', 'bn6', 'bn_fc1'],
+    );
+    const x = await realImages(16);
+    assert.equal(maxAbsDiff((await runGraph(masked, x, 16))[0], (await runGraph(graph, x, 16))[0]), 0);
+    assert.equal(printGraph(stripMasks(masked)), printGraph(graph));
+  });
+
+  it('mask training on real images: the KL penalty raises dropout rates, and channels above the threshold are pruned', async () => {
+    const fm = await loadFashionMnist();
+    const data = classificationSet({ data: fm.train, indices: allOf(fm.train).indices.subarray(0, 512) });
+    const b = new GraphBuilder('vm', 5);
+    let h = b.input('image', [28, 28, 1]);
+    h = b.relu(b.batchNorm(b.conv2d(h, { id: 'c1', filters: 16, kernel: 3, strides: 2, padding: 'same', useBias: false }), { id: 'bn1' }), { id: 'r1' });
+    h = b.relu(b.batchNorm(b.conv2d(h, { id: 'c2', filters: 16, kernel: 3, strides: 2, padding: 'same', useBias: false }), { id: 'bn2' }), { id: 'r2' });
+    h = b.dense(b.flatten(h, { id: 'f' }), 10, { id: 'fc' });
+    const g = b.build([b.softmax(h, { id: 'sm' })]);
+    const masked = addMasks(g, channelGroups(g));
+    const cfg: TrainConfig = { epochs: 2, batchSize: 64, optimizer: { kind: 'sgd', momentum: 0.9, weightDecay: 0 }, schedule: { kind: 'constant', lr: 0.01 }, loss: 'crossEntropy', seed: 3 };
+    const res = await train(masked, data, undefined, cfg, { workers: 0, regularizer: vmaskRegularizer(0.3) });
+    const logAlpha = (id: string) => Array.from(res.graph.nodes.find((n) => n.id === id)!.weights.logAlpha.data);
+    const la = [...logAlpha('bn1'), ...logAlpha('bn2')];
+    assert.ok(la.every((v) => v >= LOG_ALPHA_RANGE[0] && v <= LOG_ALPHA_RANGE[1]));
+    assert.ok(la.some((v) => v > 0), `max log alpha ${Math.max(...la)} (started at -4)`);
+    const kept = keptByDropoutRate(res.graph, channelGroups(res.graph), 0.5);
+    // dropout rate sigmoid(log alpha) > 0.5 <=> log alpha > 0; every group keeps at least one channel
+    for (const [group, bn] of [['c1', 'bn1'], ['c2', 'bn2']]) {
+      const v = logAlpha(bn);
+      const want = v.map((x, c) => (x <= 0 ? c : -1)).filter((c) => c >= 0);
+      assert.deepEqual(kept.get(group) ?? range(16), want.length ? want : [v.indexOf(Math.min(...v))], group);
+    }
+    const pruned = stripMasks(pruneChannels(res.graph, kept).graph);
+    verify(pruned);
+    assert.ok(pruned.nodes.every((n) => !n.weights.logAlpha));
   });
 });

@@ -6,7 +6,7 @@ import { resolveModel } from '../../compiler/models/registry.js';
 import { finetune } from '../../compiler/passes/compress/finetune.js';
 import type { FoldRecord } from '../../compiler/passes/prune/apply.js';
 import { CRITERIA, type Criterion } from '../../compiler/passes/prune/importance.js';
-import { pruneModel, regularizerFor } from '../../compiler/passes/prune/prune.js';
+import { checkPruneConfig, type PruneConfig, pruneModel } from '../../compiler/passes/prune/prune.js';
 import { type Latency, type PruneReport, pruneReport } from '../../compiler/passes/prune/report.js';
 import { formatTarget, parsePruneTarget } from '../../compiler/passes/prune/select.js';
 import type { SslGroups } from '../../compiler/passes/prune/sparsity.js';
@@ -18,7 +18,8 @@ import { qualityText, startModelRun, writeModelDir } from './model-run.js';
 
 export interface PruneFlags extends DataOptions {
   criterion: Criterion;
-  target: string;
+  target?: string;
+  threshold?: number;
   out: string;
   steps?: number;
   sparsity?: number;
@@ -67,22 +68,22 @@ function reportTable(r: PruneReport): string {
 
 export async function pruneCommand(model: string, f: PruneFlags): Promise<void> {
   const m = await resolveModel(model);
-  const target = parsePruneTarget(f.target);
+  const target = f.target !== undefined ? parsePruneTarget(f.target) : undefined;
   if (!(CRITERIA as readonly string[]).includes(f.criterion)) throw new Error(`--criterion ${f.criterion}: expected one of ${CRITERIA.join(', ')}`);
   const seed = f.seed ?? 1;
   const steps = f.steps ?? 1;
   const sparsity = f.sparsity ?? 0;
   const lambda = f.lambda ?? 1e-4;
   const sslGroups = f.sslGroups ? parseSslGroups(f.sslGroups) : undefined;
-  if (sparsity > 0 && f.criterion !== 'slim' && f.criterion !== 'ssl') throw new Error(`--sparsity: criterion ${f.criterion} has no sparsity training (slim and ssl do)`);
+  const cfg: PruneConfig = { criterion: f.criterion, target, threshold: f.threshold, steps, sparsityEpochs: sparsity, lambda, sslGroups, finetuneEpochs: f.finetune ?? 0, minChannels: f.minChannels, seed };
   // Check the request against the graph before loading data or doing any work.
-  if (sparsity > 0) regularizerFor(m.graph, { criterion: f.criterion, lambda, sslGroups });
+  checkPruneConfig(m.graph, cfg);
 
   const command = [
     'tandem prune',
     model,
     `--criterion ${f.criterion}`,
-    `--target ${formatTarget(target)}`,
+    target ? `--target ${formatTarget(target)}` : `--threshold ${f.threshold ?? 0.5}`,
     `--steps ${steps}`,
     sparsity > 0 ? `--sparsity ${sparsity} --lambda ${lambda}` : '',
     f.sslGroups ? `--ssl-groups ${f.sslGroups}` : '',
@@ -105,7 +106,7 @@ export async function pruneCommand(model: string, f: PruneFlags): Promise<void> 
   let last: PruneReport | undefined;
   await pruneModel(
     m.graph,
-    { criterion: f.criterion, target, steps, sparsityEpochs: sparsity, lambda, sslGroups, finetuneEpochs: f.finetune ?? 0, minChannels: f.minChannels, seed },
+    cfg,
     {
       train: (g, epochs, s, regularizer) =>
         finetune(g, { task: m.task, train: run.data.train, val: run.data.val, epochs, seed: s, regularizer, lr: f.lr, workers: f.workers, signal: run.signal, onProgress: run.progress }),

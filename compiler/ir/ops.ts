@@ -105,7 +105,7 @@ export const OPS: { readonly [K in OpKind]: OpDef<K> } = {
     arity: [1, 1],
     weightShapes(n, [x]) {
       const c = [channels(n.id, x)];
-      return { gamma: c, beta: c, mean: c, variance: c };
+      return { gamma: c, beta: c, mean: c, variance: c, ...(n.attrs.mask === 'variational' ? { logAlpha: c } : {}) };
     },
     inferShape: (_n, [x]) => x,
     macs: () => 0,

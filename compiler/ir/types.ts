@@ -70,6 +70,12 @@ export interface BatchNormAttrs {
   readonly epsilon: number;
   /** Moving-average momentum used in training (Keras convention: new = m * old + (1 - m) * batch). */
   readonly momentum: number;
+  /**
+   * A learned variational channel mask (pruning, SEEDS §4), training only: weight `logAlpha` [C]; in
+   * training the output is multiplied per sample and channel by 1 + sqrt(alpha)·ε, ε ~ N(0, 1); at
+   * inference the mask is its mean, 1, so the op is a plain batchNorm. Exporters drop it.
+   */
+  readonly mask?: 'variational';
 }
 export interface LeakyReluAttrs {
   readonly alpha: number;

@@ -120,9 +120,19 @@ function avgPool(node: Extract<Node, { op: OpKind.AvgPool }>, x: tf.Tensor4D, in
   return tf.div(tf.avgPool(padded, k, s, 'valid'), tf.avgPool(mask as tf.Tensor4D, k, s, 'valid'));
 }
 
-function batchNorm(node: Extract<Node, { op: OpKind.BatchNorm }>, x: tf.Tensor, w: Record<string, tf.Tensor>, opts: ForwardOptions): tf.Tensor {
+function batchNorm(node: Extract<Node, { op: OpKind.BatchNorm }>, x: tf.Tensor, w: Record<string, tf.Tensor>, opts: ForwardOptions, seed: number): tf.Tensor {
   const eps = node.attrs.epsilon;
   if (!opts.training) return tf.batchNorm(x, w.mean, w.variance, w.beta, w.gamma, eps);
+  const y = trainingBatchNorm(node, x, w, opts);
+  if (node.attrs.mask !== 'variational') return y;
+  // variational channel mask: multiplicative N(1, alpha) noise per sample and channel
+  const shape = x.shape.map((d, i) => (i === 0 || i === x.rank - 1 ? d : 1));
+  const eps01 = tf.randomNormal(shape, 0, 1, 'float32', seed);
+  return tf.mul(y, tf.add(1, tf.mul(tf.exp(tf.mul(w.logAlpha, 0.5)), eps01)));
+}
+
+function trainingBatchNorm(node: Extract<Node, { op: OpKind.BatchNorm }>, x: tf.Tensor, w: Record<string, tf.Tensor>, opts: ForwardOptions): tf.Tensor {
+  const eps = node.attrs.epsilon;
   const axes = x.shape.slice(0, -1).map((_, i) => i);
   const { mean, variance } = tf.moments(x, axes);
   opts.onBatchStats?.(node.id, mean.dataSync() as Float32Array, variance.dataSync() as Float32Array);
@@ -177,7 +187,7 @@ function apply(node: Node, xs: tf.Tensor[], w: Record<string, tf.Tensor>, inShap
     case OpKind.Dense:
       return tf.fused.matMul({ a: x as tf.Tensor2D, b: w.kernel as tf.Tensor2D, bias: node.attrs.useBias ? w.bias : undefined });
     case OpKind.BatchNorm:
-      return batchNorm(node, x, w, opts);
+      return batchNorm(node, x, w, opts, seed);
     case OpKind.Relu:
       return tf.relu(x);
     case OpKind.Relu6:

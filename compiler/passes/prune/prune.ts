@@ -11,15 +11,19 @@ import { channelGroups } from './groups.js';
 import { channelImportance, type Criterion } from './importance.js';
 import { formatTarget, type PruneTarget, selectChannels, selectionPlan } from './select.js';
 import { slimRegularizer, type SslGroups, sslRegularizer } from './sparsity.js';
+import { addMasks, keptByDropoutRate, stripMasks, vmaskRegularizer } from './vmask.js';
 
 export interface PruneConfig {
   readonly criterion: Criterion;
-  readonly target: PruneTarget;
+  /** Whole-network target; without one, vmask prunes by dropout rate (`threshold`). */
+  readonly target?: PruneTarget;
+  /** vmask: prune channels whose learned dropout rate exceeds this (default 0.5). */
+  readonly threshold?: number;
   /** 1 = one-shot. */
   readonly steps: number;
-  /** Sparsity-training epochs before the first pruning step (slim, ssl). */
+  /** Sparsity-training epochs before the first pruning step (slim, ssl; mask training for vmask). */
   readonly sparsityEpochs: number;
-  /** Penalty strength for slim / ssl. */
+  /** Penalty strength for slim / ssl / vmask (KL weight). */
   readonly lambda: number;
   readonly sslGroups?: SslGroups;
   /** Fine-tuning epochs after each pruning step. */
@@ -32,7 +36,7 @@ export interface PruneStep {
   readonly step: number;
   readonly graph: Graph;
   readonly plan: Plan;
-  readonly target: PruneTarget;
+  readonly target?: PruneTarget;
   readonly params: number;
   readonly macs: number;
   readonly folds: readonly FoldRecord[];
@@ -46,48 +50,69 @@ export interface PruneEnv {
   readonly log?: (s: string) => void;
 }
 
-export function regularizerFor(graph: Graph, cfg: Pick<PruneConfig, 'criterion' | 'lambda' | 'sslGroups'>): Regularizer | undefined {
+/** The sparsity-training graph (vmask: with masks) and its penalty; undefined for l1 / l2. */
+export function sparsitySetup(graph: Graph, cfg: Pick<PruneConfig, 'criterion' | 'lambda' | 'sslGroups'>): { graph: Graph; regularizer: Regularizer } | undefined {
   const groups = channelGroups(graph);
-  if (cfg.criterion === 'slim') return slimRegularizer(graph, groups, cfg.lambda);
-  if (cfg.criterion === 'ssl') return sslRegularizer(graph, groups, cfg.lambda, cfg.sslGroups);
+  if (cfg.criterion === 'slim') return { graph, regularizer: slimRegularizer(graph, groups, cfg.lambda) };
+  if (cfg.criterion === 'ssl') return { graph, regularizer: sslRegularizer(graph, groups, cfg.lambda, cfg.sslGroups) };
+  if (cfg.criterion === 'vmask') return { graph: addMasks(graph, groups), regularizer: vmaskRegularizer(cfg.lambda) };
   return undefined;
 }
 
-export async function pruneModel(base: Graph, cfg: PruneConfig, env: PruneEnv = {}): Promise<PruneStep[]> {
+/** Throws when the configuration cannot work, before any data is loaded. */
+export function checkPruneConfig(graph: Graph, cfg: PruneConfig): void {
   if (!Number.isInteger(cfg.steps) || cfg.steps < 1) throw new Error(`prune: steps ${cfg.steps} must be an integer >= 1`);
+  if (!cfg.target && cfg.criterion !== 'vmask') throw new Error(`prune: criterion ${cfg.criterion} needs a --target (only vmask can prune by its learned dropout rates)`);
+  if (cfg.criterion === 'vmask' && cfg.steps !== 1) throw new Error('prune: vmask prunes once, after its mask training (use --steps 1)');
+  if (cfg.criterion === 'vmask' && cfg.sparsityEpochs <= 0) throw new Error('prune: vmask needs mask training first (--sparsity E, E > 0)');
+  if (cfg.sparsityEpochs > 0 && !sparsitySetup(graph, cfg)) throw new Error(`prune: criterion ${cfg.criterion} has no sparsity training (slim, ssl and vmask do)`);
+}
+
+export async function pruneModel(base: Graph, cfg: PruneConfig, env: PruneEnv = {}): Promise<PruneStep[]> {
+  checkPruneConfig(base, cfg);
   const log = env.log ?? (() => {});
   const ref = graphStats(base);
   let graph = base;
   if (cfg.sparsityEpochs > 0) {
-    const reg = regularizerFor(graph, cfg);
-    if (!reg) throw new Error(`prune: criterion ${cfg.criterion} has no sparsity training (use --sparsity 0)`);
+    const setup = sparsitySetup(graph, cfg)!;
     if (!env.train) throw new Error('prune: sparsity training needs training data');
-    log(`sparsity training: ${reg.name}, ${cfg.sparsityEpochs} epoch(s)`);
-    graph = await env.train(graph, cfg.sparsityEpochs, cfg.seed, reg);
+    log(`sparsity training: ${setup.regularizer.name}, ${cfg.sparsityEpochs} epoch(s)`);
+    graph = await env.train(setup.graph, cfg.sparsityEpochs, cfg.seed, setup.regularizer);
   }
   const layers: Record<string, LayerPlan> = {};
   const steps: PruneStep[] = [];
   for (let i = 1; i <= cfg.steps; i++) {
     throwIfAborted(env.signal);
-    const frac = (f: number | undefined) => (f === undefined ? undefined : f ** (i / cfg.steps));
-    const target: PruneTarget = { params: frac(cfg.target.params), macs: frac(cfg.target.macs) };
     const groups = channelGroups(graph);
-    const cur = graphStats(graph);
-    // selectChannels measures against its input graph: rescale the fractions of the original
-    const rel: PruneTarget = {
-      params: target.params === undefined ? undefined : Math.min(1, (target.params * ref.totalParams) / cur.totalParams),
-      macs: target.macs === undefined ? undefined : Math.min(1, (target.macs * ref.totalMacs) / cur.totalMacs),
-    };
-    const importance = channelImportance(graph, groups, cfg.criterion);
-    const sel = selectChannels(graph, importance, cfg.criterion, rel, { minChannels: cfg.minChannels });
-    const pruned = pruneChannels(graph, sel.kept);
+    let kept: Map<string, number[]>;
+    let why: string;
+    let target: PruneTarget | undefined;
+    if (cfg.target) {
+      const frac = (f: number | undefined) => (f === undefined ? undefined : f ** (i / cfg.steps));
+      target = { params: frac(cfg.target.params), macs: frac(cfg.target.macs) };
+      const cur = graphStats(graph);
+      // selectChannels measures against its input graph: rescale the fractions of the original
+      const rel: PruneTarget = {
+        params: target.params === undefined ? undefined : Math.min(1, (target.params * ref.totalParams) / cur.totalParams),
+        macs: target.macs === undefined ? undefined : Math.min(1, (target.macs * ref.totalMacs) / cur.totalMacs),
+      };
+      kept = selectChannels(graph, channelImportance(graph, groups, cfg.criterion), cfg.criterion, rel, { minChannels: cfg.minChannels }).kept;
+      why = `${cfg.criterion}, step ${i}/${cfg.steps} to ${formatTarget(target)}`;
+    } else {
+      const threshold = cfg.threshold ?? 0.5;
+      kept = keptByDropoutRate(graph, groups, threshold, cfg.minChannels);
+      why = `vmask dropout rate <= ${threshold}`;
+    }
+    const pruned = pruneChannels(graph, kept);
     // compose with earlier steps: indices are into the current (already pruned) layers, so map them back
-    for (const [layer, lp] of Object.entries(selectionPlan(graph, groups, sel.kept, `${cfg.criterion}, step ${i}/${cfg.steps} to ${formatTarget(target)}`))) {
+    for (const [layer, lp] of Object.entries(selectionPlan(graph, groups, kept, why))) {
       const before = layers[layer]?.keptChannels;
       layers[layer] = { ...lp, keptChannels: before ? lp.keptChannels!.map((c) => before[c]) : lp.keptChannels };
     }
-    graph = pruned.graph;
-    log(`step ${i}/${cfg.steps}: ${formatTarget(target)} -> params ${sel.params} (${((100 * sel.params) / ref.totalParams).toFixed(1)}%), MACs ${sel.macs} (${((100 * sel.macs) / ref.totalMacs).toFixed(1)}%)`);
+    graph = stripMasks(pruned.graph);
+    const st = graphStats(graph);
+    const sel = { params: st.totalParams, macs: st.totalMacs };
+    log(`step ${i}/${cfg.steps}: ${why} -> params ${sel.params} (${((100 * sel.params) / ref.totalParams).toFixed(1)}%), MACs ${sel.macs} (${((100 * sel.macs) / ref.totalMacs).toFixed(1)}%)`);
     if (cfg.finetuneEpochs > 0 && env.train) graph = await env.train(graph, cfg.finetuneEpochs, cfg.seed + i);
     const plan: Plan = { version: 1, model: base.name, seed: cfg.seed, layers: { ...layers } };
     const step: PruneStep = { step: i, graph, plan, target, params: sel.params, macs: sel.macs, folds: pruned.folds };
