@@ -15,7 +15,7 @@ function value(v: unknown): string {
 export function printGraph(graph: Graph): string {
   const shapes = inferShapes(graph);
   const lines = [`graph ${JSON.stringify(graph.name)} {`];
-  for (const i of graph.inputs) lines.push(`  input %${i.id}: ${DT[i.dtype]}${shape(i.shape)}`);
+  for (const i of graph.inputs) lines.push(`  input %${i.id}: ${DT[i.dtype]}${shape(i.shape)}${i.quant ? ` quant{bits=${i.quant.bits} scale=${i.quant.scale} zeroPoint=${i.quant.zeroPoint}}` : ''}`);
   for (const n of graph.nodes) {
     const attrs = Object.keys(n.attrs)
       .sort()

@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { writeDirAtomic } from '../util/atomic.js';
 import { verify } from './graph.js';
-import { type DType, type Graph, IrError, type Node, type NodeQuant, OpKind, type Tensor } from './types.js';
+import { type DType, type Graph, type InputQuant, IrError, type Node, type NodeQuant, OpKind, type Tensor } from './types.js';
 
 export const GRAPH_FORMAT = 'tandem-graph';
 export const GRAPH_VERSION = 1;
@@ -34,7 +34,7 @@ export interface GraphJson {
   format: typeof GRAPH_FORMAT;
   version: number;
   name: string;
-  inputs: { id: string; shape: number[]; dtype: DType }[];
+  inputs: { id: string; shape: number[]; dtype: DType; quant?: InputQuant }[];
   outputs: string[];
   meta?: Record<string, unknown>;
   nodes: NodeJson[];
@@ -83,7 +83,7 @@ export function serializeGraph(graph: Graph): { json: string; weights: Uint8Arra
     format: GRAPH_FORMAT,
     version: GRAPH_VERSION,
     name: graph.name,
-    inputs: graph.inputs.map((i) => ({ id: i.id, shape: [...i.shape], dtype: i.dtype })),
+    inputs: graph.inputs.map((i) => ({ id: i.id, shape: [...i.shape], dtype: i.dtype, ...(i.quant ? { quant: sortedKeys({ ...i.quant }) } : {}) })),
     outputs: [...graph.outputs],
     ...(graph.meta ? { meta: { ...graph.meta } } : {}),
     nodes,

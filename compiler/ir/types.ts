@@ -156,11 +156,20 @@ export interface NodeOf<K extends OpKind> {
 /** A node of any op; narrow with `node.op === OpKind.X`. */
 export type Node = { [K in OpKind]: NodeOf<K> }[OpKind];
 
+/** How a quantized graph input maps reals to integers: real = scale · (q - zeroPoint). */
+export interface InputQuant {
+  readonly bits: number;
+  readonly scale: number;
+  readonly zeroPoint: number;
+}
+
 export interface GraphInput {
   readonly id: string;
   /** Per-sample shape (no batch dimension). */
   readonly shape: Shape;
   readonly dtype: DType;
+  /** Set by the quantize pass (docs/int8-semantics.md). */
+  readonly quant?: InputQuant;
 }
 
 export interface Graph {

@@ -18,9 +18,15 @@ export interface ForwardOptions {
   readonly onBatchStats?: (nodeId: string, mean: Float32Array, variance: Float32Array) => void;
   /**
    * Hook to replace or wrap a node's computation (e.g. fake-quantization, an accelerator model).
-   * Return undefined to use the default.
+   * `dflt` computes the node as usual, optionally on other inputs or weights. Return undefined to use
+   * the default.
    */
-  readonly override?: (node: Node, inputs: readonly tf.Tensor[], params: Record<string, tf.Tensor>, dflt: () => tf.Tensor) => tf.Tensor | undefined;
+  readonly override?: (
+    node: Node,
+    inputs: readonly tf.Tensor[],
+    params: Record<string, tf.Tensor>,
+    dflt: (inputs?: readonly tf.Tensor[], params?: Record<string, tf.Tensor>) => tf.Tensor,
+  ) => tf.Tensor | undefined;
   /** Values to return instead of the graph outputs (e.g. the logits before a final softmax). */
   readonly outputs?: readonly string[];
 }
@@ -152,7 +158,7 @@ export function forward(graph: Graph, params: Params, inputs: readonly tf.Tensor
   for (const node of graph.nodes) {
     const xs = node.inputs.map((v) => values.get(v)!);
     const w = params.get(node.id) ?? {};
-    const dflt = () => apply(node, xs, w, shapes.get(node.inputs[0])!, opts, dropoutSeed++);
+    const dflt = (ins: readonly tf.Tensor[] = xs, ws: Record<string, tf.Tensor> = w) => apply(node, [...ins], ws, shapes.get(node.inputs[0])!, opts, dropoutSeed++);
     const y = opts.override?.(node, xs, w, dflt) ?? dflt();
     values.set(node.id, y);
   }

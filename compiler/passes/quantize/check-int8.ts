@@ -1,0 +1,115 @@
+// The integer executor against the fake-quantized float model on the same images:
+//   end to end: both run from the real input; top-1 must agree, codes may drift where a 1-LSB rounding
+//     difference propagates;
+//   layer by layer: every snapped value recomputed by the float model from the integer executor's own
+//     input codes, so each op is compared on identical inputs (here <= 1 LSB is the requirement: the
+//     float accumulation and the fixed-point multiplier may round a tie differently).
+import * as tf from '@tensorflow/tfjs';
+import type { Graph, Node } from '../../ir/types.js';
+import { disposeParams, forward, paramsFromGraph } from '../../train/executor.js';
+import type { ProgressFn } from '../../util/progress.js';
+import { throwIfAborted } from '../../util/progress.js';
+import { codesOf, fakeQuant, fakeQuantForward } from './fake-quant.js';
+import { runInt8 } from './int8-executor.js';
+import { valueParams } from './scheme.js';
+
+export interface CodeDiff {
+  /** Largest |code difference| over every element compared. */
+  maxLsb: number;
+  /** Elements that differ at all, and elements compared. */
+  differing: number;
+  total: number;
+}
+
+export interface Int8Check {
+  readonly images: number;
+  /** Images whose top-1 class differs between the two (graph output 0). */
+  readonly argmaxMismatches: number;
+  readonly endToEnd: CodeDiff;
+  readonly layerwise: CodeDiff;
+  /** Worst layer of the layer-by-layer comparison. */
+  readonly worstLayer?: string;
+  /** Top-1 predictions of the integer executor, for accuracy. */
+  readonly predictions: Int32Array;
+}
+
+const argmaxRows = (a: Float32Array, classes: number): Int32Array =>
+  Int32Array.from({ length: a.length / classes }, (_, r) => {
+    let b = 0;
+    for (let c = 1; c < classes; c++) if (a[r * classes + c] > a[r * classes + b]) b = c;
+    return b;
+  });
+
+function add(d: CodeDiff, a: Int32Array, b: Int32Array): number {
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    const e = Math.abs(a[i] - b[i]);
+    if (e > 0) d.differing++;
+    if (e > worst) worst = e;
+  }
+  d.total += a.length;
+  d.maxLsb = Math.max(d.maxLsb, worst);
+  return worst;
+}
+
+export function checkInt8(q: Graph, x: Float32Array, n: number, o: { batch?: number; signal?: AbortSignal; onProgress?: ProgressFn } = {}): Int8Check {
+  const params = valueParams(q);
+  const values = [...params.keys()].filter((v) => !q.inputs.some((i) => i.id === v));
+  const shape = q.inputs[0].shape;
+  const per = shape.reduce((a, b) => a * b, 1);
+  const out = q.outputs[0];
+  const endToEnd: CodeDiff = { maxLsb: 0, differing: 0, total: 0 };
+  const layerwise: CodeDiff = { maxLsb: 0, differing: 0, total: 0 };
+  const worstBy = new Map<string, number>();
+  const predictions = new Int32Array(n);
+  let mismatches = 0;
+  const weights = paramsFromGraph(q);
+  const batch = o.batch ?? 100;
+  try {
+    for (let s = 0; s < n; s += batch) {
+      throwIfAborted(o.signal);
+      const b = Math.min(batch, n - s);
+      const xs = x.subarray(s * per, (s + b) * per);
+      const int = runInt8(q, xs, b, { keep: new Set(values) });
+      const classes = int.outputs[0].length / b;
+      const pi = argmaxRows(int.outputs[0], classes);
+      predictions.set(pi, s);
+      const outs = tf.tidy(() => fakeQuantForward(q, weights, tf.tensor(xs, [b, ...shape]), { outputs: [...values, out] }));
+      const pf = argmaxRows(outs.at(-1)!.dataSync() as Float32Array, classes);
+      for (let i = 0; i < b; i++) if (pi[i] !== pf[i]) mismatches++;
+      values.forEach((v, i) => add(endToEnd, codesOf(outs[i].dataSync() as Float32Array, params.get(v)!), int.codes.get(v)!));
+      tf.dispose(outs);
+      // layer by layer: each node on the dequantized integer codes of its inputs
+      const real = (v: string) => {
+        const p = params.get(v);
+        const codes = int.codes.get(v);
+        return p && codes ? Float32Array.from(codes, (c) => p.scale * (c - p.zeroPoint)) : undefined;
+      };
+      const layer = tf.tidy(() => {
+        const results: tf.Tensor[] = [];
+        const override = (node: Node, inputs: readonly tf.Tensor[], _w: Record<string, tf.Tensor>, dflt: (i?: readonly tf.Tensor[]) => tf.Tensor) => {
+          if (!values.includes(node.id)) return undefined;
+          const ins = node.inputs.map((v, k) => {
+            const r = real(v);
+            return r ? tf.tensor(r, inputs[k].shape) : inputs[k];
+          });
+          const y = fakeQuant(dflt(ins), params.get(node.id)!);
+          results.push(y);
+          return y;
+        };
+        forward(q, weights, [fakeQuant(tf.tensor(xs, [b, ...shape]), params.get(q.inputs[0].id)!)], { override, outputs: [out] });
+        return results;
+      });
+      values.forEach((v, i) => {
+        const w = add(layerwise, codesOf(layer[i].dataSync() as Float32Array, params.get(v)!), int.codes.get(v)!);
+        worstBy.set(v, Math.max(worstBy.get(v) ?? 0, w));
+      });
+      tf.dispose(layer);
+      o.onProgress?.({ phase: 'int8 check', done: s + b, total: n });
+    }
+  } finally {
+    disposeParams(weights);
+  }
+  const worstLayer = [...worstBy].sort((a, b) => b[1] - a[1])[0]?.[0];
+  return { images: n, argmaxMismatches: mismatches, endToEnd, layerwise, worstLayer, predictions };
+}
