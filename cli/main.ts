@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { compressCommand } from './commands/compress.js';
 import { pruneCommand } from './commands/prune.js';
+import { quantizeCommand } from './commands/quantize.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
 import { infoCommand } from './commands/info.js';
@@ -123,6 +124,28 @@ dataOpts(
     .option('--workers <n>', 'worker threads (0 = in-process; default one per core)', int('--workers'))
     .option('--json', 'machine-readable output'),
 ).action(pruneCommand);
+
+dataOpts(
+  program
+    .command('quantize <model>')
+    .description('integer quantization (PTQ or QAT) with the integer-only executor checked against the fake-quantized model')
+    .addOption(new Option('--mode <m>', 'post-training or quantization-aware training').choices(['ptq', 'qat']).makeOptionMandatory())
+    .requiredOption('-o, --out <dir>', 'output folder: graph.json + weights.bin (quantized IR, docs/int8-semantics.md), report.json, report.txt')
+    .option('--calib <n>', 'calibration images from the training split (default 256)', int('--calib'))
+    .option('--weight-bits <b>', 'weight bits, 2..16 (default 8)', int('--weight-bits'))
+    .option('--activation-bits <b>', 'activation bits, 2..16 (default 8)', int('--activation-bits'))
+    .addOption(new Option('--activations <s>', 'activation zero points').choices(['asymmetric', 'symmetric']).default('asymmetric'))
+    .addOption(new Option('--calibration <c>', 'activation range per tensor').choices(['minmax', 'percentile', 'mse']).default('minmax'))
+    .option('--percentile <p>', 'percentile calibration: kept share of each side (default 99.99)', float('--percentile'))
+    .option('--epochs <e>', 'qat: fake-quantized training epochs (default 1; fractions allowed)', float('--epochs'))
+    .option('--lr <x>', 'qat: peak learning rate (default 0.001)', float('--lr'))
+    .option('--check <n>', 'run the integer executor on the first n test images (default: all evaluated ones; 0 = skip)', int('--check'))
+    .option('--train-limit <n>', 'qat: train on the first n training images only', int('--train-limit'))
+    .option('--eval-limit <n>', 'evaluate on the first n test images only', int('--eval-limit'))
+    .option('--seed <n>', 'seed for calibration sampling and QAT (default 1)', int('--seed'))
+    .option('--workers <n>', 'worker threads (0 = in-process; default one per core)', int('--workers'))
+    .option('--json', 'machine-readable output'),
+).action(quantizeCommand);
 
 program
   .command('export <model>')

@@ -72,13 +72,13 @@ export async function startModelRun(m: ResolvedModel, f: RunFlags): Promise<Mode
   return { data, calib, testSet, baseQuality, evalGraph, progress: progress.update, signal, log, stop: () => progress.stop() };
 }
 
-/** graph.json + weights.bin, model.onnx and the given text files, into `out` atomically. */
-export async function writeModelDir(out: string, graph: Graph, files: Readonly<Record<string, string>>): Promise<void> {
+/** graph.json + weights.bin, model.onnx (unless onnx: false) and the given text files, into `out` atomically. */
+export async function writeModelDir(out: string, graph: Graph, files: Readonly<Record<string, string>>, o: { onnx?: boolean } = {}): Promise<void> {
   const { json, weights } = serializeGraph(graph);
   await writeDirAtomic(out, async (tmp) => {
     await fs.writeFile(path.join(tmp, 'weights.bin'), weights);
     await fs.writeFile(path.join(tmp, 'graph.json'), json);
-    await exportOnnx(graph, path.join(tmp, 'model.onnx'));
+    if (o.onnx ?? true) await exportOnnx(graph, path.join(tmp, 'model.onnx'));
     for (const [name, text] of Object.entries(files)) await fs.writeFile(path.join(tmp, name), text);
   });
 }

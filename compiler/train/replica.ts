@@ -2,7 +2,8 @@
 // Runs inside a worker thread (data-parallel training) or in-process.
 import * as tf from '@tensorflow/tfjs';
 import { type Graph, OpKind } from '../ir/types.js';
-import { forward, type Params } from './executor.js';
+import { fakeQuantForward } from '../passes/quantize/fake-quant.js';
+import { type ForwardOptions, forward, type Params } from './executor.js';
 import type { ParamLayout } from './flat-params.js';
 
 /**
@@ -41,6 +42,15 @@ export class Replica {
     this.statsSize = off;
   }
 
+  /**
+   * The forward pass: a quantized graph (its input carries quantization parameters) runs fake-quantized,
+   * so training it is quantization-aware training (straight-through gradients).
+   */
+  private run(params: Params, x: tf.Tensor, opts: ForwardOptions): tf.Tensor[] {
+    if (this.graph.inputs[0].quant) return fakeQuantForward(this.graph, params, x, opts, !!opts.training);
+    return forward(this.graph, params, [x], opts);
+  }
+
   private tensors(flat: Float32Array, only?: (s: ParamLayout['slots'][number]) => boolean): { params: Params; list: tf.Tensor[] } {
     const params: Params = new Map();
     const list: tf.Tensor[] = [];
@@ -65,7 +75,7 @@ export class Replica {
       const f = (...ws: tf.Tensor[]): tf.Scalar => {
         // Re-point trainable slots at the differentiated tensors.
         trainable.forEach((s, i) => (params.get(s.node)![s.name] = ws[i]));
-        const [out] = forward(this.graph, params, [xt], {
+        const [out] = this.run(params, xt, {
           training: true,
           seed,
           outputs: [this.lossOutput],
@@ -94,7 +104,7 @@ export class Replica {
     return tf.tidy(() => {
       const { params } = this.tensors(flat);
       const xt = tf.tensor(x.subarray(0, n * inShape.reduce((a, b) => a * b, 1)), [n, ...inShape]);
-      return forward(this.graph, params, [xt])[0].dataSync() as Float32Array;
+      return this.run(params, xt, {})[0].dataSync() as Float32Array;
     });
   }
 }

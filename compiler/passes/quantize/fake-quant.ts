@@ -38,12 +38,34 @@ export function codesOf(y: Float32Array, p: ValueParams): Int32Array {
   });
 }
 
-/** ForwardOptions that snap every quantized value of `graph` (a quantized graph). */
+/**
+ * Per-output-channel symmetric snapping of a kernel [..., cout] at `bits` (scales from the current
+ * weights, as the quantize pass sets them), with a straight-through gradient.
+ */
+export function fakeQuantWeights(kernel: tf.Tensor, bits: number, depthwise = false): tf.Tensor {
+  const wmax = 2 ** (bits - 1) - 1;
+  const f = tf.customGrad((x) => {
+    const k = x as tf.Tensor;
+    // output channels: the last axis ([kh, kw, C, m] depthwise: the last two)
+    const axes = k.shape.slice(0, depthwise ? -2 : -1).map((_, i) => i);
+    const scale = tf.maximum(tf.div(tf.max(tf.abs(k), axes), wmax), 1e-30);
+    const value = tf.mul(tf.clipByValue(roundAway(tf.div(k, scale)), -wmax, wmax), scale);
+    return { value, gradFunc: (dy: tf.Tensor) => dy };
+  });
+  return f(kernel);
+}
+
+/**
+ * ForwardOptions that snap every quantized value of `graph` (a quantized graph). With `ste` (QAT) the
+ * snapping passes straight-through gradients and the kernels are snapped from their current values.
+ */
 export function fakeQuantOptions(graph: Graph, base: ForwardOptions = {}, ste = false): { options: ForwardOptions; params: Map<string, ValueParams> } {
   const params = valueParams(graph);
-  const override = (node: Node, _inputs: readonly tf.Tensor[], _w: Record<string, tf.Tensor>, dflt: () => tf.Tensor): tf.Tensor | undefined => {
+  const override = (node: Node, _inputs: readonly tf.Tensor[], w: Record<string, tf.Tensor>, dflt: (i?: readonly tf.Tensor[], w?: Record<string, tf.Tensor>) => tf.Tensor): tf.Tensor | undefined => {
     if (!SNAPPED.has(node.op)) return undefined;
-    return fakeQuant(dflt(), params.get(node.id)!, ste);
+    const bits = node.quant?.weightBits;
+    const y = ste && bits !== undefined && w.kernel ? dflt(undefined, { ...w, kernel: fakeQuantWeights(w.kernel, bits, node.op === OpKind.DepthwiseConv2d) }) : dflt();
+    return fakeQuant(y, params.get(node.id)!, ste);
   };
   return { options: { ...base, override }, params };
 }

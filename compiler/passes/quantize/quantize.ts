@@ -9,7 +9,7 @@ import { mixSeed, Rng } from '../../util/rng.js';
 import { foldBatchNorms } from '../fold-bn.js';
 import { fakeQuantForward } from './fake-quant.js';
 import { clamp, roundHalfAway } from './fixed-point.js';
-import { type ActivationScheme, checkBits, OWN_PARAMS, paramsFromRange, unsupported, type ValueParams, valueParams, weightMax } from './scheme.js';
+import { type ActivationScheme, checkBits, OWN_PARAMS, paramsFromRange, unsupported, type ValueParams, valueParams, WEIGHTED, weightMax } from './scheme.js';
 
 export type Calibration = 'minmax' | 'percentile' | 'mse';
 
@@ -162,39 +162,17 @@ export function quantizeGraph(float: Graph, calib: CalibrationSet, cfg: Quantize
 
   // 2. annotate: input params, output params, per-channel weight scales; then round weights and biases
   const inp = chosen.get(graph.inputs[0].id)!.params;
-  let q: Graph = {
+  const annotated: Graph = {
     ...graph,
     inputs: graph.inputs.map((i) => ({ ...i, quant: { bits: inp.bits, scale: inp.scale, zeroPoint: inp.zeroPoint } })),
     nodes: graph.nodes.map((n): Node => {
       const c = chosen.get(n.id);
       if (!c) return n;
       const quant: NodeQuant = { activationBits: cfg.activationBits, outputScale: c.params.scale, outputZeroPoint: c.params.zeroPoint };
-      if (n.op !== OpKind.Conv2d && n.op !== OpKind.DepthwiseConv2d && n.op !== OpKind.Dense) return { ...n, quant };
-      const k = n.weights.kernel.data as Float32Array;
-      const shape = n.weights.kernel.shape;
-      const cout = n.op === OpKind.DepthwiseConv2d ? shape[2] * shape[3] : shape[shape.length - 1];
-      const wmax = weightMax(cfg.weightBits);
-      const absMax = new Float64Array(cout);
-      for (let i = 0; i < k.length; i++) absMax[i % cout] = Math.max(absMax[i % cout], Math.abs(k[i]));
-      const weightScales = Float32Array.from(absMax, (m) => (m > 0 ? m / wmax : 1));
-      return { ...n, quant: { ...quant, weightBits: cfg.weightBits, weightScales } } as Node;
+      return { ...n, quant: WEIGHTED.has(n.op) ? { ...quant, weightBits: cfg.weightBits } : quant } as Node;
     }),
   };
-  const params = valueParams(q);
-  q = {
-    ...q,
-    nodes: q.nodes.map((n): Node => {
-      if (n.op !== OpKind.Conv2d && n.op !== OpKind.DepthwiseConv2d && n.op !== OpKind.Dense) return n;
-      const s = n.quant!.weightScales!;
-      const wmax = weightMax(cfg.weightBits);
-      const k = Float32Array.from(n.weights.kernel.data as Float32Array, (v, i) => s[i % s.length] * clamp(roundHalfAway(v / s[i % s.length]), -wmax, wmax));
-      const sx = params.get(n.inputs[0])!.scale;
-      const b = n.attrs.useBias ? (n.weights.bias.data as Float32Array) : undefined;
-      const bias = b ? Float32Array.from(b, (v, c) => sx * s[c] * roundHalfAway(v / (sx * s[c]))) : undefined;
-      const weights = { ...n.weights, kernel: { ...n.weights.kernel, data: k }, ...(bias ? { bias: { ...n.weights.bias, data: bias } } : {}) };
-      return { ...n, weights } as Node;
-    }),
-  };
+  const q = snapWeights(annotated);
 
   // 3. SQNR per value where its range was observed (after a fused relu): fake-quant vs float
   const values = [...chosen.keys()];
@@ -229,4 +207,33 @@ export function quantizeGraph(float: Graph, calib: CalibrationSet, cfg: Quantize
     return { value: v, op: byId.get(v)?.op ?? 'input', scale: c.params.scale, zeroPoint: c.params.zeroPoint, range: c.range, sqnrDb: sq };
   });
   return { graph: q, rows };
+}
+
+/**
+ * Per-output-channel symmetric weight scales from the current weights (max |w| / (2^(b-1) - 1)), weights
+ * rounded onto them and biases onto the s_x · s_w grid: after PTQ calibration, and again after QAT.
+ */
+export function snapWeights(q: Graph): Graph {
+  const params = valueParams(q);
+  return {
+    ...q,
+    nodes: q.nodes.map((n): Node => {
+      if (!WEIGHTED.has(n.op) || n.quant?.weightBits === undefined) return n;
+      const bits = n.quant.weightBits;
+      const wmax = weightMax(bits);
+      const k = n.weights.kernel.data as Float32Array;
+      const shape = n.weights.kernel.shape;
+      const cout = n.op === OpKind.DepthwiseConv2d ? shape[2] * shape[3] : shape[shape.length - 1];
+      const absMax = new Float64Array(cout);
+      for (let i = 0; i < k.length; i++) absMax[i % cout] = Math.max(absMax[i % cout], Math.abs(k[i]));
+      const s = Float32Array.from(absMax, (m) => (m > 0 ? m / wmax : 1));
+      const kernel = Float32Array.from(k, (v, i) => s[i % cout] * clamp(roundHalfAway(v / s[i % cout]), -wmax, wmax));
+      const sx = params.get(n.inputs[0])!.scale;
+      const useBias = (n.attrs as { useBias: boolean }).useBias;
+      const b = useBias ? (n.weights.bias.data as Float32Array) : undefined;
+      const bias = b ? Float32Array.from(b, (v, c) => sx * s[c] * roundHalfAway(v / (sx * s[c]))) : undefined;
+      const weights = { ...n.weights, kernel: { ...n.weights.kernel, data: kernel }, ...(bias ? { bias: { ...n.weights.bias, data: bias } } : {}) };
+      return { ...n, weights, quant: { ...n.quant, weightScales: s } } as Node;
+    }),
+  };
 }

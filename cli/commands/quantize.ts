@@ -1,0 +1,149 @@
+// `tandem quantize <model>`: int8 (or 2..16-bit) quantization, post-training or quantization-aware,
+// with the integer-only executor checked against the fake-quantized model (docs/int8-semantics.md).
+import type { Graph } from '../../compiler/ir/types.js';
+import { resolveModel } from '../../compiler/models/registry.js';
+import { finetune } from '../../compiler/passes/compress/finetune.js';
+import { bitOps } from '../../compiler/passes/quantize/bops.js';
+import { checkInt8, type Int8Check } from '../../compiler/passes/quantize/check-int8.js';
+import { type Calibration, type LayerQuantRow, quantizeGraph, type QuantizeConfig, snapWeights } from '../../compiler/passes/quantize/quantize.js';
+import { type ActivationScheme, checkBits } from '../../compiler/passes/quantize/scheme.js';
+import type { Quality } from '../../compiler/train/evaluate.js';
+import { num, table } from '../table.js';
+import type { DataOptions } from './data.js';
+import { qualityText, startModelRun, writeModelDir } from './model-run.js';
+
+export interface QuantizeFlags extends DataOptions {
+  mode: 'ptq' | 'qat';
+  out: string;
+  calib?: number;
+  weightBits?: number;
+  activationBits?: number;
+  activations?: ActivationScheme;
+  calibration?: Calibration;
+  percentile?: number;
+  epochs?: number;
+  lr?: number;
+  check?: number;
+  seed?: number;
+  workers?: number;
+  trainLimit?: number;
+  evalLimit?: number;
+  json?: boolean;
+}
+
+export interface QuantizeReport {
+  readonly model: string;
+  readonly command: string;
+  readonly config: QuantizeConfig & { mode: 'ptq' | 'qat'; calibImages: number; qatEpochs: number };
+  readonly layers: readonly LayerQuantRow[];
+  readonly before: { readonly quality: Quality; readonly bops: number };
+  /** Fake-quantized model in the float engine. */
+  readonly after: { readonly quality: Quality; readonly bops: number };
+  /** The integer-only executor on the check images. */
+  readonly int8?: { readonly images: number; readonly accuracy: number; readonly argmaxMismatches: number; readonly layerwiseMaxLsb: number; readonly layerwiseDiffering: number; readonly endToEndMaxLsb: number; readonly endToEndDiffering: number; readonly codes: number };
+  readonly bopsReduction: number;
+}
+
+function reportTable(r: QuantizeReport): string {
+  const rows = r.layers.map((l) => [l.value, l.op, l.scale.toExponential(4), String(l.zeroPoint), `[${l.range[0].toFixed(3)}, ${l.range[1].toFixed(3)}]`, Number.isFinite(l.sqnrDb) ? l.sqnrDb.toFixed(1) : '-']);
+  const i = r.int8;
+  const c = r.config;
+  return (
+    [
+      table(['value', 'op', 'scale', 'zero pt', 'calibrated range', 'SQNR dB'], rows, ['l', 'l', 'r', 'r', 'l', 'r']),
+      `scheme: weights int${c.weightBits} symmetric per channel, activations int${c.activationBits} ${c.activations} per tensor, ${c.calibration} calibration on ${c.calibImages} images${c.mode === 'qat' ? `, QAT ${c.qatEpochs} epoch(s)` : ''}`,
+      `quality: float ${qualityText(r.before.quality)} -> fake-quant ${qualityText(r.after.quality)}`,
+      i ? `integer executor on ${i.images} test images: ${(100 * i.accuracy).toFixed(2)}% accuracy; top-1 differs from fake-quant on ${i.argmaxMismatches}; op by op on identical inputs max ${i.layerwiseMaxLsb} LSB (${i.layerwiseDiffering} of ${num(i.codes)} codes differ); end to end max ${i.endToEndMaxLsb} LSB (${i.endToEndDiffering} differ)` : '',
+      `BOPs: ${num(r.before.bops)} -> ${num(r.after.bops)} (${r.bopsReduction.toFixed(2)}x fewer)`,
+      `reproduce: ${r.command}`,
+    ]
+      .filter(Boolean)
+      .join('\n') + '\n'
+  );
+}
+
+export async function quantizeCommand(model: string, f: QuantizeFlags): Promise<void> {
+  const m = await resolveModel(model);
+  if (m.task !== 'classification') throw new Error(`${model}: quantize evaluates classifiers only for now (task ${m.task})`);
+  const cfg: QuantizeConfig = {
+    weightBits: f.weightBits ?? 8,
+    activationBits: f.activationBits ?? 8,
+    activations: f.activations ?? 'asymmetric',
+    calibration: f.calibration ?? 'minmax',
+    percentile: f.percentile ?? 99.99,
+    seed: f.seed ?? 1,
+  };
+  checkBits('--weight-bits: weight', cfg.weightBits);
+  checkBits('--activation-bits: activation', cfg.activationBits);
+  const calibImages = f.calib ?? 256;
+  if (!Number.isInteger(calibImages) || calibImages < 1) throw new Error(`--calib ${calibImages}: the calibration set needs at least 1 image`);
+  const qatEpochs = f.mode === 'qat' ? (f.epochs ?? 1) : 0;
+  const command = [
+    'tandem quantize',
+    model,
+    `--mode ${f.mode}`,
+    `--calib ${calibImages}`,
+    `--weight-bits ${cfg.weightBits}`,
+    `--activation-bits ${cfg.activationBits}`,
+    `--activations ${cfg.activations}`,
+    `--calibration ${cfg.calibration}`,
+    cfg.calibration === 'percentile' ? `--percentile ${cfg.percentile}` : '',
+    f.mode === 'qat' ? `--epochs ${qatEpochs}` : '',
+    f.lr ? `--lr ${f.lr}` : '',
+    f.trainLimit ? `--train-limit ${f.trainLimit}` : '',
+    f.evalLimit ? `--eval-limit ${f.evalLimit}` : '',
+    f.check !== undefined ? `--check ${f.check}` : '',
+    `--seed ${cfg.seed}`,
+    `-o ${f.out}`,
+  ]
+    .filter(Boolean)
+    .join(' ');
+  const run = await startModelRun(m, { ...f, calib: calibImages });
+  const ptq = quantizeGraph(m.graph, run.calib, cfg);
+  let q: Graph = ptq.graph;
+  if (f.mode === 'qat') {
+    run.log(`QAT: ${qatEpochs} epoch(s) of fake-quantized training`);
+    const trained = await finetune(q, { task: m.task, train: run.data.train, val: run.data.val, epochs: qatEpochs, seed: cfg.seed ?? 1, lr: f.lr ?? 0.001, workers: f.workers, signal: run.signal, onProgress: run.progress });
+    q = snapWeights(trained);
+  }
+  const quality = await run.evalGraph(q);
+  let check: Int8Check | undefined;
+  const nCheck = Math.min(f.check ?? run.testSet.size, run.testSet.size);
+  let labels = new Float32Array(0);
+  if (nCheck > 0) {
+    const per = run.testSet.inputShape.reduce((a, b) => a * b, 1);
+    const x = new Float32Array(nCheck * per);
+    labels = new Float32Array(nCheck);
+    run.testSet.fill(
+      Array.from({ length: nCheck }, (_, i) => i),
+      x,
+      labels,
+    );
+    check = checkInt8(q, x, nCheck, { signal: run.signal, onProgress: run.progress });
+  }
+  const before = bitOps(m.graph).total;
+  const after = bitOps(q).total;
+  const report: QuantizeReport = {
+    model: m.graph.name,
+    command,
+    config: { ...cfg, mode: f.mode, calibImages, qatEpochs },
+    layers: ptq.rows,
+    before: { quality: run.baseQuality, bops: before },
+    after: { quality, bops: after },
+    int8: check && {
+      images: check.images,
+      accuracy: check.predictions.filter((p, i) => p === labels[i]).length / check.images,
+      argmaxMismatches: check.argmaxMismatches,
+      layerwiseMaxLsb: check.layerwise.maxLsb,
+      layerwiseDiffering: check.layerwise.differing,
+      endToEndMaxLsb: check.endToEnd.maxLsb,
+      endToEndDiffering: check.endToEnd.differing,
+      codes: check.layerwise.total,
+    },
+    bopsReduction: before / after,
+  };
+  const meta = { ...(m.graph.meta ?? {}), quantization: { command, config: report.config }, test: quality };
+  await writeModelDir(f.out, { ...q, meta }, { 'report.json': JSON.stringify(report, null, 1) + '\n', 'report.txt': reportTable(report) }, { onnx: false });
+  run.stop();
+  process.stdout.write(f.json ? JSON.stringify(report) + '\n' : reportTable(report));
+}
