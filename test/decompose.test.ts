@@ -296,6 +296,16 @@ describe('rank rules', () => {
     assert.ok(choice.skipped.some((s) => s.layer === 'conv1' && /one input channel/.test(s.reason)));
   });
 
+  it('CP ratio targets milder than CP at rank max(S, T) are met with ranks above max(S, T)', () => {
+    const g = smallNet(2);
+    const base = networkCost(g, 'macs');
+    // conv2/conv3 (24 -> 24, 3×3) at CP rank 24 already cost ~3.4× less than the conv
+    const choice = chooseRanks(g, 'cp', parseRankRule('ratio:1.5x') as never);
+    const after = base + choice.chosen.reduce((a, c) => a + c.after.macs - c.before.macs, 0);
+    assert.ok(after <= base / 1.5 && after >= (base / 1.5) * 0.97, `${after} vs ${base / 1.5}`);
+    assert.ok(choice.chosen.some((c) => c.kind === 'cp' && c.ranks[0] > 24), choice.chosen.map((c) => `${c.layer} ${c.ranks}`).join(', '));
+  });
+
   it('evbmf finds the Tucker ranks of a layer whose kernel is exactly low-rank plus small noise', () => {
     const g = smallNet(3);
     const rng = new Rng(4);

@@ -91,6 +91,24 @@ export function currentRanks(form: LayerForm, kind: DecompositionKind): number[]
   return [Math.max(g.S, g.T)]; // CP: a starting rank with no exact meaning; see docs/compress.md
 }
 
+/**
+ * The largest ranks a cost target may use: the current ranks, except for a CP decomposition of an
+ * original layer, whose rank may exceed max(S, T): up to where CP stops being cheaper than the layer
+ * (capped at the generic rank bound kh·kw·S·T / max(kh, kw, S, T)). Without this, CP could not be asked
+ * for a mild reduction: at rank max(S, T) a 3×3 conv already costs ~4× less.
+ */
+export function rankCeiling(form: LayerForm, kind: DecompositionKind, of: 'macs' | 'params'): number[] {
+  const full = currentRanks(form, kind);
+  if (kind !== 'cp' || form.kind !== 'original') return full;
+  const g = form.geometry;
+  const before = of === 'macs' ? form.geometry.Ho * form.geometry.Wo * g.kh * g.kw * g.S * g.T : g.kh * g.kw * g.S * g.T + (g.useBias ? g.T : 0);
+  const c1 = decomposedCost(g, 'cp', [1])[of];
+  const c2 = decomposedCost(g, 'cp', [2])[of];
+  const evenAt = Math.floor((before - (c1 - (c2 - c1))) / (c2 - c1));
+  const bound = Math.floor((g.kh * g.kw * g.S * g.T) / Math.max(g.kh, g.kw, g.S, g.T));
+  return [Math.max(full[0], Math.min(evenAt, bound))];
+}
+
 /** Channel-mode unfoldings of a [kh, kw, S, T] kernel (column order is irrelevant to singular values). */
 function channelUnfoldings(k: Float32Array, kh: number, kw: number, S: number, T: number): { modeS: Float64Array; modeT: Float64Array } {
   const sp = kh * kw;
@@ -245,7 +263,7 @@ export function chooseRanks(graph: Graph, method: Method, rule: Exclude<RankRule
   const of = rule.of;
   // For a network target, a layer that cannot reach before/f even at rank 1 goes to rank 1 (as far as it can).
   const ranksAt = (c: Candidate, f: number): number[] | undefined => {
-    const full = currentRanks(c.form, c.kind);
+    const full = rankCeiling(c.form, c.kind, of);
     const r = ranksForCost(c.form.geometry, c.kind, full, of, costOf(c.form)[of] / f);
     if (r || rule.perLayer) return r;
     const lowest = scaled(full, 0);
@@ -286,7 +304,7 @@ export function chooseRanks(graph: Graph, method: Method, rule: Exclude<RankRule
       let best: { i: number; r: number[]; add: number } | undefined;
       picked.forEach((r, i) => {
         if (!r) return;
-        const full = currentRanks(cands[i].form, cands[i].kind);
+        const full = rankCeiling(cands[i].form, cands[i].kind, of);
         r.forEach((v, k) => {
           if (v >= full[k]) return;
           const up = r.map((x, j) => (j === k ? x + 1 : x));
