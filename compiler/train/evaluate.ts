@@ -5,6 +5,7 @@ import type { Graph } from '../ir/types.js';
 import { type ProgressFn, throwIfAborted } from '../util/progress.js';
 import type { Dataset } from './dataset.js';
 import { paramLayout } from './flat-params.js';
+import type { AcceleratorSpec } from './accelerator.js';
 import { ReplicaPool } from './pool.js';
 
 export interface ClassifierQuality {
@@ -28,11 +29,13 @@ export interface EvaluateOptions {
   readonly chunk?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: ProgressFn;
+  /** Evaluate with an accelerator model in the forward pass. */
+  readonly accelerator?: AcceleratorSpec;
 }
 
 export async function evaluate(graph: Graph, data: Dataset, task: Quality['task'], opts: EvaluateOptions = {}): Promise<Quality> {
   const layout = paramLayout(graph);
-  const pool = await ReplicaPool.create(graph, layout, data.targetSize, { loss: task === 'classification' ? 'crossEntropy' : 'mse', workers: opts.workers });
+  const pool = await ReplicaPool.create(graph, layout, data.targetSize, { loss: task === 'classification' ? 'crossEntropy' : 'mse', workers: opts.workers, accelerator: opts.accelerator });
   const chunk = opts.chunk ?? 1000;
   const per = data.inputShape.reduce((a, b) => a * b, 1);
   const x = new Float32Array(chunk * per);

@@ -7,6 +7,7 @@ import { serializeGraph } from '../ir/serialize.js';
 import { concatFloat32 } from '../util/arrays.js';
 import { type BackendChoice, initBackend } from './backend.js';
 import { type ParamLayout, packParams } from './flat-params.js';
+import type { AcceleratorSpec } from './accelerator.js';
 import { type LossKind, Replica } from './replica.js';
 import type { WorkerInit, WorkerRequest } from './worker.js';
 
@@ -17,6 +18,8 @@ export interface PoolOptions {
   readonly workers?: number;
   readonly backend?: BackendChoice;
   readonly registerKernels?: boolean;
+  /** An accelerator model in every forward pass (train/accelerator.ts). */
+  readonly accelerator?: AcceleratorSpec;
 }
 
 export interface PoolStep {
@@ -90,7 +93,7 @@ export class ReplicaPool {
     const bnChannels = graph.nodes.filter((nd) => nd.op === OpKind.BatchNorm).map((nd) => nd.weights.mean.data.length);
     if (n === 0) {
       await initBackend(opts.backend ?? 'auto', { registerKernels: opts.registerKernels });
-      const replica = new Replica(graph, layout, opts.loss);
+      const replica = new Replica(graph, layout, opts.loss, opts.accelerator);
       return new ReplicaPool(layout, params, sampleSize, targetSize, bnChannels, [], { replica, grad: new Float32Array(layout.size) });
     }
     const { json, weights } = serializeGraph(graph);
@@ -106,6 +109,7 @@ export class ReplicaPool {
         registerKernels: opts.registerKernels ?? true,
         params: params.buffer as SharedArrayBuffer,
         grad,
+        accelerator: opts.accelerator,
       };
       handles.push(new WorkerHandle(new Worker(new URL('./worker.js', import.meta.url), { workerData: init }), new Float32Array(grad)));
     }

@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type Graph, OpKind } from '../ir/types.js';
 import { fakeQuantForward } from '../passes/quantize/fake-quant.js';
+import { acceleratorModel, type AcceleratorModel, type AcceleratorSpec, withAccelerator } from './accelerator.js';
 import { type ForwardOptions, forward, type Params } from './executor.js';
 import type { ParamLayout } from './flat-params.js';
 
@@ -26,11 +27,15 @@ export class Replica {
   private readonly bnOffsets = new Map<string, number>();
   private readonly statsSize: number;
 
+  private readonly accelerator?: AcceleratorModel;
+
   constructor(
     readonly graph: Graph,
     readonly layout: ParamLayout,
     readonly loss: LossKind,
+    accelerator?: AcceleratorSpec,
   ) {
+    this.accelerator = accelerator && acceleratorModel(accelerator);
     const out = graph.nodes.find((n) => n.id === graph.outputs[0]);
     this.lossOutput = loss === 'crossEntropy' && out?.op === OpKind.Softmax ? out.inputs[0] : graph.outputs[0];
     let off = 0;
@@ -44,9 +49,11 @@ export class Replica {
 
   /**
    * The forward pass: a quantized graph (its input carries quantization parameters) runs fake-quantized,
-   * so training it is quantization-aware training (straight-through gradients).
+   * so training it is quantization-aware training (straight-through gradients). With an accelerator
+   * model, conv/dense run the way that accelerator computes them (train/accelerator.ts).
    */
-  private run(params: Params, x: tf.Tensor, opts: ForwardOptions): tf.Tensor[] {
+  private run(params: Params, x: tf.Tensor, base: ForwardOptions): tf.Tensor[] {
+    const opts = this.accelerator ? withAccelerator(this.accelerator, base) : base;
     if (this.graph.inputs[0].quant) return fakeQuantForward(this.graph, params, x, opts, !!opts.training);
     return forward(this.graph, params, [x], opts);
   }

@@ -6,6 +6,7 @@ import { type Graph, OpKind } from '../ir/types.js';
 import { CancelledError, type ProgressFn } from '../util/progress.js';
 import { mixSeed, Rng } from '../util/rng.js';
 import type { BackendChoice } from './backend.js';
+import type { AcceleratorSpec } from './accelerator.js';
 import { type Checkpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import type { Augment, Dataset } from './dataset.js';
 import { type ParamLayout, paramLayout, unpackParams } from './flat-params.js';
@@ -45,6 +46,8 @@ export interface TrainOptions {
   readonly maxSteps?: number;
   /** A penalty on the weights (sparsity training): its gradient and/or a proximal step per update. */
   readonly regularizer?: Regularizer;
+  /** Train with an accelerator model in the forward pass (hardware-aware training). */
+  readonly accelerator?: AcceleratorSpec;
 }
 
 /**
@@ -155,13 +158,14 @@ export async function train(graph: Graph, trainSet: Dataset, valSet: Dataset | u
   const layout = paramLayout(graph, new Set(cfg.frozen ?? []));
   const stepsPerEpoch = Math.ceil(trainSet.size / cfg.batchSize);
   const totalSteps = stepsPerEpoch * cfg.epochs;
-  const fp = fingerprint(graph, cfg, trainSet.size, opts.regularizer?.name);
+  const fp = fingerprint(graph, cfg, trainSet.size, (opts.regularizer?.name ?? '') + (opts.accelerator ? JSON.stringify(opts.accelerator) : ''));
   const pool = await ReplicaPool.create(graph, layout, trainSet.targetSize, {
     loss: cfg.loss,
     frozen: cfg.frozen,
     workers: opts.workers,
     registerKernels: opts.registerKernels,
     backend: opts.backend,
+    accelerator: opts.accelerator,
   });
   const opt = newOptimizerState(cfg.optimizer, layout.size);
   const history: EpochRecord[] = [];

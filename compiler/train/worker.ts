@@ -3,6 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { deserializeGraph } from '../ir/serialize.js';
 import { type BackendChoice, initBackend } from './backend.js';
 import { paramLayout } from './flat-params.js';
+import type { AcceleratorSpec } from './accelerator.js';
 import { type LossKind, Replica } from './replica.js';
 
 export interface WorkerInit {
@@ -15,6 +16,7 @@ export interface WorkerInit {
   /** Shared parameters (read at each step) and this worker's own gradient buffer. */
   readonly params: SharedArrayBuffer;
   readonly grad: SharedArrayBuffer;
+  readonly accelerator?: AcceleratorSpec;
 }
 
 export type WorkerRequest =
@@ -26,7 +28,7 @@ async function main(): Promise<void> {
   await initBackend(init.backend, { registerKernels: init.registerKernels });
   const graph = deserializeGraph(init.graphJson, init.weights, 'worker');
   const layout = paramLayout(graph, new Set(init.frozen));
-  const replica = new Replica(graph, layout, init.loss);
+  const replica = new Replica(graph, layout, init.loss, init.accelerator);
   const params = new Float32Array(init.params);
   const grad = new Float32Array(init.grad);
   parentPort!.on('message', (req: WorkerRequest) => {

@@ -61,10 +61,13 @@ export function fakeQuantWeights(kernel: tf.Tensor, bits: number, depthwise = fa
  */
 export function fakeQuantOptions(graph: Graph, base: ForwardOptions = {}, ste = false): { options: ForwardOptions; params: Map<string, ValueParams> } {
   const params = valueParams(graph);
-  const override = (node: Node, _inputs: readonly tf.Tensor[], w: Record<string, tf.Tensor>, dflt: (i?: readonly tf.Tensor[], w?: Record<string, tf.Tensor>) => tf.Tensor): tf.Tensor | undefined => {
-    if (!SNAPPED.has(node.op)) return undefined;
+  const inner = base.override; // e.g. an accelerator model: it computes, fake-quant snaps
+  type Dflt = (i?: readonly tf.Tensor[], w?: Record<string, tf.Tensor>) => tf.Tensor;
+  const override = (node: Node, inputs: readonly tf.Tensor[], w: Record<string, tf.Tensor>, dflt: Dflt): tf.Tensor | undefined => {
+    if (!SNAPPED.has(node.op)) return inner?.(node, inputs, w, dflt);
+    const compute: Dflt = (i = inputs, ws = w) => inner?.(node, i, ws, dflt) ?? dflt(i, ws);
     const bits = node.quant?.weightBits;
-    const y = ste && bits !== undefined && w.kernel ? dflt(undefined, { ...w, kernel: fakeQuantWeights(w.kernel, bits, node.op === OpKind.DepthwiseConv2d) }) : dflt();
+    const y = ste && bits !== undefined && w.kernel ? compute(undefined, { ...w, kernel: fakeQuantWeights(w.kernel, bits, node.op === OpKind.DepthwiseConv2d) }) : compute();
     return fakeQuant(y, params.get(node.id)!, ste);
   };
   return { options: { ...base, override }, params };
