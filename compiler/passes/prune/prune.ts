@@ -9,7 +9,7 @@ import { throwIfAborted } from '../../util/progress.js';
 import { type FoldRecord, pruneChannels } from './apply.js';
 import { channelGroups } from './groups.js';
 import { channelImportance, type Criterion } from './importance.js';
-import { formatTarget, type PruneTarget, selectChannels, selectionPlan } from './select.js';
+import { checkReachable, formatTarget, type PruneTarget, selectChannels, selectionPlan } from './select.js';
 import { slimRegularizer, type SslGroups, sslRegularizer } from './sparsity.js';
 import { addMasks, keptByDropoutRate, stripMasks, vmaskRegularizer } from './vmask.js';
 
@@ -66,6 +66,7 @@ export function checkPruneConfig(graph: Graph, cfg: PruneConfig): void {
   if (cfg.criterion === 'vmask' && cfg.steps !== 1) throw new Error('prune: vmask prunes once, after its mask training (use --steps 1)');
   if (cfg.criterion === 'vmask' && cfg.sparsityEpochs <= 0) throw new Error('prune: vmask needs mask training first (--sparsity E, E > 0)');
   if (cfg.sparsityEpochs > 0 && !sparsitySetup(graph, cfg)) throw new Error(`prune: criterion ${cfg.criterion} has no sparsity training (slim, ssl and vmask do)`);
+  if (cfg.target) checkReachable(graph, cfg.target, cfg.minChannels);
 }
 
 export async function pruneModel(base: Graph, cfg: PruneConfig, env: PruneEnv = {}): Promise<PruneStep[]> {

@@ -7,7 +7,7 @@ import { graphStats } from '../../ir/graph.js';
 import { type Graph } from '../../ir/types.js';
 import type { LayerPlan } from '../../contracts/plan.js';
 import { pruneChannels } from './apply.js';
-import { type ChannelGroups } from './groups.js';
+import { type ChannelGroups, channelGroups } from './groups.js';
 import type { Criterion } from './importance.js';
 
 /** Fractions of the original that may remain, e.g. { params: 0.1, macs: 0.3 }. */
@@ -31,6 +31,24 @@ export function parsePruneTarget(spec: string): PruneTarget {
 
 export const formatTarget = (t: PruneTarget): string =>
   [t.params !== undefined ? `params=${t.params}` : '', t.macs !== undefined ? `macs=${t.macs}` : ''].filter(Boolean).join(',');
+
+/**
+ * Throws when the target cannot be met even with `minChannels` left in every prunable group (whatever
+ * the criterion), with the numbers.
+ */
+export function checkReachable(graph: Graph, target: PruneTarget, minChannels = 1): void {
+  const base = graphStats(graph);
+  const kept = new Map<string, number[]>();
+  for (const g of channelGroups(graph).groups) if (!g.fixed && g.size > minChannels) kept.set(g.id, Array.from({ length: minChannels }, (_, i) => i));
+  const most = graphStats(pruneChannels(graph, kept, { fold: false }).graph);
+  const ok = (target.params === undefined || most.totalParams <= target.params * base.totalParams) && (target.macs === undefined || most.totalMacs <= target.macs * base.totalMacs);
+  if (ok) return;
+  const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(2)}%`;
+  throw new Error(
+    `prune target ${formatTarget(target)} cannot be met: even with ${minChannels} channel${minChannels > 1 ? 's' : ''} left in every prunable group the model keeps ` +
+      `${most.totalParams} params (${pct(most.totalParams, base.totalParams)}) and ${most.totalMacs} MACs (${pct(most.totalMacs, base.totalMacs)}); pruning further would remove every channel of a layer`,
+  );
+}
 
 export interface Selection {
   /** Kept channel indices per pruned group id (groups keeping everything are absent). */
@@ -94,14 +112,7 @@ export function selectChannels(
   };
   const meets = (c: { params: number; macs: number }) =>
     (target.params === undefined || c.params <= target.params * base.totalParams) && (target.macs === undefined || c.macs <= target.macs * base.totalMacs);
-  const most = cost(order.length);
-  if (!meets(most)) {
-    const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(2)}%`;
-    throw new Error(
-      `prune target ${formatTarget(target)} cannot be met: even with ${minChannels} channel${minChannels > 1 ? 's' : ''} left in every prunable group the model keeps ` +
-        `${most.params} params (${pct(most.params, base.totalParams)}) and ${most.macs} MACs (${pct(most.macs, base.totalMacs)}); pruning further would remove every channel of a layer`,
-    );
-  }
+  if (!meets(cost(order.length))) checkReachable(graph, target, minChannels);
   let lo = 0;
   let hi = order.length;
   while (lo < hi) {

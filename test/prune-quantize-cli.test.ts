@@ -1,0 +1,73 @@
+// `tandem prune` and `tandem quantize` end to end on the committed fmnist-vgg (small runs: no training),
+// and their bad requests: one clear line, exit 1, no output folder.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { graphStats } from '../compiler/ir/graph.js';
+import { loadGraph } from '../compiler/ir/serialize.js';
+import type { PruneReport } from '../compiler/passes/prune/report.js';
+import type { QuantizeReport } from '../cli/commands/quantize.js';
+
+const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
+
+function tandem(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+test('prune fmnist-vgg --criterion l1 --target params=0.5: the written model has the reported counts, latency measured', async () => {
+  const out = path.join(await mkdtemp(path.join(tmpdir(), 'tandem-prune-')), 'vgg-l1');
+  const r = await tandem(['prune', 'fmnist-vgg', '--criterion', 'l1', '--target', 'params=0.5', '--eval-limit', '200', '--latency-runs', '5', '--json', '-o', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as PruneReport;
+  const st = graphStats(await loadGraph(out));
+  assert.equal(st.totalParams, report.after.params);
+  assert.equal(st.totalMacs, report.after.macs);
+  assert.ok(report.after.params <= 0.5 * report.before.params);
+  assert.ok(report.latency && report.latency.beforeMs > 0 && report.latency.afterMs > 0);
+  assert.match(report.command, /^tandem prune fmnist-vgg --criterion l1 --target params=0.5 --steps 1 .*--seed 1 -o /);
+  console.log(`# l1 params=0.5 one-shot, no fine-tuning: MACs ${report.macsReduction.toFixed(2)}x fewer, host latency ${report.latency!.speedup.toFixed(2)}x faster`);
+});
+
+test('quantize fmnist-vgg --mode ptq: int8 executor agrees with the fake-quant model, 16x fewer BOPs', async () => {
+  const out = path.join(await mkdtemp(path.join(tmpdir(), 'tandem-quantize-')), 'vgg-int8');
+  const r = await tandem(['quantize', 'fmnist-vgg', '--mode', 'ptq', '--calib', '64', '--eval-limit', '100', '--json', '-o', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as QuantizeReport;
+  assert.equal(report.int8!.images, 100);
+  assert.equal(report.int8!.argmaxMismatches, 0);
+  assert.ok(report.int8!.layerwiseMaxLsb <= 1);
+  assert.equal(report.bopsReduction, 16);
+  const q = await loadGraph(out);
+  assert.ok(q.inputs[0].quant && q.nodes.every((n) => n.op !== 'batchNorm'));
+  assert.equal(existsSync(path.join(out, 'model.onnx')), false);
+});
+
+test('bad requests: one line naming what is wrong, exit 1, nothing written', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'tandem-bad-'));
+  const cases: [string[], string][] = [
+    [['prune', 'fmnist-vgg', '--criterion', 'l1', '--target', 'params=0'], '--target params=0: the remaining fraction must be in (0, 1] (0 would remove every channel)'],
+    [['prune', 'fmnist-vgg', '--criterion', 'l1', '--target', 'params=0.0001'], 'prune target params=0.0001 cannot be met: even with 1 channel left in every prunable group'],
+    [['prune', 'fmnist-vgg', '--criterion', 'l1'], 'prune: criterion l1 needs a --target (only vmask can prune by its learned dropout rates)'],
+    [['prune', 'fmnist-vgg', '--criterion', 'vmask', '--target', 'params=0.5'], 'prune: vmask needs mask training first (--sparsity E, E > 0)'],
+    [['quantize', 'fmnist-vgg', '--mode', 'ptq', '--weight-bits', '1'], '--weight-bits: weight bits 1: expected an integer in 2..16'],
+    [['quantize', 'fmnist-vgg', '--mode', 'ptq', '--activation-bits', '17'], '--activation-bits: activation bits 17: expected an integer in 2..16'],
+    [['quantize', 'fmnist-vgg', '--mode', 'ptq', '--calib', '0'], '--calib 0: the calibration set needs at least 1 image'],
+  ];
+  for (const [i, [args, msg]] of cases.entries()) {
+    const out = path.join(dir, `o${i}`);
+    const r = await tandem([...args, '--eval-limit', '10', '-o', out]);
+    assert.equal(r.code, 1, `${args.join(' ')}: exit ${r.code}\n${r.stderr}`);
+    assert.ok(r.stderr.includes(msg), `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.equal(existsSync(out), false);
+  }
+});
