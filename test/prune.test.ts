@@ -10,6 +10,7 @@ import { printGraph } from '../compiler/ir/print.js';
 import { type Graph, type Node } from '../compiler/ir/types.js';
 import { resolveModel } from '../compiler/models/registry.js';
 import { pruneChannels } from '../compiler/passes/prune/apply.js';
+import { removeResidualBranch } from '../compiler/passes/prune/depth.js';
 import { channelGroups } from '../compiler/passes/prune/groups.js';
 import { channelImportance } from '../compiler/passes/prune/importance.js';
 import { parsePruneTarget, selectChannels } from '../compiler/passes/prune/select.js';
@@ -326,5 +327,25 @@ describe('variational channel masks', () => {
     const pruned = stripMasks(pruneChannels(res.graph, kept).graph);
     verify(pruned);
     assert.ok(pruned.nodes.every((n) => !n.weights.logAlpha));
+  });
+});
+
+describe('depth-wise pruning', () => {
+  it('fmnist-resnet: a residual branch with zero kernels is removed and the outputs stay equal (<= 1e-5)', async () => {
+    const { graph } = await resolveModel('fmnist-resnet');
+    const x = await realImages(16);
+    for (const [add, into] of [['s1_add', 'shift node'], ['s2_add', 'batchNorm beta']] as const) {
+      let g = graph;
+      const stage = add.slice(0, 2);
+      for (const conv of [`${stage}_conv1`, `${stage}_conv2`]) g = editWeight(g, conv, 'kernel', (w) => w.fill(0));
+      const r = removeResidualBranch(g, add);
+      assert.equal(r.into, into);
+      assert.equal(r.exact, true);
+      assert.deepEqual(r.removed, [`${stage}_conv1`, `${stage}_bn1`, `${stage}_relu1`, `${stage}_conv2`, `${stage}_bn2`]);
+      const d = maxAbsDiff((await runGraph(g, x, 16))[0], (await runGraph(r.graph, x, 16))[0]);
+      assert.ok(d <= 1e-5, `${add}: max |diff| ${d}`);
+      assert.ok(graphStats(r.graph).totalMacs < graphStats(g).totalMacs);
+    }
+    assert.throws(() => removeResidualBranch(graph, 'stem'), { message: "node 'stem': no residual branch ends in 'stem' (branches end in: s1_add, s2_add, s3_add)" });
   });
 });

@@ -60,7 +60,7 @@ interface Constant {
 }
 
 /** The constant standing in for channel `c` (index along the last axis) of value `v`, or undefined. */
-function constantTracer(graph: Graph, shapes: Map<string, Shape>): (v: string, c: number) => Constant | undefined {
+export function constantTracer(graph: Graph, shapes: Map<string, Shape>): (v: string, c: number) => Constant | undefined {
   const byId = new Map(graph.nodes.map((n) => [n.id, n] as const));
   const memo = new Map<string, Constant | undefined>();
   const trace = (v: string, c: number): Constant | undefined => {

@@ -10,7 +10,8 @@ import { type FoldRecord, pruneChannels } from './apply.js';
 import { channelGroups } from './groups.js';
 import { channelImportance, type Criterion } from './importance.js';
 import { checkReachable, formatTarget, type PruneTarget, selectChannels, selectionPlan } from './select.js';
-import { slimRegularizer, type SslGroups, sslRegularizer } from './sparsity.js';
+import { branchNorm, removeResidualBranch } from './depth.js';
+import { residualBranches, slimRegularizer, type SslGroups, sslRegularizer } from './sparsity.js';
 import { addMasks, keptByDropoutRate, stripMasks, vmaskRegularizer } from './vmask.js';
 
 export interface PruneConfig {
@@ -84,6 +85,14 @@ export async function pruneModel(base: Graph, cfg: PruneConfig, env: PruneEnv = 
   const steps: PruneStep[] = [];
   for (let i = 1; i <= cfg.steps; i++) {
     throwIfAborted(env.signal);
+    // SSL depth-wise: residual branches whose kernels all reached zero go first
+    if (cfg.criterion === 'ssl' && cfg.sslGroups?.depth) {
+      for (const b of residualBranches(graph)) {
+        if (branchNorm(graph, b.nodes) !== 0) continue;
+        graph = removeResidualBranch(graph, b.add).graph;
+        log(`step ${i}: removed the residual branch into ${b.add} (${b.nodes.join(', ')}): its kernels are all zero`);
+      }
+    }
     const groups = channelGroups(graph);
     let kept: Map<string, number[]>;
     let why: string;
