@@ -63,8 +63,8 @@ export function pruneReport(
   const after = perOrigin(final);
   const layers: PruneLayerRow[] = [];
   for (const [layer, b] of before) {
-    const a = after.get(layer);
-    if (!a || (a.params === b.params && a.macs === b.macs)) continue;
+    const a = after.get(layer) ?? { params: 0, macs: 0, channels: 0 };
+    if (a.params === b.params && a.macs === b.macs) continue;
     layers.push({
       layer,
       channelsBefore: b.channels,
@@ -73,7 +73,7 @@ export function pruneReport(
       paramsAfter: a.params,
       macsBefore: b.macs,
       macsAfter: a.macs,
-      reason: plan.layers[layer]?.reason ?? 'inputs pruned upstream',
+      reason: plan.layers[layer]?.reason ?? (after.has(layer) ? 'its channel group or inputs were pruned' : 'removed with its residual branch (depth-wise)'),
     });
   }
   const sb = graphStats(base);
