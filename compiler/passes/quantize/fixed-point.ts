@@ -47,28 +47,38 @@ export function quantizeMultiplier(M: number): QuantizedMultiplier {
  */
 export function multiplyByQuantizedMultiplier(x: number, q: QuantizedMultiplier): number {
   const n = 31 - q.shift;
-  // x·m0 = hi·2^16 + lo, every part exact in doubles
-  const ml = q.m0 & 0xffff;
-  const hi = x * ((q.m0 - ml) / 65536); // |hi| < 2^46
-  const lo = x * ml; // |lo| < 2^47
+  const P = POW2[n];
   let f: number;
   let rem: number;
-  if (n >= 16) {
-    const d = 2 ** (n - 16);
-    const h1 = Math.floor(hi / d);
-    const R = (hi - h1 * d) * 65536 + lo; // |R| < 2^n + 2^47 <= 2^53 for n <= 52
-    const rq = Math.floor(R / 2 ** n);
-    f = h1 + rq;
-    rem = R - rq * 2 ** n;
+  if (x < 4194304 && x > -4194304) {
+    // |x·m0| < 2^53: the product itself is exact
+    const p = x * q.m0;
+    f = Math.floor(p / P);
+    rem = p - f * P;
   } else {
-    const l1 = Math.floor(lo / 2 ** n);
-    f = hi * 2 ** (16 - n) + l1;
-    rem = lo - l1 * 2 ** n;
+    // x·m0 = hi·2^16 + lo, every part exact in doubles
+    const ml = q.m0 & 0xffff;
+    const hi = x * ((q.m0 - ml) / 65536); // |hi| < 2^46
+    const lo = x * ml; // |lo| < 2^47
+    if (n >= 16) {
+      const d = POW2[n - 16];
+      const h1 = Math.floor(hi / d);
+      const R = (hi - h1 * d) * 65536 + lo; // |R| < 2^n + 2^47 <= 2^53 for n <= 52
+      const rq = Math.floor(R / P);
+      f = h1 + rq;
+      rem = R - rq * P;
+    } else {
+      const l1 = Math.floor(lo / P);
+      f = hi * POW2[16 - n] + l1;
+      rem = lo - l1 * P;
+    }
   }
-  const half = 2 ** (n - 1);
+  const half = POW2[n - 1];
   const y = f + (rem > half || (rem === half && f >= 0) ? 1 : 0);
   return y > INT32_MAX ? INT32_MAX : y < INT32_MIN ? INT32_MIN : y;
 }
+
+const POW2 = Float64Array.from({ length: 64 }, (_, i) => 2 ** i);
 
 /** sum / count rounded to nearest, ties away from zero (integer average pooling). */
 export function roundedDivide(sum: number, count: number): number {
