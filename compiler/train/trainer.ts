@@ -84,8 +84,8 @@ export interface TrainResult {
 }
 
 /** Identifies (model structure, config) so a checkpoint is never resumed into something else. */
-function fingerprint(graph: Graph, cfg: TrainConfig, trainSize: number, regularizer = ''): string {
-  return createHash('sha256').update(printGraph(graph)).update(JSON.stringify(cfg)).update(String(trainSize)).update(regularizer).digest('hex').slice(0, 16);
+function fingerprint(graph: Graph, cfg: TrainConfig, trainSize: number, extra = ''): string {
+  return createHash('sha256').update(printGraph(graph)).update(JSON.stringify(cfg)).update(String(trainSize)).update(extra).digest('hex').slice(0, 16);
 }
 
 function epochOrder(n: number, seed: number, epoch: number): Int32Array {
