@@ -3,7 +3,7 @@
 import type { Graph } from '../../compiler/ir/types.js';
 import { resolveModel } from '../../compiler/models/registry.js';
 import { finetune } from '../../compiler/passes/compress/finetune.js';
-import { bitOps } from '../../compiler/passes/quantize/bops.js';
+import { bitOps, type BopsRow } from '../../compiler/passes/quantize/bops.js';
 import { checkInt8, type Int8Check } from '../../compiler/passes/quantize/check-int8.js';
 import { type Calibration, type LayerQuantRow, quantizeGraph, type QuantizeConfig, snapWeights } from '../../compiler/passes/quantize/quantize.js';
 import { type ActivationScheme, checkBits } from '../../compiler/passes/quantize/scheme.js';
@@ -42,6 +42,8 @@ export interface QuantizeReport {
   /** The integer-only executor on the check images. */
   readonly int8?: { readonly images: number; readonly accuracy: number; readonly argmaxMismatches: number; readonly layerwiseMaxLsb: number; readonly layerwiseDiffering: number; readonly endToEndMaxLsb: number; readonly endToEndDiffering: number; readonly codes: number };
   readonly bopsReduction: number;
+  /** Per conv/dense: MACs, weight and input-activation bits, bit operations (after). */
+  readonly bops: readonly BopsRow[];
 }
 
 function reportTable(r: QuantizeReport): string {
@@ -122,7 +124,8 @@ export async function quantizeCommand(model: string, f: QuantizeFlags): Promise<
     check = checkInt8(q, x, nCheck, { signal: run.signal, onProgress: run.progress });
   }
   const before = bitOps(m.graph).total;
-  const after = bitOps(q).total;
+  const afterBops = bitOps(q);
+  const after = afterBops.total;
   const report: QuantizeReport = {
     model: m.graph.name,
     command,
@@ -141,6 +144,7 @@ export async function quantizeCommand(model: string, f: QuantizeFlags): Promise<
       codes: check.layerwise.total,
     },
     bopsReduction: before / after,
+    bops: afterBops.rows,
   };
   const meta = { ...(m.graph.meta ?? {}), quantization: { command, config: report.config }, test: quality };
   await writeModelDir(f.out, { ...q, meta }, { 'report.json': JSON.stringify(report, null, 1) + '\n', 'report.txt': reportTable(report) }, { onnx: false });
