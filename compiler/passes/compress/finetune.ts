@@ -5,6 +5,7 @@ import type { Recipe } from '../../models/recipes.js';
 import { type Augment, type Dataset, shiftFlip } from '../../train/dataset.js';
 import { type Regularizer, train } from '../../train/trainer.js';
 import type { ProgressFn } from '../../util/progress.js';
+import { mixSeed, Rng } from '../../util/rng.js';
 
 export type Task = 'classification' | 'denoising';
 
@@ -44,12 +45,18 @@ export interface FinetuneOptions {
   readonly onProgress?: ProgressFn;
 }
 
+function randomShare(d: Dataset, n: number, seed: number): Dataset {
+  const pick = new Rng(mixSeed(seed, 0x5a4e)).shuffle(Int32Array.from({ length: d.size }, (_, i) => i)).subarray(0, n);
+  return { ...d, size: n, fill: (indices, x, y) => d.fill(Array.from(indices, (i) => pick[i]), x, y) };
+}
+
 export async function finetune(graph: Graph, o: FinetuneOptions): Promise<Graph> {
   if (o.epochs <= 0) return graph;
   const r = FINETUNE[o.task];
   const whole = Math.max(1, Math.ceil(o.epochs));
-  // A fractional budget trains on a prefix of the (already shuffled) training split.
-  const train_ = o.epochs < 1 ? { ...o.train, size: Math.max(r.batchSize, Math.floor(o.train.size * o.epochs)) } : o.train;
+  // A fractional budget trains on a seeded random share of the training split (a different share per
+  // seed, so that successive stages of a multi-stage run do not all see the same images).
+  const train_ = o.epochs < 1 ? randomShare(o.train, Math.max(r.batchSize, Math.floor(o.train.size * o.epochs)), o.seed) : o.train;
   const augment: Augment | undefined = r.augment === 'shift-flip' ? shiftFlip(2) : undefined;
   const result = await train(
     graph,
