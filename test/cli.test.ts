@@ -1,29 +1,20 @@
 // The tandem CLI end to end: per-layer tables with hand-checked totals, and bad input giving one
 // clear line, a non-zero exit and no output file.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { gzipSync, gunzipSync } from 'node:zlib';
 import { exportModel } from '../compiler/export/index.js';
 import { graphStats } from '../compiler/ir/index.js';
 import { fmnistDncnn, fmnistResnet, fmnistVgg } from '../compiler/models/reference.js';
+import { runCli as tandem } from './helpers.js';
 
-const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
 const DEBIAN = '/usr/share/datasets/fashion-mnist';
 
-function tandem(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 test('inspect --json: per-layer params/MACs whose totals equal the hand counts', async () => {
   const hand = {

@@ -2,29 +2,20 @@
 // count, the written ONNX runs in onnxruntime with the same outputs, the report adds up; bad requests
 // give one clear line, exit 1 and no output folder.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { graphStats } from '../compiler/ir/graph.js';
 import { loadGraph } from '../compiler/ir/serialize.js';
 import type { CompressionReport } from '../compiler/passes/compress/report.js';
 import { runGraph } from '../compiler/train/executor.js';
 import { Rng } from '../compiler/util/rng.js';
+import { runCli as tandem } from './helpers.js';
 
-const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
 
-function tandem(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 test('compress fmnist-vgg --method tucker2 --ranks ratio:3x: 3x fewer MACs by the IR count, ONNX agrees, report adds up', async () => {
   const out = path.join(await mkdtemp(path.join(tmpdir(), 'tandem-compress-')), 'vgg-t2');

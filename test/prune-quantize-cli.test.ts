@@ -1,27 +1,18 @@
 // `tandem prune` and `tandem quantize` end to end on the committed fmnist-vgg (small runs: no training),
 // and their bad requests: one clear line, exit 1, no output folder.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { graphStats } from '../compiler/ir/graph.js';
 import { loadGraph } from '../compiler/ir/serialize.js';
 import type { PruneReport } from '../compiler/passes/prune/report.js';
 import type { QuantizeReport } from '../cli/commands/quantize.js';
+import { runCli as tandem } from './helpers.js';
 
-const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
 
-function tandem(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 test('prune fmnist-vgg --criterion l1 --target params=0.5: the written model has the reported counts, latency measured', async () => {
   const out = path.join(await mkdtemp(path.join(tmpdir(), 'tandem-prune-')), 'vgg-l1');

@@ -21,17 +21,9 @@ import { type TrainConfig, train } from '../compiler/train/trainer.js';
 import { runGraph } from '../compiler/train/executor.js';
 import { Rng } from '../compiler/util/rng.js';
 import { maxAbsDiff } from './io-graphs.js';
+import { fashionImages } from './helpers.js';
 
-async function realImages(n: number): Promise<Float32Array> {
-  const fm = await loadFashionMnist();
-  const x = new Float32Array(n * 784);
-  classificationSet(allOf(fm.test)).fill(
-    Array.from({ length: n }, (_, i) => i),
-    x,
-    new Float32Array(n),
-  );
-  return x;
-}
+const realImages = async (n: number): Promise<Float32Array> => (await fashionImages('test', n)).x;
 
 /** A copy of g with fn applied to node `id`'s float32 weight `name` (in place on a copy of its data). */
 function editWeight(g: Graph, id: string, name: string, fn: (w: Float32Array, shape: readonly number[]) => void): Graph {
@@ -52,6 +44,22 @@ const zeroOut = (c: number) => (w: Float32Array, shape: readonly number[]) => {
   const cout = shape[shape.length - 1];
   for (let i = c; i < w.length; i += cout) w[i] = 0;
 };
+
+/** Two strided conv-BN-ReLU blocks of 16 channels and a dense classifier (sparsity-training tests). */
+function twoConvNet(): Graph {
+  const b = new GraphBuilder('two-conv', 5);
+  let h = b.input('image', [28, 28, 1]);
+  h = b.relu(b.batchNorm(b.conv2d(h, { id: 'c1', filters: 16, kernel: 3, strides: 2, padding: 'same', useBias: false }), { id: 'bn1' }), { id: 'r1' });
+  h = b.relu(b.batchNorm(b.conv2d(h, { id: 'c2', filters: 16, kernel: 3, strides: 2, padding: 'same', useBias: false }), { id: 'bn2' }), { id: 'r2' });
+  h = b.dense(b.flatten(h, { id: 'f' }), 10, { id: 'fc' });
+  return b.build([b.softmax(h, { id: 'sm' })]);
+}
+
+/** The first n training images as a Dataset. */
+async function trainImages(n: number) {
+  const fm = await loadFashionMnist();
+  return classificationSet({ data: fm.train, indices: allOf(fm.train).indices.subarray(0, n) });
+}
 
 const range = (n: number, drop: readonly number[] = []) => Array.from({ length: n }, (_, i) => i).filter((i) => !drop.includes(i));
 
@@ -260,15 +268,8 @@ describe('sparsity penalties', () => {
   });
 
   it('training with the slim penalty drives BN gammas to exact zeros on real images', async () => {
-    const fm = await loadFashionMnist();
-    const all = allOf(fm.train);
-    const data = classificationSet({ data: fm.train, indices: all.indices.subarray(0, 512) });
-    const b = new GraphBuilder('slim', 5);
-    let h = b.input('image', [28, 28, 1]);
-    h = b.relu(b.batchNorm(b.conv2d(h, { id: 'c1', filters: 16, kernel: 3, strides: 2, padding: 'same', useBias: false }), { id: 'bn1' }), { id: 'r1' });
-    h = b.relu(b.batchNorm(b.conv2d(h, { id: 'c2', filters: 16, kernel: 3, strides: 2, padding: 'same', useBias: false }), { id: 'bn2' }), { id: 'r2' });
-    h = b.dense(b.flatten(h, { id: 'f' }), 10, { id: 'fc' });
-    const g = b.build([b.softmax(h, { id: 'sm' })]);
+    const data = await trainImages(512);
+    const g = twoConvNet();
     const cfg: TrainConfig = { epochs: 2, batchSize: 64, optimizer: { kind: 'sgd', momentum: 0.9, weightDecay: 0 }, schedule: { kind: 'constant', lr: 0.05 }, loss: 'crossEntropy', seed: 3 };
     const zeros = (x: Graph) => ['bn1', 'bn2'].reduce((a, id) => a + Array.from(x.nodes.find((n) => n.id === id)!.weights.gamma.data).filter((v) => v === 0).length, 0);
     const plain = await train(g, data, undefined, cfg, { workers: 0 });
@@ -302,14 +303,8 @@ describe('variational channel masks', () => {
   });
 
   it('mask training on real images: the KL penalty raises dropout rates, and channels above the threshold are pruned', async () => {
-    const fm = await loadFashionMnist();
-    const data = classificationSet({ data: fm.train, indices: allOf(fm.train).indices.subarray(0, 512) });
-    const b = new GraphBuilder('vm', 5);
-    let h = b.input('image', [28, 28, 1]);
-    h = b.relu(b.batchNorm(b.conv2d(h, { id: 'c1', filters: 16, kernel: 3, strides: 2, padding: 'same', useBias: false }), { id: 'bn1' }), { id: 'r1' });
-    h = b.relu(b.batchNorm(b.conv2d(h, { id: 'c2', filters: 16, kernel: 3, strides: 2, padding: 'same', useBias: false }), { id: 'bn2' }), { id: 'r2' });
-    h = b.dense(b.flatten(h, { id: 'f' }), 10, { id: 'fc' });
-    const g = b.build([b.softmax(h, { id: 'sm' })]);
+    const data = await trainImages(512);
+    const g = twoConvNet();
     const masked = addMasks(g, channelGroups(g));
     const cfg: TrainConfig = { epochs: 2, batchSize: 64, optimizer: { kind: 'sgd', momentum: 0.9, weightDecay: 0 }, schedule: { kind: 'constant', lr: 0.01 }, loss: 'crossEntropy', seed: 3 };
     const res = await train(masked, data, undefined, cfg, { workers: 0, regularizer: vmaskRegularizer(0.3) });

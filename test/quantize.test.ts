@@ -2,7 +2,6 @@
 // fake-quantized float model on real Fashion-MNIST images.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { allOf, classificationSet, loadFashionMnist } from '../compiler/data/index.js';
 import { GraphBuilder } from '../compiler/ir/builder.js';
 import { verify } from '../compiler/ir/graph.js';
 import type { Graph, Node } from '../compiler/ir/types.js';
@@ -13,18 +12,8 @@ import { runInt8 } from '../compiler/passes/quantize/int8-executor.js';
 import { DEFAULT_QUANTIZE, quantizeGraph } from '../compiler/passes/quantize/quantize.js';
 import { runGraph } from '../compiler/train/executor.js';
 import { maxAbsDiff } from './io-graphs.js';
+import { fashionImages as images } from './helpers.js';
 
-async function images(split: 'train' | 'test', n: number): Promise<{ x: Float32Array; y: Float32Array }> {
-  const fm = await loadFashionMnist();
-  const x = new Float32Array(n * 784);
-  const y = new Float32Array(n);
-  classificationSet(allOf(fm[split])).fill(
-    Array.from({ length: n }, (_, i) => i),
-    x,
-    y,
-  );
-  return { x, y };
-}
 
 describe('BN folding', () => {
   for (const name of ['fmnist-vgg', 'fmnist-resnet'] as const) {

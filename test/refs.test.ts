@@ -18,20 +18,12 @@ import { evaluate } from '../compiler/train/evaluate.js';
 import { runGraph } from '../compiler/train/executor.js';
 import { maxAbsDiff, nhwcToNchw } from './io-graphs.js';
 import { runOrt } from './onnx-build.js';
+import { fashionImages } from './helpers.js';
 
 const NAMES = Object.keys(REFERENCE_MODELS) as ReferenceName[];
 const trained = (n: ReferenceName) => existsSync(path.join(refsDir(), n, 'graph.json'));
 
-async function realImages(n: number): Promise<Float32Array> {
-  const fm = await loadFashionMnist();
-  const x = new Float32Array(n * 784);
-  classificationSet(allOf(fm.test)).fill(
-    Array.from({ length: n }, (_, i) => i),
-    x,
-    new Float32Array(n),
-  );
-  return x;
-}
+const realImages = async (n: number): Promise<Float32Array> => (await fashionImages('test', n)).x;
 
 for (const name of NAMES) {
   test(`${name}: ONNX and tfjs round trips give the same outputs (<= 1e-5), onnxruntime agrees (<= 1e-4)`, async (t) => {

@@ -154,6 +154,23 @@ export function graphStats(graph: Graph): GraphStats {
   };
 }
 
+export interface OriginStats {
+  readonly params: number;
+  readonly macs: number;
+  /** Channels (last axis) of the origin's last node's output. */
+  readonly channels: number;
+}
+
+/** Params and MACs summed per original layer (node origin), in graph order. */
+export function statsByOrigin(graph: Graph): Map<string, OriginStats> {
+  const m = new Map<string, OriginStats>();
+  for (const s of graphStats(graph).nodes) {
+    const e = m.get(s.origin) ?? { params: 0, macs: 0, channels: 0 };
+    m.set(s.origin, { params: e.params + s.params, macs: e.macs + s.macs, channels: s.outputShape[s.outputShape.length - 1] });
+  }
+  return m;
+}
+
 /** Nodes that consume each value. */
 export function consumers(graph: Graph): Map<string, Node[]> {
   const m = new Map<string, Node[]>();

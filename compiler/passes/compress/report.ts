@@ -1,7 +1,7 @@
 // The per-layer compression report: ranks, params and MACs before/after (the IR's own counts per
 // origin), kernel reconstruction error, refit error, and why each rank was chosen.
 import type { Plan } from '../../contracts/plan.js';
-import { graphStats } from '../../ir/graph.js';
+import { graphStats, statsByOrigin } from '../../ir/graph.js';
 import type { Graph } from '../../ir/types.js';
 import type { Quality } from '../../train/evaluate.js';
 import { ranksOf } from '../decompose/apply.js';
@@ -42,18 +42,9 @@ export interface CompressionReport {
   readonly stages: readonly { stage: number; seconds: number; params: number; macs: number; quality?: Quality; layers: string[] }[];
 }
 
-function byOrigin(graph: Graph): Map<string, { params: number; macs: number }> {
-  const m = new Map<string, { params: number; macs: number }>();
-  for (const s of graphStats(graph).nodes) {
-    const e = m.get(s.origin) ?? { params: 0, macs: 0 };
-    m.set(s.origin, { params: e.params + s.params, macs: e.macs + s.macs });
-  }
-  return m;
-}
-
 export function compressionReport(base: Graph, final: Graph, plan: Plan, stages: readonly StageResult[], o: { command: string; baseQuality?: Quality }): CompressionReport {
-  const before = byOrigin(base);
-  const after = byOrigin(final);
+  const before = statsByOrigin(base);
+  const after = statsByOrigin(final);
   const lastInfo = new Map<string, number>();
   const lastRefit = new Map<string, number>();
   for (const s of stages) {

@@ -255,3 +255,11 @@ export function channelOfRow(map: ChannelMap, row: number): { space: number; cha
   }
   throw new RangeError(`row ${row} is outside the concat of ${offset} channels`);
 }
+
+/** Ids of the batchNorms carrying per-channel weights of prunable groups (slim's and vmask's targets). */
+export function prunableBatchNorms(graph: Graph, groups: ChannelGroups): Set<string> {
+  const bn = new Set(graph.nodes.filter((n) => n.op === OpKind.BatchNorm).map((n) => n.id));
+  const ids = new Set<string>();
+  for (const g of groups.groups) if (!g.fixed) for (const u of g.perChannel) if (bn.has(u.node)) ids.add(u.node);
+  return ids;
+}

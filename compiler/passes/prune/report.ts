@@ -1,7 +1,7 @@
 // The per-layer pruning report: output channels, params and MACs before/after (the IR's own counts
 // per origin), why, network totals, quality, and host latency next to the MAC ratio.
 import type { Plan } from '../../contracts/plan.js';
-import { graphStats } from '../../ir/graph.js';
+import { graphStats, statsByOrigin } from '../../ir/graph.js';
 import type { Graph } from '../../ir/types.js';
 import type { Quality } from '../../train/evaluate.js';
 import type { FoldRecord } from './apply.js';
@@ -43,24 +43,14 @@ export interface PruneReport {
   readonly latency?: Latency;
 }
 
-function perOrigin(graph: Graph): Map<string, { params: number; macs: number; channels: number }> {
-  const m = new Map<string, { params: number; macs: number; channels: number }>();
-  for (const s of graphStats(graph).nodes) {
-    const e = m.get(s.origin) ?? { params: 0, macs: 0, channels: 0 };
-    // an origin's channels: those of its last node's output
-    m.set(s.origin, { params: e.params + s.params, macs: e.macs + s.macs, channels: s.outputShape[s.outputShape.length - 1] });
-  }
-  return m;
-}
-
 export function pruneReport(
   base: Graph,
   final: Graph,
   plan: Plan,
   o: { command: string; criterion: string; baseQuality?: Quality; quality?: Quality; folds: readonly FoldRecord[]; steps: PruneReport['steps']; latency?: Latency },
 ): PruneReport {
-  const before = perOrigin(base);
-  const after = perOrigin(final);
+  const before = statsByOrigin(base);
+  const after = statsByOrigin(final);
   const layers: PruneLayerRow[] = [];
   for (const [layer, b] of before) {
     const a = after.get(layer) ?? { params: 0, macs: 0, channels: 0 };

@@ -11,7 +11,7 @@
 import { type Graph, type Node, OpKind } from '../../ir/types.js';
 import type { ParamLayout } from '../../train/flat-params.js';
 import type { Regularizer } from '../../train/trainer.js';
-import { channelOfRow, type ChannelGroups } from './groups.js';
+import { channelOfRow, type ChannelGroups, prunableBatchNorms } from './groups.js';
 
 /** Indices into the flat parameter array, one array per lasso group. */
 type IndexGroups = Int32Array[];
@@ -24,8 +24,7 @@ function slot(layout: ParamLayout, node: string, name: string) {
 
 export function slimRegularizer(graph: Graph, groups: ChannelGroups, lambda: number): Regularizer {
   if (!(lambda >= 0)) throw new Error(`slim: lambda ${lambda} must be >= 0`);
-  const bns = new Set<string>();
-  for (const g of groups.groups) if (!g.fixed) for (const u of g.perChannel) if (graph.nodes.find((n) => n.id === u.node)?.op === OpKind.BatchNorm) bns.add(u.node);
+  const bns = prunableBatchNorms(graph, groups);
   if (bns.size === 0) throw new Error('slim: no batchNorm on a prunable channel group (use --criterion l1 or ssl)');
   return {
     name: `slim λ=${lambda} on ${[...bns].join(',')}`,

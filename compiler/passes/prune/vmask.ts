@@ -7,7 +7,7 @@
 // p = alpha / (1 + alpha) exceeds the threshold carries mostly noise: it is pruned.
 import { type Graph, type Node, OpKind } from '../../ir/types.js';
 import type { Regularizer } from '../../train/trainer.js';
-import type { ChannelGroups } from './groups.js';
+import { type ChannelGroups, prunableBatchNorms } from './groups.js';
 
 const K1 = 0.63576;
 const K2 = 1.8732;
@@ -28,17 +28,11 @@ export function maskKlGrad(logAlpha: number): number {
   return -(K1 * K3 * s * (1 - s) + 0.5 * sigmoid(-logAlpha));
 }
 
-/** The batchNorms that carry masks: those on prunable groups. */
-function maskedBns(graph: Graph, groups: ChannelGroups): Set<string> {
-  const ids = new Set<string>();
-  for (const g of groups.groups) if (!g.fixed) for (const u of g.perChannel) if (graph.nodes.find((n) => n.id === u.node)?.op === OpKind.BatchNorm) ids.add(u.node);
-  if (ids.size === 0) throw new Error('vmask: no batchNorm on a prunable channel group to carry a mask (use --criterion l1)');
-  return ids;
-}
-
 /** The graph with a variational mask on every prunable batchNorm, log alpha = init everywhere. */
 export function addMasks(graph: Graph, groups: ChannelGroups, init = -4): Graph {
-  const ids = maskedBns(graph, groups);
+  // masks go on the batchNorms of prunable groups
+  const ids = prunableBatchNorms(graph, groups);
+  if (ids.size === 0) throw new Error('vmask: no batchNorm on a prunable channel group to carry a mask (use --criterion l1)');
   return {
     ...graph,
     nodes: graph.nodes.map((n): Node => {

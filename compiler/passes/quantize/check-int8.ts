@@ -5,6 +5,7 @@
 //     input codes, so each op is compared on identical inputs (here <= 1 LSB is the requirement: the
 //     float accumulation and the fixed-point multiplier may round a tie differently).
 import * as tf from '@tensorflow/tfjs';
+import { argmax } from '../../data/metrics.js';
 import type { Graph, Node } from '../../ir/types.js';
 import { disposeParams, forward, paramsFromGraph } from '../../train/executor.js';
 import type { ProgressFn } from '../../util/progress.js';
@@ -33,12 +34,7 @@ export interface Int8Check {
   readonly predictions: Int32Array;
 }
 
-const argmaxRows = (a: Float32Array, classes: number): Int32Array =>
-  Int32Array.from({ length: a.length / classes }, (_, r) => {
-    let b = 0;
-    for (let c = 1; c < classes; c++) if (a[r * classes + c] > a[r * classes + b]) b = c;
-    return b;
-  });
+const argmaxRows = (a: Float32Array, classes: number): Int32Array => Int32Array.from({ length: a.length / classes }, (_, r) => argmax(a, r, classes));
 
 function add(d: CodeDiff, a: Int32Array, b: Int32Array): number {
   let worst = 0;

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type Graph, type Node, OpKind } from '../../ir/types.js';
 import { type ForwardOptions, forward, type Params } from '../../train/executor.js';
+import { roundHalfAway } from './fixed-point.js';
 import { activationRange, OWN_PARAMS, type ValueParams, valueParams } from './scheme.js';
 
 /** Nodes whose output is re-snapped to the grid (own params, and averages that leave it). */
@@ -32,10 +33,7 @@ export function fakeQuant(y: tf.Tensor, p: ValueParams, ste = false): tf.Tensor 
 
 /** Codes of a snapped real tensor: round(y / scale) + zero point. */
 export function codesOf(y: Float32Array, p: ValueParams): Int32Array {
-  return Int32Array.from(y, (v) => {
-    const t = v / p.scale;
-    return (t < 0 ? -Math.round(-t) : Math.round(t)) + p.zeroPoint;
-  });
+  return Int32Array.from(y, (v) => roundHalfAway(v / p.scale) + p.zeroPoint);
 }
 
 /**

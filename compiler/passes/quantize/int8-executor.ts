@@ -9,9 +9,12 @@ import { gemmStrided } from '../decompose/linalg.js';
 import { clamp, multiplyByQuantizedMultiplier, type QuantizedMultiplier, quantizeMultiplier, roundedDivide, roundHalfAway } from './fixed-point.js';
 import { activationRange, type ValueParams, valueParams, weightMax } from './scheme.js';
 
-/** Integer weights of a conv/dense: codes, int32 bias, per-channel requantization multipliers. */
+/**
+ * Integer weights of a conv/dense: codes (held as float64, exact, so the GEMM takes them as they are),
+ * int32 bias, per-channel requantization multipliers.
+ */
 export interface IntLayer {
-  readonly weights: Int32Array;
+  readonly weights: Float64Array;
   readonly bias: Int32Array;
   readonly multipliers: readonly QuantizedMultiplier[];
 }
@@ -24,7 +27,7 @@ export function integerWeights(node: Node, input: ValueParams, output: ValuePara
   const k = node.weights.kernel.data as Float32Array;
   const cout = scales.length;
   const wmax = weightMax(q.weightBits);
-  const weights = new Int32Array(k.length);
+  const weights = new Float64Array(k.length);
   for (let i = 0; i < k.length; i++) weights[i] = clamp(roundHalfAway(k[i] / scales[i % cout]), -wmax, wmax);
   const b = (node.attrs as { useBias: boolean }).useBias ? (node.weights.bias.data as Float32Array) : undefined;
   const bias = new Int32Array(cout);
@@ -58,7 +61,7 @@ export function quantizeInput(x: Float32Array, p: ValueParams): Int32Array {
  * conv2d with groups = 1 as im2col + a float64 GEMM: every product and partial sum is an integer below
  * 2^53, so the result equals the loop definition below exactly, whatever the summation order.
  */
-function convGemm(node: NodeOf<OpKind.Conv2d>, x: Int32Array, batch: number, xs: Shape, ys: Shape, L: IntLayer, pin: ValueParams, pout: ValueParams, w64: Float64Array): Int32Array {
+function convGemm(node: NodeOf<OpKind.Conv2d>, x: Int32Array, batch: number, xs: Shape, ys: Shape, L: IntLayer, pin: ValueParams, pout: ValueParams): Int32Array {
   const [H, W, C] = xs;
   const [Ho, Wo, Co] = ys;
   const [kh, kw] = node.attrs.kernel;
@@ -90,7 +93,7 @@ function convGemm(node: NodeOf<OpKind.Conv2d>, x: Int32Array, batch: number, xs:
         }
       }
     }
-    gemmStrided(M, K, Co, cols, 0, K, 1, w64, 0, Co, 1, acc, 0, Co);
+    gemmStrided(M, K, Co, cols, 0, K, 1, L.weights, 0, Co, 1, acc, 0, Co);
     const yb = b * M * Co;
     for (let p = 0; p < M; p++) {
       for (let c = 0; c < Co; c++) y[yb + p * Co + c] = clamp(pout.zeroPoint + multiplyByQuantizedMultiplier(acc[p * Co + c] + L.bias[c], L.multipliers[c]), qmin, qmax);
@@ -156,11 +159,11 @@ function conv(node: NodeOf<OpKind.Conv2d> | NodeOf<OpKind.DepthwiseConv2d>, x: I
 }
 
 /** dense: acc[u] = q_b[u] + Σ_i (q_x[i] - z_x)·q_w[i, u] (one exact float64 GEMM for the batch). */
-function dense(x: Int32Array, batch: number, n: number, units: number, L: IntLayer, pin: ValueParams, pout: ValueParams, w64: Float64Array): Int32Array {
+function dense(x: Int32Array, batch: number, n: number, units: number, L: IntLayer, pin: ValueParams, pout: ValueParams): Int32Array {
   const [qmin, qmax] = activationRange(pout.bits);
   const xc = Float64Array.from(x.subarray(0, batch * n), (v) => v - pin.zeroPoint);
   const acc = new Float64Array(batch * units);
-  gemmStrided(batch, n, units, xc, 0, n, 1, w64, 0, units, 1, acc, 0, units);
+  gemmStrided(batch, n, units, xc, 0, n, 1, L.weights, 0, units, 1, acc, 0, units);
   const y = new Int32Array(batch * units);
   for (let b = 0; b < batch; b++) {
     for (let u = 0; u < units; u++) y[b * units + u] = clamp(pout.zeroPoint + multiplyByQuantizedMultiplier(acc[b * units + u] + L.bias[u], L.multipliers[u]), qmin, qmax);
@@ -237,12 +240,12 @@ export function runInt8(graph: Graph, input: Float32Array, batch: number, opts: 
       case OpKind.Conv2d:
       case OpKind.DepthwiseConv2d: {
         const L = layers.get(n.id)!;
-        y = n.op === OpKind.Conv2d && n.attrs.groups === 1 && !opts.loops ? convGemm(n, x, batch, xs, ys, L, pin, pout, Float64Array.from(L.weights)) : conv(n, x, batch, xs, ys, L, pin, pout);
+        y = n.op === OpKind.Conv2d && n.attrs.groups === 1 && !opts.loops ? convGemm(n, x, batch, xs, ys, L, pin, pout) : conv(n, x, batch, xs, ys, L, pin, pout);
         break;
       }
       case OpKind.Dense: {
         const L = layers.get(n.id)!;
-        y = dense(x, batch, prod(xs), prod(ys), L, pin, pout, Float64Array.from(L.weights));
+        y = dense(x, batch, prod(xs), prod(ys), L, pin, pout);
         break;
       }
       case OpKind.Relu:
