@@ -140,6 +140,52 @@ describe('linalg: symmetric eigenproblem', () => {
     }
   });
 
+  it('a noise bulk of tightly spaced eigenvalues (Gram of rank 16 plus 5% noise): residual and orthogonality', () => {
+    // 80 of the top 96 eigenvalues sit in a bulk ~2e-4 of the largest, spaced 2e-7..6e-6 of it: one
+    // chain of near-equal values, where stein-style re-orthogonalisation against the chain is O(k²·n).
+    const rng = new Rng(9);
+    const n = 192;
+    const cols = 6 * n;
+    const u = randn(rng, n * 16);
+    const w = randn(rng, 16 * cols);
+    const x = matmul(u, w, n, 16, cols);
+    const scale = 0.05 * frobenius(x) / Math.sqrt(n * cols);
+    for (let i = 0; i < x.length; i++) x[i] += scale * rng.normal();
+    const a = gram(x, n, cols, 'rows');
+    const k = n / 2;
+    const { values, vectors } = symmetricTopEigen(a, n, k);
+    const av = matmul(a, vectors, n, n, k);
+    let res = 0;
+    for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) res = Math.max(res, Math.abs(av[i * k + j] - values[j] * vectors[i * k + j]));
+    assert.ok(values[16] / values[0] < 1e-3, `bulk ${values[16] / values[0]}`);
+    assert.ok(res <= 1e-13 * values[0], `residual ${res / values[0]}`);
+    assert.ok(orthError(vectors, n, k) <= 1e-13, `orthogonality ${orthError(vectors, n, k)}`);
+    const ref = new EVD(new Matrix(Array.from({ length: n }, (_, i) => Array.from(a.subarray(i * n, i * n + n)))), { assumeSymmetric: true }).realEigenvalues.sort((p, q) => q - p);
+    assert.ok(maxAbsDiff(values, ref.slice(0, k)) <= 1e-13 * values[0]);
+  });
+
+  it('eigenvalues spaced just outside the Gram-Schmidt window, and a non-finite matrix', () => {
+    const rng = new Rng(11);
+    const n = 80;
+    const k = 40;
+    const q = orthonormal(rng, n, n);
+    const lam = Array.from({ length: n }, (_, j) => (j < k ? 1 - j * 1.05e-9 : rng.uniform(0, 0.5)));
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) {
+      let v = 0;
+      for (let p = 0; p < n; p++) v += q[i * n + p] * lam[p] * q[j * n + p];
+      a[i * n + j] = a[j * n + i] = v;
+    }
+    const { values, vectors } = symmetricTopEigen(a, n, k);
+    const av = matmul(a, vectors, n, n, k);
+    let res = 0;
+    for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) res = Math.max(res, Math.abs(av[i * k + j] - values[j] * vectors[i * k + j]));
+    assert.ok(res <= 1e-13, `residual ${res}`);
+    assert.ok(orthError(vectors, n, k) <= 1e-13, `orthogonality ${orthError(vectors, n, k)}`);
+    a[5 * n + 7] = NaN;
+    assert.throws(() => symmetricTopEigen(a, n, k), /entry \(5, 7\) is NaN/);
+  });
+
   it('repeated and zero eigenvalues still give an orthonormal basis', () => {
     const rng = new Rng(4);
     const n = 60;

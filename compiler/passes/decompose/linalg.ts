@@ -889,8 +889,16 @@ function tridiagonalEigenvalues(d0: Float64Array, e0: Float64Array): Float64Arra
 
 /**
  * Inverse iteration on the unreduced tridiagonal block (d, e) for eigenvalues `lams` (descending);
- * returns the unit vectors one after another (vector j at j·m), re-orthogonalised within clusters
- * (eigenvalues closer than 1e-5·||T||; farther ones are orthogonal to ~eps/1e-5 by themselves).
+ * returns the unit vectors one after another (vector j at j·m).
+ *
+ * Orthogonality: a vector from inverse iteration is within ~eps·||T||/gap of its eigenvector, so two of
+ * them overlap by about that much. Vectors whose eigenvalues are closer than 1e-9·||T|| (which inverse
+ * iteration cannot tell apart) are Gram-Schmidt'ed against each other as they are computed; runs of
+ * eigenvalues chained by gaps below 1e-5·||T|| are then made orthonormal at once by Cholesky QR (pairs
+ * farther apart overlap by < ~2e-11). The overlaps it removes are ~eps·||T||/gap, so the mixing changes a residual by
+ * ~eps·||T|| only. stein re-orthogonalises every vector against its whole cluster instead, which costs
+ * O(k²·m) when a noise bulk chains most of the spectrum (a low-rank-plus-noise conv kernel: ~9 ms of a
+ * 256×256 top-128 eigensolve).
  */
 function tridiagonalVectors(d: Float64Array, e: Float64Array, lams: readonly number[], seed: number): Float64Array {
   const m = d.length;
@@ -905,21 +913,49 @@ function tridiagonalVectors(d: Float64Array, e: Float64Array, lams: readonly num
   const cb = xb + m + 2;
   en.ensure(cb + kk + 2);
   en.pinned = cb + kk + 2;
+  let out: { vectors: Float64Array; chains: [number, number][] };
   try {
-    return inverseIteration(en, ob, xb, cb, d, e, lams, seed);
+    out = inverseIteration(en, ob, xb, cb, d, e, lams, seed);
   } finally {
     en.pinned = saved;
   }
+  for (const [c0, c1] of out.chains) polishOrthonormal(out.vectors, m, c0, c1);
+  return out.vectors;
 }
 
-function inverseIteration(en: Engine, ob: number, xb: number, cb: number, d: Float64Array, e: Float64Array, lams: readonly number[], seed: number): Float64Array {
+/**
+ * Rows c0..c1-1 of v (vectors of length m, nearly orthonormal: overlaps δ ≪ 1) made orthonormal by
+ * Newton-Schulz steps towards the polar factor, V ← (3/2·I − 1/2·V Vᵀ) V: each step squares the
+ * overlaps (δ → ~3/4·δ²), all in GEMMs, and each vector moves by ~δ/2 towards its neighbours only.
+ */
+function polishOrthonormal(v: Float64Array, m: number, c0: number, c1: number): void {
+  const nc = c1 - c0;
+  const block = v.subarray(c0 * m, c1 * m);
+  for (let step = 0; step < 3; step++) {
+    const g = gram(block, nc, m, 'rows');
+    let off = 0;
+    for (let i = 0; i < nc; i++) for (let j = 0; j < nc; j++) off = Math.max(off, Math.abs(g[i * nc + j] - (i === j ? 1 : 0)));
+    if (off <= 1e-14 || off > 0.25) return; // orthonormal already / not nearly so: leave as computed
+    for (let i = 0; i < nc * nc; i++) g[i] *= -0.5;
+    for (let i = 0; i < nc; i++) g[i * nc + i] += 1.5;
+    block.set(matmul(g, block, nc, nc, m));
+    if (off < 1e-7) return; // the next overlaps are ~off² plus rounding
+  }
+}
+
+function inverseIteration(
+  en: Engine, ob: number, xb: number, cb: number, d: Float64Array, e: Float64Array, lams: readonly number[], seed: number,
+): { vectors: Float64Array; chains: [number, number][] } {
   const m = d.length;
   const kk = lams.length;
   const h = en.heap;
   let norm = 0;
   for (let i = 0; i < m; i++) norm = Math.max(norm, Math.abs(d[i]) + (i > 0 ? Math.abs(e[i - 1]) : 0) + (i < m - 1 ? Math.abs(e[i]) : 0));
   if (norm === 0) norm = 1;
-  const ortol = 1e-5 * norm;
+  // Gram-Schmidt inside a window of eigenvalues within wtol (inverse iteration cannot separate closer
+  // ones); pairs up to ctol apart are chained and polished afterwards (overlaps there are ~eps·norm/gap).
+  const wtol = 1e-9 * norm;
+  const ctol = 1e-5 * norm;
   const pertol = 10 * EPS * norm;
   const tiny = EPS * norm;
   const u0 = new Float64Array(m);
@@ -936,11 +972,21 @@ function inverseIteration(en: Engine, ob: number, xb: number, cb: number, d: Flo
     state ^= state << 5;
     return (state >>> 0) / 2147483648 - 1;
   };
-  let clusterStart = 0;
+  // chains (consecutive gaps <= ctol) in which some pair fell outside each other's window
+  const chains: [number, number][] = [];
+  let chainStart = 0;
+  let chainLoose = false;
+  let windowStart = 0;
   let prev = Infinity;
   for (let j = 0; j < kk; j++) {
     let lam = lams[j];
-    if (j > 0 && prev - lam > ortol) clusterStart = j;
+    if (j > 0 && lams[j - 1] - lams[j] > ctol) {
+      if (chainLoose) chains.push([chainStart, j]);
+      chainStart = j;
+      chainLoose = false;
+    }
+    while (lams[windowStart] - lams[j] > wtol) windowStart++;
+    if (windowStart > chainStart) chainLoose = true;
     if (j > 0 && prev - lam < pertol) lam = prev - pertol;
     prev = lam;
     // LU with partial pivoting of T - lam I
@@ -994,14 +1040,14 @@ function inverseIteration(en: Engine, ob: number, xb: number, cb: number, d: Flo
       let growth = 0;
       for (let i = 0; i < m; i++) growth += x[i] * x[i];
       growth = Math.sqrt(growth);
-      // re-orthogonalise against the cluster's earlier vectors (classical Gram-Schmidt, twice)
-      const nc = j - clusterStart;
+      // re-orthogonalise against the window's earlier vectors (classical Gram-Schmidt, twice)
+      const nc = j - windowStart;
       if (nc > 0) {
         h.set(x, xb);
         for (let pass = 0; pass < 2; pass++) {
-          en.gemv((ob + clusterStart * m) * 8, m * 8, xb * 8, cb * 8, nc, m);
+          en.gemv((ob + windowStart * m) * 8, m * 8, xb * 8, cb * 8, nc, m);
           for (let q = 0; q < nc; q++) h[cb + q] = -h[cb + q];
-          en.axpys((ob + clusterStart * m) * 8, m * 8, cb * 8, xb * 8, nc, m);
+          en.axpys((ob + windowStart * m) * 8, m * 8, cb * 8, xb * 8, nc, m);
         }
         for (let i = 0; i < m; i++) x[i] = h[xb + i];
       }
@@ -1026,7 +1072,8 @@ function inverseIteration(en: Engine, ob: number, xb: number, cb: number, d: Flo
     const sg = x[big] < 0 ? -1 : 1;
     for (let i = 0; i < m; i++) h[ob + j * m + i] = sg * x[i];
   }
-  return h.slice(ob, ob + m * kk);
+  if (chainLoose) chains.push([chainStart, kk]);
+  return { vectors: h.slice(ob, ob + m * kk), chains };
 }
 
 /** z (n×k) := H_0 H_1 … H_{n-3} z: blocks of WB reflectors as I - V T Vᵀ applied with GEMMs. */
@@ -1069,6 +1116,14 @@ function backTransform(t: Tridiagonal, n: number, z: Float64Array, k: number): v
   }
 }
 
+/** A NaN or infinity would never converge in the QR sweeps: refuse it up front. */
+function checkFinite(fn: string, a: Float64Array, n: number): void {
+  if (a.length < n * n) throw new Error(`${fn}: matrix has ${a.length} values, ${n}×${n} needs ${n * n}`);
+  for (let i = 0; i < n * n; i++) {
+    if (!Number.isFinite(a[i])) throw new Error(`${fn}: entry (${Math.floor(i / n)}, ${i % n}) is ${a[i]}; the matrix must be finite`);
+  }
+}
+
 /**
  * The k largest eigenpairs of the symmetric n×n matrix a (row-major; both triangles are read as given,
  * the lower one is used). values descending; vectors n×k row-major, columns orthonormal.
@@ -1078,6 +1133,7 @@ export function symmetricTopEigen(a: Float64Array, n: number, k: number): { valu
   const values = new Float64Array(k);
   const vectors = new Float64Array(n * k);
   if (k === 0 || n === 0) return { values, vectors };
+  checkFinite('symmetricTopEigen', a, n);
   const t = tridiagonalize(a, n);
   // split into unreduced blocks
   const blocks: [number, number][] = [];
@@ -1125,6 +1181,7 @@ export function symmetricEigen(a: Float64Array, n: number): { values: Float64Arr
 /** Eigenvalues only (descending), O(4/3 n³ + n²). */
 export function symmetricEigenvalues(a: Float64Array, n: number): Float64Array {
   if (n === 0) return new Float64Array(0);
+  checkFinite('symmetricEigenvalues', a, n);
   const t = tridiagonalize(a, n);
   const out = Array.from(tridiagonalEigenvalues(t.d, t.e));
   out.sort((x, y) => y - x);
