@@ -2,12 +2,14 @@
 // unfoldings and mode products, Tucker-2 (HOSVD + HOOI) and CP-ALS (dense and from CP factors).
 // Exact low-rank tensors are built from random factors, so every tolerance below can fail.
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
 import { EVD, Matrix } from 'ml-matrix';
 import { cpAls, cpAlsFromFactors, cpReconstruct } from '../compiler/passes/decompose/cp.js';
 import {
   gemmBackend, gram, leadingLeftSingularVectors, matmul, singularValues, solveSpd, spdInverse, symmetricEigen, symmetricTopEigen, truncatedSvd, useGemmBackend,
 } from '../compiler/passes/decompose/linalg.js';
+import { gemmThreads, setGemmThreads } from '../compiler/passes/decompose/gemm-threads.js';
 import { fold, frobenius, modeProduct, permute, relativeError, unfold } from '../compiler/passes/decompose/tensor.js';
 import { tucker2, tucker2Reconstruct } from '../compiler/passes/decompose/tucker2.js';
 import { Rng } from '../compiler/util/rng.js';
@@ -82,6 +84,34 @@ describe('linalg: GEMM', () => {
       }
     });
   }
+
+  it('two GEMM threads give the same products, Gram matrices and Tucker factors bit for bit as one', () => {
+    assert.equal(gemmThreads(), availableParallelism() >= 2 ? 2 : 1);
+    const rng = new Rng(8);
+    const a = randn(rng, 300 * 700);
+    const b = randn(rng, 700 * 257);
+    const kernel = Float32Array.from(randn(rng, 9 * 128 * 96));
+    const run = () => ({ c: matmul(a, b, 300, 700, 257), g: gram(a, 300, 700, 'rows'), t: tucker2(kernel, [3, 3, 128, 96], [64, 48]).core });
+    const two = run();
+    setGemmThreads(1);
+    try {
+      const one = run();
+      assert.deepEqual(two.c, one.c);
+      assert.deepEqual(two.g, one.g);
+      assert.deepEqual(two.t, one.t);
+    } finally {
+      setGemmThreads(2);
+    }
+    let e = 0;
+    for (let i = 0; i < 300; i += 37) {
+      for (let j = 0; j < 257; j += 19) {
+        let s = 0;
+        for (let p = 0; p < 700; p++) s += a[i * 700 + p] * b[p * 257 + j];
+        e = Math.max(e, Math.abs(s - two.c[i * 257 + j]));
+      }
+    }
+    assert.ok(e < 1e-11, `vs naive ${e}`);
+  });
 
   it('the JS fallback kernels (GEMM, gemv, row axpys) give the same eigenpairs and Tucker fit', () => {
     const rng = new Rng(7);

@@ -6,7 +6,10 @@
 // the same heap are the fallback where WebAssembly SIMD is missing (useGemmBackend('js') forces them).
 // Measured on the 2-core AMD EPYC bench VM (Node 20), double precision: JS 4×4 kernel 2.2-3.5 GFLOP/s;
 // wasm micro-kernel 10-15 GFLOP/s in cache (4×4 beat 4×6, 6×4, 2×8, 3×8, 4×8 and 2× unrolling);
-// whole products 8-16 GFLOP/s (e.g. 2304×256 · 256×128 in ~10 ms).
+// whole products 8-16 GFLOP/s (e.g. 2304×256 · 256×128 in ~10 ms). The heap is a shared memory where
+// the platform allows, and products big enough (~0.3 ms and up) are split by row panels with a helper
+// thread (gemm-threads.ts; TANDEM_GEMM_THREADS=1 turns it off): bit-identical results, Tucker-2 at
+// n = 256 1.1-1.3× faster on this 2-core VM (the eigensolves and packing stay on one thread).
 //
 // SVD: chosen by measurement, the Gram of the SMALL side plus our own symmetric eigensolver, never
 // ml-matrix's SVD (and never a full SVD of a long unfolding such as 3×12288):
@@ -22,12 +25,13 @@
 // The eigensolver (symmetricTopEigen): blocked Householder tridiagonalisation (panels of TB reflectors
 // against the deferred update, the trailing rank-2·TB update by GEMM in place, matrix-vector products
 // in wasm), eigenvalues of the tridiagonal by implicit QR with Wilkinson shifts (no vectors, O(n²)), the
-// k wanted eigenvectors by inverse iteration on the tridiagonal with re-orthogonalisation inside clusters
-// (the approach of LAPACK's stebz/stein, written from the method), back-transformed with blocked
+// k wanted eigenvectors by inverse iteration on the tridiagonal (after LAPACK's stein, written from the
+// method; Gram-Schmidt only among near-equal eigenvalues, see tridiagonalVectors), back-transformed with blocked
 // reflectors (I - V T Vᵀ) by GEMM: 4/3 n³ + 2 n² k, not the ~6 n³ of accumulating every rotation.
 //   top half of a 256×256 Gram: ~12 ms (ml-matrix EVD ~260 ms); 512×512: ~80 ms (ml-matrix ~2 s);
 //   residuals ~1e-15·||A||, orthogonality ~1e-13.
 import { Rng } from '../../util/rng.js';
+import { runTiles, tileHelper, type TileJob } from './gemm-threads.js';
 
 type Arr = Float64Array | Float32Array;
 
@@ -63,14 +67,18 @@ interface Engine {
   pinned: number;
   ensure(doubles: number): void;
   kernel: Kernel;
+  /** The tiles of one k-block (row panels 0..panels-1), on two threads where that pays. */
+  tiles: (job: TileJob, panels: number) => void;
   gemv: Gemv;
   axpys: Axpys;
+  /** Releases the helper thread, if any. */
+  dispose?: () => void;
 }
 
 /** The subset of the WebAssembly JS API used here (the project's lib settings do not declare it). */
 interface WasmApi {
   validate(bytes: Uint8Array): boolean;
-  Memory: new (d: { initial: number }) => { buffer: ArrayBuffer; grow(pages: number): number };
+  Memory: new (d: { initial: number; maximum?: number; shared?: boolean }) => { buffer: ArrayBuffer; grow(pages: number): number };
   Module: new (bytes: Uint8Array) => object;
   Instance: new (m: object, imports: object) => { exports: Record<string, unknown> };
 }
@@ -256,12 +264,13 @@ function axpysBody(): number[] {
   return [...vec([[5, I32], [1, V128], [1, F64]]), ...code];
 }
 
-function moduleBytes(): Uint8Array {
+/** shared: the memory import is a shared memory (limits 1..65536 pages), for the helper thread. */
+function moduleBytes(shared: boolean): Uint8Array {
   const bodies = [gemmBody(), gemvBody(), axpysBody()];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec([[0x60, ...vec(new Array(9).fill([I32])), 0], [0x60, ...vec(new Array(6).fill([I32])), 0]])),
-    ...section(2, vec([[...str('env'), ...str('mem'), 0x02, 0x00, 0x01]])),
+    ...section(2, vec([[...str('env'), ...str('mem'), 0x02, ...(shared ? [0x03, 0x01, ...leb(65536)] : [0x00, 0x01])]])),
     ...section(3, vec([[0], [1], [1]])),
     ...section(7, vec([[...str('gemm'), 0x00, 0x00], [...str('gemv'), 0x00, 0x01], [...str('axpys'), 0x00, 0x02]])),
     ...section(10, vec(bodies.map((b) => [...leb(b.length), ...b]))),
@@ -332,10 +341,23 @@ function jsAxpys(engine: { heap: Float64Array }): Axpys {
 function makeEngine(jsOnly = false): Engine {
   const wasm = jsOnly ? undefined : (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
   try {
-    const bytes = moduleBytes();
+    // a shared memory where the platform has one (the helper thread multiplies in it too)
+    let shared = typeof SharedArrayBuffer === 'function';
+    let bytes = moduleBytes(shared);
+    let mem: ReturnType<typeof memory>;
+    const memory = () => new wasm!.Memory({ initial: 64, ...(shared ? { maximum: 65536, shared: true } : {}) });
+    try {
+      if (!wasm?.validate(bytes)) throw new Error('no shared memory');
+      mem = memory();
+    } catch {
+      shared = false;
+      bytes = moduleBytes(false);
+      mem = memory();
+    }
     if (wasm && wasm.validate(bytes)) {
-      const mem = new wasm.Memory({ initial: 64 });
       const inst = new wasm.Instance(new wasm.Module(bytes), { env: { mem } });
+      const kernel = inst.exports.gemm as Kernel;
+      const helper = shared ? tileHelper(bytes, mem) : undefined;
       const engine: Engine = {
         kind: 'wasm',
         heap: new Float64Array(mem.buffer),
@@ -345,9 +367,11 @@ function makeEngine(jsOnly = false): Engine {
           if (mem.buffer.byteLength < bytesNeeded) mem.grow(Math.ceil((bytesNeeded - mem.buffer.byteLength) / 65536));
           if (engine.heap.buffer !== mem.buffer) engine.heap = new Float64Array(mem.buffer);
         },
-        kernel: inst.exports.gemm as Kernel,
+        kernel,
+        tiles: helper ? (job, panels) => helper.run(kernel, job, panels, NC) : (job, panels) => runTiles(kernel, job, 0, panels, NC),
         gemv: inst.exports.gemv as Gemv,
         axpys: inst.exports.axpys as Axpys,
+        dispose: () => helper?.dispose(),
       };
       // Warm-up: wasm starts in the baseline tier; a few calls let V8 tier the functions up early.
       engine.ensure(3 * 64 * 64);
@@ -373,6 +397,7 @@ function makeEngine(jsOnly = false): Engine {
       }
     },
     kernel: () => undefined,
+    tiles: (job, panels) => runTiles(engine.kernel, job, 0, panels, NC),
     gemv: () => undefined,
     axpys: () => undefined,
   };
@@ -394,6 +419,7 @@ export function gemmBackend(): 'wasm' | 'js' {
 
 /** Forces the plain-JS kernels ('js') or the default choice ('auto'); for tests and benchmarks. */
 export function useGemmBackend(kind: 'auto' | 'js'): 'wasm' | 'js' {
+  engineInstance?.dispose?.();
   engineInstance = kind === 'js' ? makeEngine(true) : makeEngine();
   return engineInstance.kind;
 }
@@ -539,17 +565,8 @@ function gemmCore(
     }
     const store = store0 && p0 === 0 ? 1 : 0;
     // row groups of IG panels × column blocks of NC; upperOnly skips tiles wholly below the diagonal
-    const ig = upperOnly ? 2 : IG; // finer row groups skip more of the lower triangle
-    for (let g0 = 0; g0 < mb; g0 += ig) {
-      const gm = Math.min(ig, mb - g0);
-      const jbLow = upperOnly ? Math.floor((g0 * MR) / NR) : 0;
-      for (let j0 = 0; j0 < np; j0 += NC) {
-        const jb0 = Math.max(j0 / NR, jbLow);
-        const jb1 = Math.min(np, j0 + NC) / NR;
-        if (jb0 >= jb1) continue;
-        e.kernel((aAt + g0 * kc * MR) * 8, bAt * 8, (cBase + g0 * MR * ldcH) * 8, gm, jb0, jb1, kc, ldcH * 8, store);
-      }
-    }
+    // (finer row groups skip more of the lower triangle)
+    e.tiles({ aAt, bAt, cBase, ldcH, kc, np, store, ig: upperOnly ? 2 : IG, upper: upperOnly ? 1 : 0 }, mb);
   }
 }
 

@@ -47,6 +47,23 @@ function checkShape(fn: string, shape: Shape4, length?: number): void {
   if (length !== undefined && length !== size) throw new Error(`${fn}: kernel has ${length} values, shape [${shape}] needs ${size}`);
 }
 
+/** Σ x², four independent partial sums (one chain of dependent adds runs ~4× slower). */
+function sumOfSquares(x: Float64Array): number {
+  let a = 0;
+  let b = 0;
+  let c = 0;
+  let d = 0;
+  const n4 = x.length - (x.length % 4);
+  for (let i = 0; i < n4; i += 4) {
+    a += x[i] * x[i];
+    b += x[i + 1] * x[i + 1];
+    c += x[i + 2] * x[i + 2];
+    d += x[i + 3] * x[i + 3];
+  }
+  for (let i = n4; i < x.length; i++) a += x[i] * x[i];
+  return a + b + (c + d);
+}
+
 /** Tucker-2 of a [kh, kw, S, T] kernel at ranks [R3 (input side), R4 (output side)]. */
 export function tucker2(kernel: Float32Array | Float64Array, shape: Shape4, ranks: readonly [number, number], opts: Tucker2Options = {}): Tucker2Result {
   const t0 = performance.now();
@@ -62,13 +79,8 @@ export function tucker2(kernel: Float32Array | Float64Array, shape: Shape4, rank
   // Xs[s, l, t] (S × L·T) and Xt[t, l, s] (T × L·S): the channel-mode unfoldings, float64
   const xs = new Float64Array(S * L * T);
   const xt = new Float64Array(T * L * S);
-  let nx2 = 0;
   for (let l = 0; l < L; l++) {
-    for (let s = 0; s < S; s++) {
-      const src = (l * S + s) * T;
-      const ds = (s * L + l) * T;
-      for (let t = 0; t < T; t++) xs[ds + t] = kernel[src + t];
-    }
+    for (let s = 0; s < S; s++) xs.set(kernel.subarray((l * S + s) * T, (l * S + s + 1) * T), (s * L + l) * T);
     // xt[t, l, :] = K[l, :, t]: transposed in 8×8 tiles (cache-friendly)
     for (let s0 = 0; s0 < S; s0 += 8) {
       const s1 = Math.min(S, s0 + 8);
@@ -81,13 +93,7 @@ export function tucker2(kernel: Float32Array | Float64Array, shape: Shape4, rank
       }
     }
   }
-  for (let i = 0; i < xs.length; i += 4) {
-    const a0 = xs[i];
-    const a1 = i + 1 < xs.length ? xs[i + 1] : 0;
-    const a2 = i + 2 < xs.length ? xs[i + 2] : 0;
-    const a3 = i + 3 < xs.length ? xs[i + 3] : 0;
-    nx2 += a0 * a0 + a1 * a1 + (a2 * a2 + a3 * a3);
-  }
+  const nx2 = sumOfSquares(xs);
   throwIfAborted(opts.signal);
   // HOSVD init. The first HOOI sweep recomputes U3 from U4 before using it, so U3's own HOSVD init
   // (another full Gram and eigensolve) is only needed when there are no sweeps.
