@@ -911,9 +911,10 @@ function tridiagonalEigenvalues(d0: Float64Array, e0: Float64Array): Float64Arra
  * Orthogonality: a vector from inverse iteration is within ~eps·||T||/gap of its eigenvector, so two of
  * them overlap by about that much. Vectors whose eigenvalues are closer than 1e-9·||T|| (which inverse
  * iteration cannot tell apart) are Gram-Schmidt'ed against each other as they are computed; runs of
- * eigenvalues chained by gaps below 1e-5·||T|| are then made orthonormal at once by Cholesky QR (pairs
- * farther apart overlap by < ~2e-11). The overlaps it removes are ~eps·||T||/gap, so the mixing changes a residual by
- * ~eps·||T|| only. stein re-orthogonalises every vector against its whole cluster instead, which costs
+ * eigenvalues chained by gaps below 1e-5·||T|| are then made orthonormal at once (polishOrthonormal;
+ * pairs farther apart overlap by < ~2e-11). The overlaps it removes are ~eps·||T||/gap, so the mixing
+ * changes a residual by ~eps·||T|| only (measured: such runs are orthogonal to ~1e-15 already, the
+ * polish is a guard for the worst case). stein re-orthogonalises every vector against its whole cluster instead, which costs
  * O(k²·m) when a noise bulk chains most of the spectrum (a low-rank-plus-noise conv kernel: ~9 ms of a
  * 256×256 top-128 eigensolve).
  */
