@@ -2,12 +2,14 @@
 // fake-quantized float model on real Fashion-MNIST images.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
 import { GraphBuilder } from '../compiler/ir/builder.js';
 import { verify } from '../compiler/ir/graph.js';
 import type { Graph, Node } from '../compiler/ir/types.js';
 import { resolveModel } from '../compiler/models/registry.js';
 import { foldBatchNorms } from '../compiler/passes/fold-bn.js';
 import { checkInt8 } from '../compiler/passes/quantize/check-int8.js';
+import { fakeQuant } from '../compiler/passes/quantize/fake-quant.js';
 import { runInt8 } from '../compiler/passes/quantize/int8-executor.js';
 import { DEFAULT_QUANTIZE, quantizeGraph } from '../compiler/passes/quantize/quantize.js';
 import { runGraph } from '../compiler/train/executor.js';
@@ -27,6 +29,22 @@ describe('BN folding', () => {
       assert.ok(d <= 1e-5, `max |diff| ${d}`);
     });
   }
+});
+
+describe('fake quantization', () => {
+  it('snaps to the grid and leaves one tensor behind (no activation-sized temporaries until the pass ends)', () => {
+    const p = { bits: 8, scale: 0.5, zeroPoint: 3 };
+    tf.tidy(() => {
+      const x = tf.tensor1d([0.2, 0.26, -1.74, 100, -100, 1.25]);
+      for (const ste of [false, true]) {
+        const before = tf.memory().numTensors;
+        const y = fakeQuant(x, p, ste);
+        assert.equal(tf.memory().numTensors, before + 1);
+        // codes round(x / 0.5) + 3 (half away from zero), clamped to [-128, 127]: 3, 4, 0, 127, -128, 6
+        assert.deepEqual(Array.from(y.dataSync()), [0, 0.5, -1.5, 62, -65.5, 1.5]);
+      }
+    });
+  });
 });
 
 describe('integer-only executor', () => {

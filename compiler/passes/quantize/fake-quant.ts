@@ -18,7 +18,9 @@ const roundAway = (t: tf.Tensor) => tf.mul(tf.sign(t), tf.floor(tf.add(tf.abs(t)
 /** real -> code -> real at (scale, zero point); with `ste`, the clipped straight-through gradient. */
 export function fakeQuant(y: tf.Tensor, p: ValueParams, ste = false): tf.Tensor {
   const [qmin, qmax] = activationRange(p.bits);
-  const snap = (x: tf.Tensor) => tf.mul(tf.sub(tf.clipByValue(tf.add(roundAway(tf.div(x, p.scale)), p.zeroPoint), qmin, qmax), p.zeroPoint), p.scale);
+  // tidy: the eight activation-sized temporaries go at once (kept to the end of a forward pass, a
+  // 500-image batch of fmnist-vgg outgrew the wasm backend's memory)
+  const snap = (x: tf.Tensor) => tf.tidy(() => tf.mul(tf.sub(tf.clipByValue(tf.add(roundAway(tf.div(x, p.scale)), p.zeroPoint), qmin, qmax), p.zeroPoint), p.scale));
   if (!ste) return snap(y);
   const lo = p.scale * (qmin - p.zeroPoint);
   const hi = p.scale * (qmax - p.zeroPoint);
