@@ -338,23 +338,29 @@ function jsAxpys(engine: { heap: Float64Array }): Axpys {
   };
 }
 
+/**
+ * The module and its memory: a shared memory where the platform allows one (the helper thread multiplies
+ * in it too), else a private one; undefined without WebAssembly SIMD.
+ */
+function wasmModule(wasm: WasmApi): { bytes: Uint8Array; mem: InstanceType<WasmApi['Memory']>; shared: boolean } | undefined {
+  for (const shared of typeof SharedArrayBuffer === 'function' ? [true, false] : [false]) {
+    const bytes = moduleBytes(shared);
+    if (!wasm.validate(bytes)) continue;
+    try {
+      return { bytes, shared, mem: new wasm.Memory({ initial: 64, ...(shared ? { maximum: 65536, shared: true } : {}) }) };
+    } catch {
+      // no shared memory here (e.g. a page without cross-origin isolation): try a private one
+    }
+  }
+  return undefined;
+}
+
 function makeEngine(jsOnly = false): Engine {
   const wasm = jsOnly ? undefined : (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
   try {
-    // a shared memory where the platform has one (the helper thread multiplies in it too)
-    let shared = typeof SharedArrayBuffer === 'function';
-    let bytes = moduleBytes(shared);
-    let mem: ReturnType<typeof memory>;
-    const memory = () => new wasm!.Memory({ initial: 64, ...(shared ? { maximum: 65536, shared: true } : {}) });
-    try {
-      if (!wasm?.validate(bytes)) throw new Error('no shared memory');
-      mem = memory();
-    } catch {
-      shared = false;
-      bytes = moduleBytes(false);
-      mem = memory();
-    }
-    if (wasm && wasm.validate(bytes)) {
+    const mod = wasm && wasmModule(wasm);
+    if (wasm && mod) {
+      const { bytes, mem, shared } = mod;
       const inst = new wasm.Instance(new wasm.Module(bytes), { env: { mem } });
       const kernel = inst.exports.gemm as Kernel;
       const helper = shared ? tileHelper(bytes, mem) : undefined;

@@ -10,6 +10,7 @@
 // with orthonormal factors ||K - K̂||² = ||K||² - ||C||², and ||C||² is the sum of the top eigenvalues.
 import { throwIfAborted } from '../../util/progress.js';
 import { gemmPacked, gemmStrided, gram, packA, symmetricTopEigen, withResident } from './linalg.js';
+import { frobenius } from './tensor.js';
 
 export interface Tucker2Result {
   /** [kh, kw, R3, R4] */
@@ -47,23 +48,6 @@ function checkShape(fn: string, shape: Shape4, length?: number): void {
   if (length !== undefined && length !== size) throw new Error(`${fn}: kernel has ${length} values, shape [${shape}] needs ${size}`);
 }
 
-/** Σ x², four independent partial sums (one chain of dependent adds runs ~4× slower). */
-function sumOfSquares(x: Float64Array): number {
-  let a = 0;
-  let b = 0;
-  let c = 0;
-  let d = 0;
-  const n4 = x.length - (x.length % 4);
-  for (let i = 0; i < n4; i += 4) {
-    a += x[i] * x[i];
-    b += x[i + 1] * x[i + 1];
-    c += x[i + 2] * x[i + 2];
-    d += x[i + 3] * x[i + 3];
-  }
-  for (let i = n4; i < x.length; i++) a += x[i] * x[i];
-  return a + b + (c + d);
-}
-
 /** Tucker-2 of a [kh, kw, S, T] kernel at ranks [R3 (input side), R4 (output side)]. */
 export function tucker2(kernel: Float32Array | Float64Array, shape: Shape4, ranks: readonly [number, number], opts: Tucker2Options = {}): Tucker2Result {
   const t0 = performance.now();
@@ -93,7 +77,7 @@ export function tucker2(kernel: Float32Array | Float64Array, shape: Shape4, rank
       }
     }
   }
-  const nx2 = sumOfSquares(xs);
+  const nx2 = frobenius(xs) ** 2;
   throwIfAborted(opts.signal);
   // HOSVD init. The first HOOI sweep recomputes U3 from U4 before using it, so U3's own HOSVD init
   // (another full Gram and eigensolve) is only needed when there are no sweeps.
