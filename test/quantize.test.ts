@@ -9,10 +9,12 @@ import type { Graph, Node } from '../compiler/ir/types.js';
 import { resolveModel } from '../compiler/models/registry.js';
 import { foldBatchNorms } from '../compiler/passes/fold-bn.js';
 import { checkInt8 } from '../compiler/passes/quantize/check-int8.js';
-import { fakeQuant } from '../compiler/passes/quantize/fake-quant.js';
+import { codesOf, fakeQuant, fakeQuantForward } from '../compiler/passes/quantize/fake-quant.js';
 import { runInt8 } from '../compiler/passes/quantize/int8-executor.js';
 import { DEFAULT_QUANTIZE, quantizeGraph } from '../compiler/passes/quantize/quantize.js';
-import { runGraph } from '../compiler/train/executor.js';
+import { valueParams } from '../compiler/passes/quantize/scheme.js';
+import { snapWeights } from '../compiler/passes/quantize/snap-weights.js';
+import { disposeParams, paramsFromGraph, runGraph } from '../compiler/train/executor.js';
 import { maxAbsDiff } from './io-graphs.js';
 import { fashionImages as images } from './helpers.js';
 
@@ -77,22 +79,53 @@ describe('integer-only executor', () => {
     assert.deepEqual([...r.outputs[0]], [2.5, -8.5]);
   });
 
-  it('fmnist-vgg PTQ: top-1 equals the fake-quant model, every op within 1 LSB on identical inputs; loops = GEMM', async () => {
+  it('fmnist-vgg PTQ: the fake-quant model gives the executor\'s codes bit for bit (every value, end to end and op by op); loops = GEMM', async () => {
     const { graph } = await resolveModel('fmnist-vgg');
     const calib = await images('train', 64);
     const { graph: q, rows } = quantizeGraph(graph, { x: calib.x, n: 64 }, DEFAULT_QUANTIZE);
     assert.ok(rows.filter((r) => r.op !== 'input').every((r) => r.sqnrDb > 25), rows.map((r) => `${r.value} ${r.sqnrDb.toFixed(1)}`).join(', '));
     const test = await images('test', 48);
     const c = checkInt8(q, test.x, 48, { batch: 48 });
+    assert.deepEqual(c.inexact, []);
     assert.equal(c.argmaxMismatches, 0);
-    assert.ok(c.layerwise.maxLsb <= 1, `layer-wise max ${c.layerwise.maxLsb} LSB at ${c.worstLayer}`);
-    assert.ok(c.layerwise.differing < 1e-4 * c.layerwise.total, `${c.layerwise.differing} of ${c.layerwise.total} codes differ`);
+    assert.ok(c.endToEnd.total > 48 * 28 * 28 * 32, `${c.endToEnd.total} codes compared`);
+    assert.equal(c.endToEnd.differing, 0, `${c.endToEnd.differing} codes differ end to end (max ${c.endToEnd.maxLsb} LSB)`);
+    assert.equal(c.layerwise.differing, 0, `${c.layerwise.differing} codes differ op by op (max ${c.layerwise.maxLsb} LSB at ${c.worstLayer})`);
     const correct = c.predictions.filter((p, i) => p === test.y[i]).length;
     assert.ok(correct >= 43, `${correct}/48 correct`);
     const keep = new Set(['conv1', 'conv3', 'fc1']);
     const a = runInt8(q, test.x, 4, { keep });
     const b = runInt8(q, test.x, 4, { keep, loops: true });
     for (const k of keep) assert.deepEqual(a.codes.get(k), b.codes.get(k), k);
+  });
+
+  it('fmnist-resnet PTQ: bit for bit through residual adds, projections and global average pooling', async () => {
+    const { graph } = await resolveModel('fmnist-resnet');
+    const calib = await images('train', 32);
+    const { graph: q } = quantizeGraph(graph, { x: calib.x, n: 32 }, DEFAULT_QUANTIZE);
+    assert.ok(q.nodes.filter((n) => n.op === 'add').length >= 3);
+    const test = await images('test', 16);
+    const c = checkInt8(q, test.x, 16, { batch: 16 });
+    assert.deepEqual(c.inexact, []);
+    assert.equal(c.argmaxMismatches, 0);
+    assert.equal(c.endToEnd.differing, 0, `${c.endToEnd.differing} of ${c.endToEnd.total} codes differ (max ${c.endToEnd.maxLsb} LSB)`);
+    assert.equal(c.layerwise.differing, 0, `max ${c.layerwise.maxLsb} LSB at ${c.worstLayer}`);
+  });
+
+  it('weights other than the graph\'s (QAT\'s current ones) are snapped as snapWeights snaps them', async () => {
+    const { graph } = await resolveModel('fmnist-vgg');
+    const calib = await images('train', 16);
+    const { graph: q } = quantizeGraph(graph, { x: calib.x, n: 16 }, DEFAULT_QUANTIZE);
+    // QAT moved the weights off their grids
+    const moved: Graph = { ...q, nodes: q.nodes.map((n) => (n.weights.kernel ? ({ ...n, weights: { ...n.weights, kernel: { ...n.weights.kernel, data: (n.weights.kernel.data as Float32Array).map((v, i) => v * (1 + 0.01 * Math.sin(i))) } } } as Node) : n)) };
+    const test = await images('test', 8);
+    const weights = paramsFromGraph(moved);
+    const out = tf.tidy(() => fakeQuantForward(q, weights, tf.tensor(test.x, [8, 28, 28, 1]), { outputs: ['fc2'] })[0].dataSync());
+    disposeParams(weights);
+    const fc2 = (g: Graph) => runInt8(g, test.x, 8, { keep: new Set(['fc2']) }).codes.get('fc2')!;
+    const p = valueParams(q).get('fc2')!;
+    assert.notDeepEqual(fc2(snapWeights(moved)), fc2(q)); // the moved weights do change the codes
+    assert.deepEqual(codesOf(out as Float32Array, p), fc2(snapWeights(moved)));
   });
 
   it('bad requests: bits outside 2..16, an empty calibration set, an op with no integer definition', async () => {

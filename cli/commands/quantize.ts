@@ -5,7 +5,8 @@ import { resolveModel } from '../../compiler/models/registry.js';
 import { finetune } from '../../compiler/passes/compress/finetune.js';
 import { bitOps, type BopsRow } from '../../compiler/passes/quantize/bops.js';
 import { checkInt8, type Int8Check } from '../../compiler/passes/quantize/check-int8.js';
-import { type Calibration, type LayerQuantRow, quantizeGraph, type QuantizeConfig, snapWeights } from '../../compiler/passes/quantize/quantize.js';
+import { type Calibration, type LayerQuantRow, quantizeGraph, type QuantizeConfig } from '../../compiler/passes/quantize/quantize.js';
+import { snapWeights } from '../../compiler/passes/quantize/snap-weights.js';
 import { type ActivationScheme, checkBits } from '../../compiler/passes/quantize/scheme.js';
 import type { Quality } from '../../compiler/train/evaluate.js';
 import { num, table } from '../table.js';
@@ -40,7 +41,7 @@ export interface QuantizeReport {
   /** Fake-quantized model in the float engine. */
   readonly after: { readonly quality: Quality; readonly bops: number };
   /** The integer-only executor on the check images. */
-  readonly int8?: { readonly images: number; readonly accuracy: number; readonly argmaxMismatches: number; readonly layerwiseMaxLsb: number; readonly layerwiseDiffering: number; readonly endToEndMaxLsb: number; readonly endToEndDiffering: number; readonly codes: number };
+  readonly int8?: { readonly images: number; readonly accuracy: number; readonly argmaxMismatches: number; readonly layerwiseMaxLsb: number; readonly layerwiseDiffering: number; readonly endToEndMaxLsb: number; readonly endToEndDiffering: number; readonly codes: number; readonly inexact: readonly string[] };
   readonly bopsReduction: number;
   /** Per conv/dense: MACs, weight and input-activation bits, bit operations (after). */
   readonly bops: readonly BopsRow[];
@@ -55,7 +56,7 @@ function reportTable(r: QuantizeReport): string {
       table(['value', 'op', 'scale', 'zero pt', 'calibrated range', 'SQNR dB'], rows, ['l', 'l', 'r', 'r', 'l', 'r']),
       `scheme: weights int${c.weightBits} symmetric per channel, activations int${c.activationBits} ${c.activations} per tensor, ${c.calibration} calibration on ${c.calibImages} images${c.mode === 'qat' ? `, QAT ${c.qatEpochs} epoch(s)` : ''}`,
       `quality: float ${qualityText(r.before.quality)} -> fake-quant ${qualityText(r.after.quality)}`,
-      i ? `integer executor on ${i.images} test images: ${(100 * i.accuracy).toFixed(2)}% accuracy; top-1 differs from fake-quant on ${i.argmaxMismatches}; op by op on identical inputs max ${i.layerwiseMaxLsb} LSB (${i.layerwiseDiffering} of ${num(i.codes)} codes differ); end to end max ${i.endToEndMaxLsb} LSB (${i.endToEndDiffering} differ)` : '',
+      i ? `integer executor on ${i.images} test images: ${(100 * i.accuracy).toFixed(2)}% accuracy; top-1 differs from fake-quant on ${i.argmaxMismatches}; op by op on identical inputs max ${i.layerwiseMaxLsb} LSB (${i.layerwiseDiffering} of ${num(i.codes)} codes differ); end to end max ${i.endToEndMaxLsb} LSB (${i.endToEndDiffering} differ)${i.inexact.length ? `; fake-quant evaluated in float (not exactly) at ${i.inexact.join(', ')}` : ''}` : '',
       `BOPs: ${num(r.before.bops)} -> ${num(r.after.bops)} (${r.bopsReduction.toFixed(2)}x fewer)`,
       `reproduce: ${r.command}`,
     ]
@@ -142,6 +143,7 @@ export async function quantizeCommand(model: string, f: QuantizeFlags): Promise<
       endToEndMaxLsb: check.endToEnd.maxLsb,
       endToEndDiffering: check.endToEnd.differing,
       codes: check.layerwise.total,
+      inexact: check.inexact,
     },
     bopsReduction: before / after,
     bops: afterBops.rows,

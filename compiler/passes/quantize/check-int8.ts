@@ -1,16 +1,16 @@
-// The integer executor against the fake-quantized float model on the same images:
-//   end to end: both run from the real input; top-1 must agree, codes may drift where a 1-LSB rounding
-//     difference propagates;
-//   layer by layer: every snapped value recomputed by the float model from the integer executor's own
-//     input codes, so each op is compared on identical inputs (here <= 1 LSB is the requirement: the
-//     float accumulation and the fixed-point multiplier may round a tie differently).
+// The integer executor against the fake-quantized model (evaluated exactly, exact-ops.ts) on the same
+// images, which must give the same codes:
+//   end to end: both run from the real input; top-1 and every code compared;
+//   layer by layer: every snapped value recomputed by the fake-quant model from the integer executor's
+//     own input codes, so each op is compared on identical inputs (a difference is located at its op).
+// Nodes the fake-quant model had to evaluate in float are listed (`inexact`); there 1 LSB can differ.
 import * as tf from '@tensorflow/tfjs';
 import { argmax } from '../../data/metrics.js';
 import type { Graph, Node } from '../../ir/types.js';
 import { disposeParams, forward, paramsFromGraph } from '../../train/executor.js';
 import type { ProgressFn } from '../../util/progress.js';
 import { throwIfAborted } from '../../util/progress.js';
-import { codesOf, fakeQuant, fakeQuantForward } from './fake-quant.js';
+import { codesOf, fakeQuant, fakeQuantForward, fakeQuantOptions } from './fake-quant.js';
 import { runInt8 } from './int8-executor.js';
 import { valueParams } from './scheme.js';
 
@@ -30,6 +30,8 @@ export interface Int8Check {
   readonly layerwise: CodeDiff;
   /** Worst layer of the layer-by-layer comparison. */
   readonly worstLayer?: string;
+  /** Nodes the fake-quant model evaluated in float, not exactly (exact-ops.ts): empty for a bit-exact check. */
+  readonly inexact: readonly string[];
   /** Top-1 predictions of the integer executor, for accuracy. */
   readonly predictions: Int32Array;
 }
@@ -58,6 +60,7 @@ export function checkInt8(q: Graph, x: Float32Array, n: number, o: { batch?: num
   const layerwise: CodeDiff = { maxLsb: 0, differing: 0, total: 0 };
   const worstBy = new Map<string, number>();
   const predictions = new Int32Array(n);
+  const inexact = new Set<string>();
   let mismatches = 0;
   const weights = paramsFromGraph(q);
   const batch = o.batch ?? 100;
@@ -70,7 +73,7 @@ export function checkInt8(q: Graph, x: Float32Array, n: number, o: { batch?: num
       const classes = int.outputs[0].length / b;
       const pi = argmaxRows(int.outputs[0], classes);
       predictions.set(pi, s);
-      const outs = tf.tidy(() => fakeQuantForward(q, weights, tf.tensor(xs, [b, ...shape]), { outputs: [...values, out] }));
+      const outs = tf.tidy(() => fakeQuantForward(q, weights, tf.tensor(xs, [b, ...shape]), { outputs: [...values, out] }, false, inexact));
       const pf = argmaxRows(outs.at(-1)!.dataSync() as Float32Array, classes);
       for (let i = 0; i < b; i++) if (pi[i] !== pf[i]) mismatches++;
       values.forEach((v, i) => add(endToEnd, codesOf(outs[i].dataSync() as Float32Array, params.get(v)!), int.codes.get(v)!));
@@ -79,17 +82,21 @@ export function checkInt8(q: Graph, x: Float32Array, n: number, o: { batch?: num
       const real = (v: string) => {
         const p = params.get(v);
         const codes = int.codes.get(v);
-        return p && codes ? Float32Array.from(codes, (c) => p.scale * (c - p.zeroPoint)) : undefined;
+        if (!p || !codes) return undefined;
+        const r = new Float32Array(codes.length);
+        for (let i = 0; i < r.length; i++) r[i] = p.scale * (codes[i] - p.zeroPoint);
+        return r;
       };
+      const fq = fakeQuantOptions(q).options.override!;
       const layer = tf.tidy(() => {
         const results: tf.Tensor[] = [];
-        const override = (node: Node, inputs: readonly tf.Tensor[], _w: Record<string, tf.Tensor>, dflt: (i?: readonly tf.Tensor[]) => tf.Tensor) => {
+        const override = (node: Node, inputs: readonly tf.Tensor[], w: Record<string, tf.Tensor>, dflt: (i?: readonly tf.Tensor[], w?: Record<string, tf.Tensor>) => tf.Tensor) => {
           if (!values.includes(node.id)) return undefined;
           const ins = node.inputs.map((v, k) => {
             const r = real(v);
             return r ? tf.tensor(r, inputs[k].shape) : inputs[k];
           });
-          const y = fakeQuant(dflt(ins), params.get(node.id)!);
+          const y = fq(node, ins, w, (i = ins, ws = w) => dflt(i, ws)) ?? fakeQuant(dflt(ins), params.get(node.id)!);
           results.push(y);
           return y;
         };
@@ -107,5 +114,5 @@ export function checkInt8(q: Graph, x: Float32Array, n: number, o: { batch?: num
     disposeParams(weights);
   }
   const worstLayer = [...worstBy].sort((a, b) => b[1] - a[1])[0]?.[0];
-  return { images: n, argmaxMismatches: mismatches, endToEnd, layerwise, worstLayer, predictions };
+  return { images: n, argmaxMismatches: mismatches, endToEnd, layerwise, worstLayer, predictions, inexact: [...inexact] };
 }

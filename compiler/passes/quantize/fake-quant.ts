@@ -1,19 +1,25 @@
 // The fake-quantized float model: the quantized graph run by the tfjs engine with every value snapped to
-// its integer grid (real -> code -> real), the model QAT trains and the integer executor must equal
-// (up to 1 LSB where the float accumulation and the fixed-point multiplier round differently).
-// In training the snapping passes gradients straight through inside the range and blocks them outside
-// (the clipped straight-through estimator).
+// its integer grid (real -> code -> real), the model QAT trains and the integer executor must equal.
+// Evaluated (no training, no accelerator model), the ops that requantize run exact-ops.ts: the
+// executor's integer arithmetic on float32 tensors, so the codes equal the executor's bit for bit.
+// In training they run in float (conv of snapped reals, then snapping), and the snapping passes
+// gradients straight through inside the range and blocks them outside (clipped straight-through estimator).
 import * as tf from '@tensorflow/tfjs';
 import { type Graph, type Node, OpKind } from '../../ir/types.js';
 import { type ForwardOptions, forward, type Params } from '../../train/executor.js';
+import { exactNode } from './exact-ops.js';
 import { roundHalfAway } from './fixed-point.js';
 import { activationRange, OWN_PARAMS, type ValueParams, valueParams } from './scheme.js';
 
 /** Nodes whose output is re-snapped to the grid (own params, and averages that leave it). */
 const SNAPPED = new Set<OpKind>([...OWN_PARAMS, OpKind.AvgPool, OpKind.GlobalAvgPool]);
 
-/** round half away from zero, elementwise. */
-const roundAway = (t: tf.Tensor) => tf.mul(tf.sign(t), tf.floor(tf.add(tf.abs(t), 0.5)));
+/** round half away from zero, elementwise (a - floor(a) is exact; floor(a + 0.5) is not for a = 0.5 - 2^-25). */
+function roundAway(t: tf.Tensor): tf.Tensor {
+  const a = tf.abs(t);
+  const f = tf.floor(a);
+  return tf.mul(tf.sign(t), tf.add(f, tf.cast(tf.greaterEqual(tf.sub(a, f), 0.5), 'float32')));
+}
 
 /** real -> code -> real at (scale, zero point); with `ste`, the clipped straight-through gradient. */
 export function fakeQuant(y: tf.Tensor, p: ValueParams, ste = false): tf.Tensor {
@@ -35,7 +41,9 @@ export function fakeQuant(y: tf.Tensor, p: ValueParams, ste = false): tf.Tensor 
 
 /** Codes of a snapped real tensor: round(y / scale) + zero point. */
 export function codesOf(y: Float32Array, p: ValueParams): Int32Array {
-  return Int32Array.from(y, (v) => roundHalfAway(v / p.scale) + p.zeroPoint);
+  const q = new Int32Array(y.length); // a loop: Int32Array.from with a map function is ~10x slower
+  for (let i = 0; i < y.length; i++) q[i] = roundHalfAway(y[i] / p.scale) + p.zeroPoint;
+  return q;
 }
 
 /**
@@ -55,27 +63,43 @@ export function fakeQuantWeights(kernel: tf.Tensor, bits: number, depthwise = fa
   return f(kernel);
 }
 
+export interface FakeQuant {
+  readonly options: ForwardOptions;
+  readonly params: Map<string, ValueParams>;
+  /** Nodes evaluated in float although exact evaluation was asked for (no exact form or no bound). */
+  readonly inexact: Set<string>;
+}
+
 /**
  * ForwardOptions that snap every quantized value of `graph` (a quantized graph). With `ste` (QAT) the
- * snapping passes straight-through gradients and the kernels are snapped from their current values.
+ * snapping passes straight-through gradients and the kernels are snapped from their current values;
+ * without `ste` or an accelerator model the requantizing ops are exact (exact-ops.ts).
  */
-export function fakeQuantOptions(graph: Graph, base: ForwardOptions = {}, ste = false): { options: ForwardOptions; params: Map<string, ValueParams> } {
+export function fakeQuantOptions(graph: Graph, base: ForwardOptions = {}, ste = false): FakeQuant {
   const params = valueParams(graph);
   const inner = base.override; // e.g. an accelerator model: it computes, fake-quant snaps
+  const exact = !ste && !inner;
+  const inexact = new Set<string>();
   type Dflt = (i?: readonly tf.Tensor[], w?: Record<string, tf.Tensor>) => tf.Tensor;
   const override = (node: Node, inputs: readonly tf.Tensor[], w: Record<string, tf.Tensor>, dflt: Dflt): tf.Tensor | undefined => {
     if (!SNAPPED.has(node.op)) return inner?.(node, inputs, w, dflt);
+    if (exact) {
+      const y = exactNode(node, inputs, w, dflt, params);
+      if (y) return y;
+      inexact.add(node.id);
+    }
     const compute: Dflt = (i = inputs, ws = w) => inner?.(node, i, ws, dflt) ?? dflt(i, ws);
     const bits = node.quant?.weightBits;
     const y = ste && bits !== undefined && w.kernel ? compute(undefined, { ...w, kernel: fakeQuantWeights(w.kernel, bits, node.op === OpKind.DepthwiseConv2d) }) : compute();
     return fakeQuant(y, params.get(node.id)!, ste);
   };
-  return { options: { ...base, override }, params };
+  return { options: { ...base, override }, params, inexact };
 }
 
 /** The fake-quantized forward pass: the input is quantized like the integer executor does it. */
-export function fakeQuantForward(graph: Graph, weights: Params, input: tf.Tensor, opts: ForwardOptions = {}, ste = false): tf.Tensor[] {
-  const { options, params } = fakeQuantOptions(graph, opts, ste);
-  const xq = fakeQuant(input, params.get(graph.inputs[0].id)!, ste);
-  return forward(graph, weights, [xq], options);
+export function fakeQuantForward(graph: Graph, weights: Params, input: tf.Tensor, opts: ForwardOptions = {}, ste = false, inexact?: Set<string>): tf.Tensor[] {
+  const { options, params, inexact: found } = fakeQuantOptions(graph, opts, ste);
+  const out = forward(graph, weights, [fakeQuant(input, params.get(graph.inputs[0].id)!, ste)], options);
+  for (const v of found) inexact?.add(v);
+  return out;
 }

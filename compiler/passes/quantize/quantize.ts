@@ -9,7 +9,8 @@ import { mixSeed, Rng } from '../../util/rng.js';
 import { foldBatchNorms } from '../fold-bn.js';
 import { fakeQuantForward } from './fake-quant.js';
 import { clamp, roundHalfAway } from './fixed-point.js';
-import { type ActivationScheme, checkBits, OWN_PARAMS, paramsFromRange, unsupported, type ValueParams, valueParams, WEIGHTED, weightMax } from './scheme.js';
+import { snapWeights } from './snap-weights.js';
+import { type ActivationScheme, checkBits, OWN_PARAMS, paramsFromRange, unsupported, type ValueParams, WEIGHTED } from './scheme.js';
 
 export type Calibration = 'minmax' | 'percentile' | 'mse';
 
@@ -207,33 +208,4 @@ export function quantizeGraph(float: Graph, calib: CalibrationSet, cfg: Quantize
     return { value: v, op: byId.get(v)?.op ?? 'input', scale: c.params.scale, zeroPoint: c.params.zeroPoint, range: c.range, sqnrDb: sq };
   });
   return { graph: q, rows };
-}
-
-/**
- * Per-output-channel symmetric weight scales from the current weights (max |w| / (2^(b-1) - 1)), weights
- * rounded onto them and biases onto the s_x · s_w grid: after PTQ calibration, and again after QAT.
- */
-export function snapWeights(q: Graph): Graph {
-  const params = valueParams(q);
-  return {
-    ...q,
-    nodes: q.nodes.map((n): Node => {
-      if (!WEIGHTED.has(n.op) || n.quant?.weightBits === undefined) return n;
-      const bits = n.quant.weightBits;
-      const wmax = weightMax(bits);
-      const k = n.weights.kernel.data as Float32Array;
-      const shape = n.weights.kernel.shape;
-      const cout = n.op === OpKind.DepthwiseConv2d ? shape[2] * shape[3] : shape[shape.length - 1];
-      const absMax = new Float64Array(cout);
-      for (let i = 0; i < k.length; i++) absMax[i % cout] = Math.max(absMax[i % cout], Math.abs(k[i]));
-      const s = Float32Array.from(absMax, (m) => (m > 0 ? m / wmax : 1));
-      const kernel = Float32Array.from(k, (v, i) => s[i % cout] * clamp(roundHalfAway(v / s[i % cout]), -wmax, wmax));
-      const sx = params.get(n.inputs[0])!.scale;
-      const useBias = (n.attrs as { useBias: boolean }).useBias;
-      const b = useBias ? (n.weights.bias.data as Float32Array) : undefined;
-      const bias = b ? Float32Array.from(b, (v, c) => sx * s[c] * roundHalfAway(v / (sx * s[c]))) : undefined;
-      const weights = { ...n.weights, kernel: { ...n.weights.kernel, data: kernel }, ...(bias ? { bias: { ...n.weights.bias, data: bias } } : {}) };
-      return { ...n, weights, quant: { ...n.quant, weightScales: s } } as Node;
-    }),
-  };
 }
