@@ -10,14 +10,16 @@
 //     partial_tucker (a sweep that changes the error by < 1e-4); the sweeps are reported.
 //   CP-ALS, rank n/2, exactly 100 sweeps (tol = 0) so that the times compare: ours with the SVD init and
 //     with a seeded random init; numpy (tensorly's parafac) with its random init.
-// Times are medians of repeats after a warm-up run (a single cold run for n = 256 CP, both sides); errors
-// are ||X - X̂|| / ||X||. Ours and numpy run back to back per n, so both see the same machine state.
+// Times are medians of repeats after a warm-up run (a single cold run for n = 256 CP, both sides), each
+// side the faster of two such measurements (numpy: 1 and default BLAS threads; ours: 1 and 2 GEMM
+// threads); errors are ||X - X̂|| / ||X||. Ours and numpy run back to back per n, so both see the same machine state.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpAls, cpReconstruct } from '../compiler/passes/decompose/cp.js';
+import { gemmThreads, setGemmThreads } from '../compiler/passes/decompose/gemm-threads.js';
 import { gemmBackend } from '../compiler/passes/decompose/linalg.js';
 import { relativeError } from '../compiler/passes/decompose/tensor.js';
 import { tucker2, tucker2Reconstruct } from '../compiler/passes/decompose/tucker2.js';
@@ -31,7 +33,7 @@ export interface DecomposeMeasure {
   ms: number;
   relError: number;
   iterations: number;
-  /** baseline only: BLAS threads of the kept (faster) run */
+  /** BLAS (numpy) or GEMM (ours) threads of the kept, faster, run */
   threads?: string;
 }
 
@@ -96,6 +98,23 @@ function cp16(n: number): Float32Array {
   }
   const scale = 0.05 * Math.sqrt(nx / nn);
   return Float32Array.from(x, (v, i) => v + scale * noise[i]);
+}
+
+/**
+ * The faster of two timed() measurements, with 1 and with 2 GEMM threads: the same rule as the numpy
+ * side's best of 1 and default BLAS threads, so that both sides get two chances on this noisy VM.
+ */
+function timedBest<T>(repeats: number, fn: () => T): { ms: number; out: T; threads: string } {
+  const before = gemmThreads();
+  try {
+    const runs = ([1, 2] as const).map((t) => {
+      setGemmThreads(t);
+      return { ...timed(repeats, fn), threads: String(gemmThreads()) };
+    });
+    return runs[1].ms < runs[0].ms ? runs[1] : runs[0];
+  } finally {
+    setGemmThreads(before);
+  }
 }
 
 /** Median of `repeats` runs, after one untimed warm-up run when repeats > 1 (the numpy side does the same). */
@@ -183,12 +202,12 @@ export async function benchDecompose(opts: DecomposeBenchOptions = {}): Promise<
       const fromHere = rows.length;
       for (const name of ['gaussian', 'cp16'] as const) {
         const x = data.get(`${name}_${n}`)!;
-        const t = timed(tuckerReps, () => tucker2(x, dims, [r, r], { maxIter: 100, tol: 1e-4 }));
-        rows.push({ n, method: 'tucker2', tensor: name, ours: { ms: t.ms, relError: relativeError(tucker2Reconstruct(t.out, dims), x), iterations: t.out.iterations } });
+        const t = timedBest(tuckerReps, () => tucker2(x, dims, [r, r], { maxIter: 100, tol: 1e-4 }));
+        rows.push({ n, method: 'tucker2', tensor: name, ours: { ms: t.ms, relError: relativeError(tucker2Reconstruct(t.out, dims), x), iterations: t.out.iterations, threads: t.threads } });
         log(`  ours n=${n} ${name} tucker2: ${t.ms.toFixed(0)} ms, error ${rows.at(-1)!.ours.relError.toFixed(4)}, ${t.out.iterations} HOOI sweeps`);
         for (const init of ['svd', 'random'] as const) {
-          const c = timed(cpReps, () => cpAls(x, dims, r, { init, maxIter: 100, tol: 0, seed: 0 }));
-          rows.push({ n, method: init === 'svd' ? 'cp-svd' : 'cp-random', tensor: name, ours: { ms: c.ms, relError: c.out.relError, iterations: c.out.iterations } });
+          const c = timedBest(cpReps, () => cpAls(x, dims, r, { init, maxIter: 100, tol: 0, seed: 0 }));
+          rows.push({ n, method: init === 'svd' ? 'cp-svd' : 'cp-random', tensor: name, ours: { ms: c.ms, relError: c.out.relError, iterations: c.out.iterations, threads: c.threads } });
           log(`  ours n=${n} ${name} cp-${init}: ${c.ms.toFixed(0)} ms, error ${c.out.relError.toFixed(4)}`);
         }
       }
@@ -226,7 +245,7 @@ export function decomposeTable(b: DecomposeBench): string[] {
   const label = b.baseline.kind === 'numpy' ? `numpy ${b.baseline.numpy} (measured here, BLAS threads: ${b.baseline.threads})` : `quoted from the issue (${b.baseline.reason})`;
   const f = (v: number, d: number) => (Number.isFinite(v) ? v.toFixed(d) : '-');
   const lines = [
-    `CP-ALS / Tucker-2 on [3,3,n,n] kernels, rank n/2 (GEMM: ${b.gemm}); baseline: ${label}`,
+    `CP-ALS / Tucker-2 on [3,3,n,n] kernels, rank n/2 (GEMM: ${b.gemm}, best of 1 and 2 threads); baseline: ${label}`,
     `  ${'n'.padStart(4)} ${'method'.padEnd(10)} ${'tensor'.padEnd(9)} ${'ours ms'.padStart(9)} ${'error'.padStart(7)} ${'its'.padStart(4)}   ${'base ms'.padStart(9)} ${'error'.padStart(7)} ${'its'.padStart(4)}   speed-up`,
   ];
   for (const r of b.rows) {

@@ -118,6 +118,8 @@ dataOpts(
     .option('--min-channels <n>', 'keep at least n channels in every group (default 1)', int('--min-channels'))
     .option('--latency-runs <n>', 'host latency: median of n single-image runs, before and after (default 30; 0 = skip)', int('--latency-runs'))
     .option('--lr <x>', 'fine-tuning / sparsity-training peak learning rate', float('--lr'))
+    .option('--distill <alpha>', 'fine-tune with knowledge distillation from the unpruned model: loss (1-alpha)·CE + alpha·T²·KL (classification)', float('--distill'))
+    .option('--temperature <T>', 'distillation temperature (default 4)', float('--temperature'))
     .option('--train-limit <n>', 'train on the first n training images only', int('--train-limit'))
     .option('--eval-limit <n>', 'evaluate on the first n test images only', int('--eval-limit'))
     .option('--seed <n>', 'seed for training order, augmentation and dropout (default 1)', int('--seed'))

@@ -30,6 +30,8 @@ export interface PruneFlags extends DataOptions {
   latencyRuns?: number;
   seed?: number;
   lr?: number;
+  distill?: number;
+  temperature?: number;
   workers?: number;
   trainLimit?: number;
   evalLimit?: number;
@@ -78,6 +80,11 @@ export async function pruneCommand(model: string, f: PruneFlags): Promise<void> 
   const cfg: PruneConfig = { criterion: f.criterion, target, threshold: f.threshold, steps, sparsityEpochs: sparsity, lambda, sslGroups, finetuneEpochs: f.finetune ?? 0, minChannels: f.minChannels, seed };
   // Check the request against the graph before loading data or doing any work.
   checkPruneConfig(m.graph, cfg);
+  const temperature = f.temperature ?? 4;
+  if (f.distill !== undefined && !(f.distill > 0 && f.distill <= 1)) throw new Error(`--distill ${f.distill}: expected a weight alpha in (0, 1]`);
+  if (!(temperature > 0)) throw new Error(`--temperature ${temperature}: expected a number > 0`);
+  if (f.distill !== undefined && m.task !== 'classification') throw new Error(`--distill: ${model} is a ${m.task} model; distillation needs a classifier`);
+  const distill = f.distill !== undefined ? { teacher: m.graph, alpha: f.distill, temperature } : undefined;
 
   const command = [
     'tandem prune',
@@ -91,6 +98,7 @@ export async function pruneCommand(model: string, f: PruneFlags): Promise<void> 
     f.minChannels ? `--min-channels ${f.minChannels}` : '',
     f.trainLimit ? `--train-limit ${f.trainLimit}` : '',
     f.lr ? `--lr ${f.lr}` : '',
+    distill ? `--distill ${distill.alpha} --temperature ${temperature}` : '',
     f.evalLimit ? `--eval-limit ${f.evalLimit}` : '',
     `--seed ${seed}`,
     `-o ${f.out}`,
@@ -109,7 +117,8 @@ export async function pruneCommand(model: string, f: PruneFlags): Promise<void> 
     cfg,
     {
       train: (g, epochs, s, regularizer) =>
-        finetune(g, { task: m.task, train: run.data.train, val: run.data.val, epochs, seed: s, regularizer, lr: f.lr, workers: f.workers, signal: run.signal, onProgress: run.progress }),
+        // distillation only in fine-tuning (sparsity training runs the teacher itself)
+        finetune(g, { task: m.task, train: run.data.train, val: run.data.val, epochs, seed: s, regularizer, distill: regularizer ? undefined : distill, lr: f.lr, workers: f.workers, signal: run.signal, onProgress: run.progress }),
       onStep: async (s) => {
         folds.push(...s.folds);
         const quality = await run.evalGraph(s.graph);

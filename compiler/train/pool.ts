@@ -8,7 +8,7 @@ import { concatFloat32 } from '../util/arrays.js';
 import { type BackendChoice, initBackend } from './backend.js';
 import { type ParamLayout, packParams } from './flat-params.js';
 import type { AcceleratorSpec } from './accelerator.js';
-import { type LossKind, Replica } from './replica.js';
+import { type Distillation, type LossKind, Replica } from './replica.js';
 import type { WorkerInit, WorkerRequest } from './worker.js';
 
 export interface PoolOptions {
@@ -20,6 +20,8 @@ export interface PoolOptions {
   readonly registerKernels?: boolean;
   /** An accelerator model in every forward pass (train/accelerator.ts). */
   readonly accelerator?: AcceleratorSpec;
+  /** Knowledge distillation from a teacher model (replica.ts). */
+  readonly distill?: Distillation;
 }
 
 export interface PoolStep {
@@ -93,10 +95,12 @@ export class ReplicaPool {
     const bnChannels = graph.nodes.filter((nd) => nd.op === OpKind.BatchNorm).map((nd) => nd.weights.mean.data.length);
     if (n === 0) {
       await initBackend(opts.backend ?? 'auto', { registerKernels: opts.registerKernels });
-      const replica = new Replica(graph, layout, opts.loss, opts.accelerator);
+      const replica = new Replica(graph, layout, opts.loss, opts.accelerator, opts.distill);
       return new ReplicaPool(layout, params, sampleSize, targetSize, bnChannels, [], { replica, grad: new Float32Array(layout.size) });
     }
     const { json, weights } = serializeGraph(graph);
+    const teacher = opts.distill && serializeGraph(opts.distill.teacher);
+    const distill = teacher && { graphJson: teacher.json, weights: teacher.weights, alpha: opts.distill!.alpha, temperature: opts.distill!.temperature };
     const handles: WorkerHandle[] = [];
     for (let i = 0; i < n; i++) {
       const grad = new SharedArrayBuffer(layout.size * 4);
@@ -110,6 +114,7 @@ export class ReplicaPool {
         params: params.buffer as SharedArrayBuffer,
         grad,
         accelerator: opts.accelerator,
+        distill,
       };
       handles.push(new WorkerHandle(new Worker(new URL('./worker.js', import.meta.url), { workerData: init }), new Float32Array(grad)));
     }

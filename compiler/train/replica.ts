@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type Graph, OpKind } from '../ir/types.js';
 import { fakeQuantForward } from '../passes/quantize/fake-quant.js';
 import { acceleratorModel, type AcceleratorModel, type AcceleratorSpec, withAccelerator } from './accelerator.js';
-import { type ForwardOptions, forward, type Params } from './executor.js';
+import { type ForwardOptions, forward, type Params, paramsFromGraph } from './executor.js';
 import type { ParamLayout } from './flat-params.js';
 
 /**
@@ -22,8 +22,26 @@ export interface StepResult {
   readonly stats: Float32Array;
 }
 
+/**
+ * Knowledge distillation (Hinton et al. 2015): the loss is (1 - alpha)·cross-entropy + alpha·T²·KL(teacher_T ‖
+ * student_T) on logits softened by the temperature T; the teacher (e.g. the model before compression)
+ * runs in inference mode on the same augmented batch.
+ */
+export interface Distillation {
+  readonly teacher: Graph;
+  readonly alpha: number;
+  readonly temperature: number;
+}
+
+/** The logits value of a classifier (the softmax input when the graph ends in softmax). */
+function logitsOf(graph: Graph): string {
+  const out = graph.nodes.find((n) => n.id === graph.outputs[0]);
+  return out?.op === OpKind.Softmax ? out.inputs[0] : graph.outputs[0];
+}
+
 export class Replica {
   private readonly lossOutput: string;
+  private readonly teacher?: { readonly d: Distillation; readonly params: Params; readonly logits: string };
   private readonly bnOffsets = new Map<string, number>();
   private readonly statsSize: number;
 
@@ -34,10 +52,14 @@ export class Replica {
     readonly layout: ParamLayout,
     readonly loss: LossKind,
     accelerator?: AcceleratorSpec,
+    distill?: Distillation,
   ) {
     this.accelerator = accelerator && acceleratorModel(accelerator);
-    const out = graph.nodes.find((n) => n.id === graph.outputs[0]);
-    this.lossOutput = loss === 'crossEntropy' && out?.op === OpKind.Softmax ? out.inputs[0] : graph.outputs[0];
+    this.lossOutput = loss === 'crossEntropy' ? logitsOf(graph) : graph.outputs[0];
+    if (distill) {
+      if (loss !== 'crossEntropy') throw new Error('distillation needs a classification (cross-entropy) loss');
+      this.teacher = { d: distill, params: paramsFromGraph(distill.teacher), logits: logitsOf(distill.teacher) };
+    }
     let off = 0;
     for (const n of graph.nodes) {
       if (n.op !== OpKind.BatchNorm) continue;
@@ -79,6 +101,8 @@ export class Replica {
     const result = tf.tidy(() => {
       const { params, list } = this.tensors(flat, (s) => s.trainable);
       const xt = tf.tensor(x.subarray(0, n * inShape.reduce((a, b) => a * b, 1)), [n, ...inShape]);
+      const t = this.teacher;
+      const soft = t && tf.softmax(tf.div(forward(t.d.teacher, t.params, [xt], { outputs: [t.logits] })[0], t.d.temperature));
       const f = (...ws: tf.Tensor[]): tf.Scalar => {
         // Re-point trainable slots at the differentiated tensors.
         trainable.forEach((s, i) => (params.get(s.node)![s.name] = ws[i]));
@@ -95,7 +119,12 @@ export class Replica {
         if (this.loss === 'mse') return tf.losses.meanSquaredError(tf.tensor(y.subarray(0, out.size), out.shape), out) as tf.Scalar;
         const labels = tf.tensor1d(y.subarray(0, n), 'int32');
         correct = (tf.sum(tf.cast(tf.equal(tf.argMax(out, 1), labels), 'int32')).dataSync() as Int32Array)[0];
-        return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, out.shape[1] as number), out) as tf.Scalar;
+        const ce = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, out.shape[1] as number), out) as tf.Scalar;
+        if (!t || !soft) return ce;
+        // T²·KL(p_t ‖ p_s) = T²·mean over the batch of Σ p_t (log p_t - log p_s); the p_t log p_t part is constant
+        const T = t.d.temperature;
+        const kl = tf.mul(T * T, tf.mean(tf.sum(tf.mul(soft, tf.sub(tf.log(tf.maximum(soft, 1e-30)), tf.logSoftmax(tf.div(out, T)))), 1)));
+        return tf.add(tf.mul(1 - t.d.alpha, ce), tf.mul(t.d.alpha, kl)) as tf.Scalar;
       };
       const { value, grads } = tf.valueAndGrads(f)(list);
       gradOut.fill(0);

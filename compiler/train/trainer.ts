@@ -12,7 +12,7 @@ import type { Augment, Dataset } from './dataset.js';
 import { type ParamLayout, paramLayout, unpackParams } from './flat-params.js';
 import { applyUpdate, newOptimizerState, type OptimizerConfig } from './optimizer.js';
 import { ReplicaPool } from './pool.js';
-import type { LossKind } from './replica.js';
+import type { Distillation, LossKind } from './replica.js';
 import { learningRate, type LrSchedule } from './schedule.js';
 
 export interface TrainConfig {
@@ -48,6 +48,8 @@ export interface TrainOptions {
   readonly regularizer?: Regularizer;
   /** Train with an accelerator model in the forward pass (hardware-aware training). */
   readonly accelerator?: AcceleratorSpec;
+  /** Knowledge distillation from a teacher (classification). */
+  readonly distill?: Distillation;
 }
 
 /**
@@ -158,7 +160,8 @@ export async function train(graph: Graph, trainSet: Dataset, valSet: Dataset | u
   const layout = paramLayout(graph, new Set(cfg.frozen ?? []));
   const stepsPerEpoch = Math.ceil(trainSet.size / cfg.batchSize);
   const totalSteps = stepsPerEpoch * cfg.epochs;
-  const fp = fingerprint(graph, cfg, trainSet.size, (opts.regularizer?.name ?? '') + (opts.accelerator ? JSON.stringify(opts.accelerator) : ''));
+  const d = opts.distill;
+  const fp = fingerprint(graph, cfg, trainSet.size, (opts.regularizer?.name ?? '') + (opts.accelerator ? JSON.stringify(opts.accelerator) : '') + (d ? `distill ${d.teacher.name} ${d.alpha} ${d.temperature}` : ''));
   const pool = await ReplicaPool.create(graph, layout, trainSet.targetSize, {
     loss: cfg.loss,
     frozen: cfg.frozen,
@@ -166,6 +169,7 @@ export async function train(graph: Graph, trainSet: Dataset, valSet: Dataset | u
     registerKernels: opts.registerKernels,
     backend: opts.backend,
     accelerator: opts.accelerator,
+    distill: opts.distill,
   });
   const opt = newOptimizerState(cfg.optimizer, layout.size);
   const history: EpochRecord[] = [];

@@ -17,6 +17,8 @@ export interface WorkerInit {
   readonly params: SharedArrayBuffer;
   readonly grad: SharedArrayBuffer;
   readonly accelerator?: AcceleratorSpec;
+  /** Distillation: the teacher serialized like the graph, and the loss mix. */
+  readonly distill?: { readonly graphJson: string; readonly weights: Uint8Array; readonly alpha: number; readonly temperature: number };
 }
 
 export type WorkerRequest =
@@ -28,7 +30,9 @@ async function main(): Promise<void> {
   await initBackend(init.backend, { registerKernels: init.registerKernels });
   const graph = deserializeGraph(init.graphJson, init.weights, 'worker');
   const layout = paramLayout(graph, new Set(init.frozen));
-  const replica = new Replica(graph, layout, init.loss, init.accelerator);
+  const d = init.distill;
+  const distill = d && { teacher: deserializeGraph(d.graphJson, d.weights, 'teacher'), alpha: d.alpha, temperature: d.temperature };
+  const replica = new Replica(graph, layout, init.loss, init.accelerator, distill);
   const params = new Float32Array(init.params);
   const grad = new Float32Array(init.grad);
   parentPort!.on('message', (req: WorkerRequest) => {

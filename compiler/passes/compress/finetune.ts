@@ -3,6 +3,7 @@
 import type { Graph } from '../../ir/types.js';
 import type { Recipe } from '../../models/recipes.js';
 import { type Augment, type Dataset, shiftFlip } from '../../train/dataset.js';
+import type { Distillation } from '../../train/replica.js';
 import { type Regularizer, train } from '../../train/trainer.js';
 import type { ProgressFn } from '../../util/progress.js';
 import { mixSeed, Rng } from '../../util/rng.js';
@@ -41,6 +42,8 @@ export interface FinetuneOptions {
   readonly checkpointDir?: string;
   /** A sparsity penalty (pruning's slim / ssl training). */
   readonly regularizer?: Regularizer;
+  /** Distil from this teacher (the model before compression), classification only. */
+  readonly distill?: Distillation;
   readonly signal?: AbortSignal;
   readonly onProgress?: ProgressFn;
 }
@@ -71,7 +74,7 @@ export async function finetune(graph: Graph, o: FinetuneOptions): Promise<Graph>
       seed: o.seed,
       frozen: o.frozen,
     },
-    { workers: o.workers, augment, checkpointDir: o.checkpointDir, checkpointEvery: o.checkpointDir ? 50 : undefined, regularizer: o.regularizer, signal: o.signal, onProgress: o.onProgress },
+    { workers: o.workers, augment, checkpointDir: o.checkpointDir, checkpointEvery: o.checkpointDir ? 50 : undefined, regularizer: o.regularizer, distill: o.distill, signal: o.signal, onProgress: o.onProgress },
   );
   return result.graph;
 }
