@@ -1,6 +1,8 @@
 // `tandem prune <model>`: structured channel pruning to a params/MACs target (SEEDS §3, §4), with optional
 // sparsity training, one-shot or iterative schedules and fine-tuning. Each completed step is written
 // to the output folder atomically, so a cancel keeps the last completed step.
+import { rmSync } from 'node:fs';
+import * as path from 'node:path';
 import type { Graph } from '../../compiler/ir/types.js';
 import { resolveModel } from '../../compiler/models/registry.js';
 import { finetune } from '../../compiler/passes/compress/finetune.js';
@@ -109,6 +111,10 @@ export async function pruneCommand(model: string, f: PruneFlags): Promise<void> 
   const latencyRuns = f.latencyRuns ?? 30;
   const latencyOf = (g: Graph) => hostLatency(g, run.calib.x, 1, latencyRuns);
   const baseLatency = latencyRuns > 0 ? await latencyOf(m.graph) : undefined;
+  // every training call (sparsity, each step's fine-tuning) checkpoints into its own folder, so that
+  // re-running the same command resumes an interrupted run; removed when the run completes
+  const checkpoints = `${f.out}.ckpt`;
+  let trainCall = 0;
   const folds: FoldRecord[] = [];
   const done: { step: number; params: number; macs: number; quality?: Quality }[] = [];
   let last: PruneReport | undefined;
@@ -118,7 +124,7 @@ export async function pruneCommand(model: string, f: PruneFlags): Promise<void> 
     {
       train: (g, epochs, s, regularizer) =>
         // distillation only in fine-tuning (sparsity training runs the teacher itself)
-        finetune(g, { task: m.task, train: run.data.train, val: run.data.val, epochs, seed: s, regularizer, distill: regularizer ? undefined : distill, lr: f.lr, workers: f.workers, signal: run.signal, onProgress: run.progress }),
+        finetune(g, { task: m.task, train: run.data.train, val: run.data.val, epochs, seed: s, regularizer, distill: regularizer ? undefined : distill, lr: f.lr, workers: f.workers, checkpointDir: path.join(checkpoints, String(trainCall++)), signal: run.signal, onProgress: run.progress }),
       onStep: async (s) => {
         folds.push(...s.folds);
         const quality = await run.evalGraph(s.graph);
@@ -138,5 +144,6 @@ export async function pruneCommand(model: string, f: PruneFlags): Promise<void> 
     },
   );
   run.stop();
+  rmSync(checkpoints, { recursive: true, force: true });
   process.stdout.write(f.json ? JSON.stringify(last) + '\n' : reportTable(last!));
 }
