@@ -102,7 +102,8 @@ export class Replica {
       const { params, list } = this.tensors(flat, (s) => s.trainable);
       const xt = tf.tensor(x.subarray(0, n * inShape.reduce((a, b) => a * b, 1)), [n, ...inShape]);
       const t = this.teacher;
-      const soft = t && tf.softmax(tf.div(forward(t.d.teacher, t.params, [xt], { outputs: [t.logits] })[0], t.d.temperature));
+      // log p_t at temperature T (not differentiated: computed outside f)
+      const logTeacher = t && tf.logSoftmax(tf.div(forward(t.d.teacher, t.params, [xt], { outputs: [t.logits] })[0], t.d.temperature));
       const f = (...ws: tf.Tensor[]): tf.Scalar => {
         // Re-point trainable slots at the differentiated tensors.
         trainable.forEach((s, i) => (params.get(s.node)![s.name] = ws[i]));
@@ -120,10 +121,10 @@ export class Replica {
         const labels = tf.tensor1d(y.subarray(0, n), 'int32');
         correct = (tf.sum(tf.cast(tf.equal(tf.argMax(out, 1), labels), 'int32')).dataSync() as Int32Array)[0];
         const ce = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, out.shape[1] as number), out) as tf.Scalar;
-        if (!t || !soft) return ce;
-        // T²·KL(p_t ‖ p_s) = T²·mean over the batch of Σ p_t (log p_t - log p_s); the p_t log p_t part is constant
+        if (!t || !logTeacher) return ce;
+        // T²·KL(p_t ‖ p_s) = T²·mean over the batch of Σ p_t (log p_t - log p_s)
         const T = t.d.temperature;
-        const kl = tf.mul(T * T, tf.mean(tf.sum(tf.mul(soft, tf.sub(tf.log(tf.maximum(soft, 1e-30)), tf.logSoftmax(tf.div(out, T)))), 1)));
+        const kl = tf.mul(T * T, tf.mean(tf.sum(tf.mul(tf.exp(logTeacher), tf.sub(logTeacher, tf.logSoftmax(tf.div(out, T)))), 1)));
         return tf.add(tf.mul(1 - t.d.alpha, ce), tf.mul(t.d.alpha, kl)) as tf.Scalar;
       };
       const { value, grads } = tf.valueAndGrads(f)(list);

@@ -10,7 +10,7 @@ import type { Graph, Node } from '../../ir/types.js';
 import { disposeParams, forward, paramsFromGraph } from '../../train/executor.js';
 import type { ProgressFn } from '../../util/progress.js';
 import { throwIfAborted } from '../../util/progress.js';
-import { codesOf, fakeQuant, fakeQuantForward, fakeQuantOptions } from './fake-quant.js';
+import { codesOf, fakeQuant, fakeQuantOptions } from './fake-quant.js';
 import { runInt8 } from './int8-executor.js';
 import { valueParams } from './scheme.js';
 
@@ -60,7 +60,9 @@ export function checkInt8(q: Graph, x: Float32Array, n: number, o: { batch?: num
   const layerwise: CodeDiff = { maxLsb: 0, differing: 0, total: 0 };
   const worstBy = new Map<string, number>();
   const predictions = new Int32Array(n);
-  const inexact = new Set<string>();
+  // one fake-quant forward for both comparisons; it collects the nodes it could not evaluate exactly
+  const fq = fakeQuantOptions(q);
+  const quantizeInput = (xs: Float32Array, b: number) => fakeQuant(tf.tensor(xs, [b, ...shape]), params.get(q.inputs[0].id)!);
   let mismatches = 0;
   const weights = paramsFromGraph(q);
   const batch = o.batch ?? 100;
@@ -73,7 +75,7 @@ export function checkInt8(q: Graph, x: Float32Array, n: number, o: { batch?: num
       const classes = int.outputs[0].length / b;
       const pi = argmaxRows(int.outputs[0], classes);
       predictions.set(pi, s);
-      const outs = tf.tidy(() => fakeQuantForward(q, weights, tf.tensor(xs, [b, ...shape]), { outputs: [...values, out] }, false, inexact));
+      const outs = tf.tidy(() => forward(q, weights, [quantizeInput(xs, b)], { ...fq.options, outputs: [...values, out] }));
       const pf = argmaxRows(outs.at(-1)!.dataSync() as Float32Array, classes);
       for (let i = 0; i < b; i++) if (pi[i] !== pf[i]) mismatches++;
       values.forEach((v, i) => add(endToEnd, codesOf(outs[i].dataSync() as Float32Array, params.get(v)!), int.codes.get(v)!));
@@ -87,7 +89,6 @@ export function checkInt8(q: Graph, x: Float32Array, n: number, o: { batch?: num
         for (let i = 0; i < r.length; i++) r[i] = p.scale * (codes[i] - p.zeroPoint);
         return r;
       };
-      const fq = fakeQuantOptions(q).options.override!;
       const layer = tf.tidy(() => {
         const results: tf.Tensor[] = [];
         const override = (node: Node, inputs: readonly tf.Tensor[], w: Record<string, tf.Tensor>, dflt: (i?: readonly tf.Tensor[], w?: Record<string, tf.Tensor>) => tf.Tensor) => {
@@ -96,11 +97,11 @@ export function checkInt8(q: Graph, x: Float32Array, n: number, o: { batch?: num
             const r = real(v);
             return r ? tf.tensor(r, inputs[k].shape) : inputs[k];
           });
-          const y = fq(node, ins, w, (i = ins, ws = w) => dflt(i, ws)) ?? fakeQuant(dflt(ins), params.get(node.id)!);
+          const y = fq.options.override!(node, ins, w, (i = ins, ws = w) => dflt(i, ws)) ?? fakeQuant(dflt(ins), params.get(node.id)!);
           results.push(y);
           return y;
         };
-        forward(q, weights, [fakeQuant(tf.tensor(xs, [b, ...shape]), params.get(q.inputs[0].id)!)], { override, outputs: [out] });
+        forward(q, weights, [quantizeInput(xs, b)], { override, outputs: [out] });
         return results;
       });
       values.forEach((v, i) => {
@@ -114,5 +115,5 @@ export function checkInt8(q: Graph, x: Float32Array, n: number, o: { batch?: num
     disposeParams(weights);
   }
   const worstLayer = [...worstBy].sort((a, b) => b[1] - a[1])[0]?.[0];
-  return { images: n, argmaxMismatches: mismatches, endToEnd, layerwise, worstLayer, predictions, inexact: [...inexact] };
+  return { images: n, argmaxMismatches: mismatches, endToEnd, layerwise, worstLayer, predictions, inexact: [...fq.inexact] };
 }

@@ -97,9 +97,7 @@ export function fakeQuantOptions(graph: Graph, base: ForwardOptions = {}, ste = 
 }
 
 /** The fake-quantized forward pass: the input is quantized like the integer executor does it. */
-export function fakeQuantForward(graph: Graph, weights: Params, input: tf.Tensor, opts: ForwardOptions = {}, ste = false, inexact?: Set<string>): tf.Tensor[] {
-  const { options, params, inexact: found } = fakeQuantOptions(graph, opts, ste);
-  const out = forward(graph, weights, [fakeQuant(input, params.get(graph.inputs[0].id)!, ste)], options);
-  for (const v of found) inexact?.add(v);
-  return out;
+export function fakeQuantForward(graph: Graph, weights: Params, input: tf.Tensor, opts: ForwardOptions = {}, ste = false): tf.Tensor[] {
+  const { options, params } = fakeQuantOptions(graph, opts, ste);
+  return forward(graph, weights, [fakeQuant(input, params.get(graph.inputs[0].id)!, ste)], options);
 }
