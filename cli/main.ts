@@ -116,6 +116,7 @@ dataOpts(
     .option('--ssl-groups <list>', 'ssl groups: filter,channel,shape,depth (default filter,channel)')
     .option('--finetune <epochs>', 'fine-tuning epochs after each step (fractions allowed; default 0)', float('--finetune'))
     .option('--min-channels <n>', 'keep at least n channels in every group (default 1)', int('--min-channels'))
+    .addOption(new Option('--dropout <mode>', 'fine-tuning dropout: scale each rate by sqrt(kept/original connections of the layer it feeds) (Han et al. 2015), or keep the rates').choices(['scale', 'keep']).default('scale'))
     .option('--latency-runs <n>', 'host latency: median of n single-image runs, before and after (default 30; 0 = skip)', int('--latency-runs'))
     .option('--lr <x>', 'fine-tuning / sparsity-training peak learning rate', float('--lr'))
     .option('--distill <alpha>', 'fine-tune with knowledge distillation from the unpruned model: loss (1-alpha)·CE + alpha·T²·KL (classification)', float('--distill'))

@@ -1,6 +1,7 @@
 // Knowledge distillation in the replica's loss: known answers on a small classifier.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
 import { GraphBuilder } from '../compiler/ir/builder.js';
 import type { Graph } from '../compiler/ir/types.js';
 import { initBackend } from '../compiler/train/backend.js';
@@ -51,8 +52,12 @@ test('distillation: (1 - alpha)·CE + alpha·T²·KL(teacher_T ‖ student_T), c
   }
   assert.ok(kl > 0.01, `KL ${kl}`);
   const want = (1 - alpha) * ce + alpha * T * T * kl;
-  const got = new Replica(student, layout, 'crossEntropy', undefined, { teacher, alpha, temperature: T }).step(flat, x, y, n, 1, new Float32Array(layout.size)).loss;
+  const tensorsBefore = tf.memory().numTensors;
+  const distilling = new Replica(student, layout, 'crossEntropy', undefined, { teacher, alpha, temperature: T });
+  const got = distilling.step(flat, x, y, n, 1, new Float32Array(layout.size)).loss;
   assert.ok(Math.abs(got - want) <= 1e-5 * want, `loss ${got} vs ${want}`);
+  distilling.dispose();
+  assert.equal(tf.memory().numTensors, tensorsBefore, 'the teacher weights are freed with the replica');
   // teacher = student: KL and its gradient vanish
   const g1 = new Float32Array(layout.size);
   const self = new Replica(student, layout, 'crossEntropy', undefined, { teacher: student, alpha, temperature: T }).step(flat, x, y, n, 1, g1).loss;

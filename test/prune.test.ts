@@ -7,10 +7,11 @@ import { allOf, classificationSet, loadFashionMnist } from '../compiler/data/ind
 import { GraphBuilder } from '../compiler/ir/builder.js';
 import { graphStats, verify } from '../compiler/ir/graph.js';
 import { printGraph } from '../compiler/ir/print.js';
-import { type Graph, type Node } from '../compiler/ir/types.js';
+import { type Graph, type Node, type NodeOf, type OpKind } from '../compiler/ir/types.js';
 import { resolveModel } from '../compiler/models/registry.js';
 import { pruneChannels } from '../compiler/passes/prune/apply.js';
 import { removeResidualBranch } from '../compiler/passes/prune/depth.js';
+import { scaleDropout } from '../compiler/passes/prune/dropout.js';
 import { channelGroups } from '../compiler/passes/prune/groups.js';
 import { channelImportance } from '../compiler/passes/prune/importance.js';
 import { parsePruneTarget, selectChannels } from '../compiler/passes/prune/select.js';
@@ -184,6 +185,23 @@ describe('pruneChannels', () => {
     assert.throws(() => pruneChannels(graph, new Map([['nope', [0]]])), { message: /no channel group 'nope' \(prunable groups: conv1, conv2/ });
     assert.throws(() => pruneChannels(graph, new Map([['conv1', [0, 32]]])), { message: "node 'conv1': prune: kept channel 32 of 'conv1' is outside 0..31" });
     assert.throws(() => pruneChannels(graph, new Map([['conv1', [3, 1]]])), { message: "node 'conv1': prune: kept channels of 'conv1' must be ascending and distinct (got 3 then 1)" });
+  });
+});
+
+describe('dropout for retraining (Han et al. 2015)', () => {
+  it('fmnist-vgg: each rate scales by sqrt(kept/original connections) of the layer it feeds; an unpruned feed keeps its rate', async () => {
+    const { graph } = await resolveModel('fmnist-vgg', { allowUntrained: true });
+    const rate = (g: Graph, id: string) => (g.nodes.find((n) => n.id === id)! as NodeOf<OpKind.Dropout>).attrs.rate;
+    // conv6 keeps 64/128 and fc1 32/128: fc1 (fed by drop1 through flatten) keeps 576 of 1152 input rows and
+    // 32 of 128 outputs (1/8 of its connections); fc2 (fed by drop2) keeps 32 of 128 input rows
+    const half = pruneChannels(graph, new Map([['conv6', range(128, range(64))], ['fc1', range(128, range(96))]])).graph;
+    const r = scaleDropout(graph, half);
+    assert.ok(Math.abs(rate(r.graph, 'drop1') - 0.3 * Math.sqrt(0.125)) < 1e-12, `drop1 ${rate(r.graph, 'drop1')}`);
+    assert.ok(Math.abs(rate(r.graph, 'drop2') - 0.3 * Math.sqrt(0.25)) < 1e-12, `drop2 ${rate(r.graph, 'drop2')}`);
+    assert.deepEqual(r.changes.map((c) => `${c.node}>${c.feeds}`), ['drop1>fc1', 'drop2>fc2']);
+    assert.equal(rate(half, 'drop1'), 0.3, 'the input graph is not modified');
+    const early = scaleDropout(graph, pruneChannels(graph, new Map([['conv1', range(32, range(16))]])).graph);
+    assert.deepEqual([rate(early.graph, 'drop1'), rate(early.graph, 'drop2'), early.changes.length], [0.3, 0.3, 0]);
   });
 });
 

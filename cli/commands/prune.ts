@@ -29,6 +29,7 @@ export interface PruneFlags extends DataOptions {
   sslGroups?: string;
   finetune?: number;
   minChannels?: number;
+  dropout?: 'scale' | 'keep';
   latencyRuns?: number;
   seed?: number;
   lr?: number;
@@ -79,7 +80,7 @@ export async function pruneCommand(model: string, f: PruneFlags): Promise<void> 
   const sparsity = f.sparsity ?? 0;
   const lambda = f.lambda ?? 1e-4;
   const sslGroups = f.sslGroups ? parseSslGroups(f.sslGroups) : undefined;
-  const cfg: PruneConfig = { criterion: f.criterion, target, threshold: f.threshold, steps, sparsityEpochs: sparsity, lambda, sslGroups, finetuneEpochs: f.finetune ?? 0, minChannels: f.minChannels, seed };
+  const cfg: PruneConfig = { criterion: f.criterion, target, threshold: f.threshold, steps, sparsityEpochs: sparsity, lambda, sslGroups, finetuneEpochs: f.finetune ?? 0, minChannels: f.minChannels, dropout: f.dropout, seed };
   // Check the request against the graph before loading data or doing any work.
   checkPruneConfig(m.graph, cfg);
   const temperature = f.temperature ?? 4;
@@ -98,6 +99,7 @@ export async function pruneCommand(model: string, f: PruneFlags): Promise<void> 
     f.sslGroups ? `--ssl-groups ${f.sslGroups}` : '',
     `--finetune ${f.finetune ?? 0}`,
     f.minChannels ? `--min-channels ${f.minChannels}` : '',
+    cfg.finetuneEpochs > 0 ? `--dropout ${f.dropout ?? 'scale'}` : '',
     f.trainLimit ? `--train-limit ${f.trainLimit}` : '',
     f.lr ? `--lr ${f.lr}` : '',
     distill ? `--distill ${distill.alpha} --temperature ${temperature}` : '',

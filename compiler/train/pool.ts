@@ -209,6 +209,7 @@ export class ReplicaPool {
   }
 
   async close(): Promise<void> {
+    this.local?.replica.dispose();
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }

@@ -135,6 +135,11 @@ export class Replica {
     return { loss: result, correct, stats };
   }
 
+  /** Frees the teacher's weight tensors (they live as long as the replica, outside any tidy). */
+  dispose(): void {
+    for (const w of this.teacher?.params.values() ?? []) tf.dispose(Object.values(w));
+  }
+
   /** Inference output (graph output 0) for n samples. */
   predict(flat: Float32Array, x: Float32Array, n: number): Float32Array {
     const inShape = this.graph.inputs[0].shape;

@@ -10,6 +10,7 @@ import { type FoldRecord, pruneChannels } from './apply.js';
 import { channelGroups } from './groups.js';
 import { channelImportance, type Criterion } from './importance.js';
 import { checkReachable, formatTarget, type PruneTarget, selectChannels, selectionPlan } from './select.js';
+import { scaleDropout } from './dropout.js';
 import { branchNorm, removeResidualBranch } from './depth.js';
 import { residualBranches, slimRegularizer, type SslGroups, sslRegularizer } from './sparsity.js';
 import { addMasks, keptByDropoutRate, stripMasks, vmaskRegularizer } from './vmask.js';
@@ -30,6 +31,8 @@ export interface PruneConfig {
   /** Fine-tuning epochs after each pruning step. */
   readonly finetuneEpochs: number;
   readonly minChannels?: number;
+  /** 'scale' (default): retrain with dropout scaled down as Han et al. 2015; 'keep': unchanged rates. */
+  readonly dropout?: 'scale' | 'keep';
   readonly seed: number;
 }
 
@@ -113,6 +116,7 @@ export async function pruneModel(base: Graph, cfg: PruneConfig, env: PruneEnv = 
       kept = keptByDropoutRate(graph, groups, threshold, cfg.minChannels);
       why = `vmask dropout rate <= ${threshold}`;
     }
+    const before = graph;
     const pruned = pruneChannels(graph, kept);
     // compose with earlier steps: indices are into the current (already pruned) layers, so map them back
     for (const [layer, lp] of Object.entries(selectionPlan(graph, groups, kept, why))) {
@@ -120,6 +124,11 @@ export async function pruneModel(base: Graph, cfg: PruneConfig, env: PruneEnv = 
       layers[layer] = { ...lp, keptChannels: before ? lp.keptChannels!.map((c) => before[c]) : lp.keptChannels };
     }
     graph = stripMasks(pruned.graph);
+    if ((cfg.dropout ?? 'scale') === 'scale') {
+      const scaled = scaleDropout(before, graph);
+      graph = scaled.graph;
+      for (const c of scaled.changes) log(`step ${i}: ${c.node} rate ${c.from.toFixed(3)} -> ${c.to.toFixed(3)} (${c.feeds} keeps fewer connections)`);
+    }
     const st = graphStats(graph);
     const sel = { params: st.totalParams, macs: st.totalMacs };
     log(`step ${i}/${cfg.steps}: ${why} -> params ${sel.params} (${((100 * sel.params) / ref.totalParams).toFixed(1)}%), MACs ${sel.macs} (${((100 * sel.macs) / ref.totalMacs).toFixed(1)}%)`);
