@@ -80,3 +80,25 @@ test('mulQuantizedSplit: high·2^16 + low is mul(x, M) exactly, also far above 2
     if (M > 1.5) assert.ok(big > 1000, `M ${M}: ${big} results >= 2^24`);
   }
 });
+
+test('tensors above a slice (2^20 elements) go through in slices along axis 0: same results, nothing left allocated', async () => {
+  await initBackend();
+  const rng = new Rng(8);
+  const rows = 2 ** 14 + 3; // 16387 × 100: two full slices of 10485 rows and a partial one
+  const C = 100;
+  const qs = Array.from({ length: C }, (_, c) => quantizeMultiplier(0.001 + c / 37));
+  const x = Float32Array.from({ length: rows * C }, () => Math.floor((rng.next() - 0.5) * 2 ** 20));
+  const before = tf.memory().numTensors;
+  const xt = tf.tensor2d(x, [rows, C]);
+  const y = mulQuantizedTensor(xt, qs);
+  const d = roundedDivideTensor(xt, 49);
+  const { high, low } = mulQuantizedSplit(xt, qs, 16);
+  assert.deepEqual([y.shape, d.shape, high.shape, low.shape], [[rows, C], [rows, C], [rows, C], [rows, C]]);
+  const [yv, dv, hv, lv] = [y, d, high, low].map((t) => t.dataSync());
+  for (let i = 0; i < x.length; i++) {
+    const want = multiplyByQuantizedMultiplier(x[i], qs[i % C]);
+    if (yv[i] + 0 !== want || hv[i] * 65536 + lv[i] !== want || dv[i] + 0 !== roundedDivide(x[i], 49) + 0) assert.fail(`element ${i} (row ${Math.floor(i / C)}): x ${x[i]}`);
+  }
+  tf.dispose([xt, y, d, high, low]);
+  assert.equal(tf.memory().numTensors, before);
+});

@@ -155,14 +155,29 @@ export function forward(graph: Graph, params: Params, inputs: readonly tf.Tensor
   const values = new Map<string, tf.Tensor>();
   graph.inputs.forEach((inp, i) => values.set(inp.id, inputs[i]));
   let dropoutSeed = opts.seed ?? 0;
-  for (const node of graph.nodes) {
+  // Inference frees as it goes (each node's intermediates, and every value after its last use), so memory
+  // follows the live activations rather than everything the network ever computed. Training keeps all:
+  // the gradient needs them.
+  const wanted = opts.outputs ?? graph.outputs;
+  const lastUse = new Map<string, number>();
+  graph.nodes.forEach((n, i) => n.inputs.forEach((v) => lastUse.set(v, i)));
+  const owned = (v: string) => !graph.inputs.some((i) => i.id === v) && !wanted.includes(v);
+  graph.nodes.forEach((node, i) => {
     const xs = node.inputs.map((v) => values.get(v)!);
     const w = params.get(node.id) ?? {};
     const dflt = (ins: readonly tf.Tensor[] = xs, ws: Record<string, tf.Tensor> = w) => apply(node, [...ins], ws, shapes.get(node.inputs[0])!, opts, dropoutSeed++);
-    const y = opts.override?.(node, xs, w, dflt) ?? dflt();
-    values.set(node.id, y);
-  }
-  return (opts.outputs ?? graph.outputs).map((o) => {
+    const compute = () => opts.override?.(node, xs, w, dflt) ?? dflt();
+    values.set(node.id, opts.training ? compute() : tf.tidy(compute));
+    if (opts.training) return;
+    for (const v of new Set(node.inputs)) {
+      if (lastUse.get(v) !== i || !owned(v)) continue;
+      const t = values.get(v)!;
+      values.delete(v);
+      // an op may hand its input through unchanged (dropout at inference): the same tensor lives on
+      if (![...values.values()].includes(t)) t.dispose();
+    }
+  });
+  return wanted.map((o) => {
     const v = values.get(o);
     if (!v) throw new IrError(`no value '${o}' in graph '${graph.name}'`);
     return v;

@@ -101,7 +101,8 @@ export function checkInt8(q: Graph, x: Float32Array, n: number, o: { batch?: num
           results.push(y);
           return y;
         };
-        forward(q, weights, [quantizeInput(xs, b)], { override, outputs: [out] });
+        // every compared value is an output, so that inference does not free it after its last use
+        forward(q, weights, [quantizeInput(xs, b)], { override, outputs: [...values, out] });
         return results;
       });
       values.forEach((v, i) => {

@@ -69,16 +69,32 @@ function productTerms(x: tf.Tensor, qs: readonly QuantizedMultiplier[]): { sign:
   return { sign: tf.sign(x), terms };
 }
 
+// Each function below makes a few dozen element-wise intermediates of x's size; large tensors go through
+// in slices along the first axis so that memory stays near x's own size (wasm has 4 GB in all).
+const SLICE_ELEMENTS = 2 ** 20;
+
+/** fn applied to slices of x along axis 0 (each at most SLICE_ELEMENTS), results concatenated. */
+function bySlices(x: tf.Tensor, fn: (s: tf.Tensor) => tf.Tensor[]): tf.Tensor[] {
+  const rows = x.shape[0] ?? 1;
+  const per = Math.max(1, Math.floor(SLICE_ELEMENTS / Math.max(1, x.size / rows)));
+  if (x.rank === 0 || rows <= per) return tf.tidy(() => fn(x));
+  const parts: tf.Tensor[][] = [];
+  for (let r = 0; r < rows; r += per) parts.push(tf.tidy(() => fn(tf.slice(x, r, Math.min(per, rows - r)))));
+  const out = parts[0].map((_, k) => tf.concat(parts.map((p) => p[k]), 0));
+  tf.dispose(parts);
+  return out;
+}
+
 /**
  * mul(x, M) of docs/int8-semantics.md on a tensor of integers |x| < 2^24 (last axis = channels when
  * `qs` has one multiplier per channel, else one multiplier for all): round(x·m0 / 2^n) once, ties away
  * from zero. Results of magnitude 2^24 and more are not exact (callers clamp them to a code range).
  */
 export function mulQuantizedTensor(x: tf.Tensor, qs: readonly QuantizedMultiplier[]): tf.Tensor {
-  return tf.tidy(() => {
-    const { sign, terms } = productTerms(x, qs);
-    return tf.mul(sign, tf.addN(terms));
-  });
+  return bySlices(x, (xs) => {
+    const { sign, terms } = productTerms(xs, qs);
+    return [tf.mul(sign, tf.addN(terms))];
+  })[0];
 }
 
 /**
@@ -86,8 +102,8 @@ export function mulQuantizedTensor(x: tf.Tensor, qs: readonly QuantizedMultiplie
  * such products (add's rescaled inputs) stay exact where they cancel.
  */
 export function mulQuantizedSplit(x: tf.Tensor, qs: readonly QuantizedMultiplier[], bits: number): { high: tf.Tensor; low: tf.Tensor } {
-  const [high, low] = tf.tidy(() => {
-    const { sign, terms } = productTerms(x, qs);
+  const [high, low] = bySlices(x, (xs) => {
+    const { sign, terms } = productTerms(xs, qs);
     const highs = terms.map((t) => tf.floor(tf.mul(t, 2 ** -bits)));
     const lows = terms.map((t, j) => tf.sub(t, tf.mul(highs[j], 2 ** bits)));
     return [tf.mul(sign, tf.addN(highs)), tf.mul(sign, tf.addN(lows))];
@@ -96,14 +112,14 @@ export function mulQuantizedSplit(x: tf.Tensor, qs: readonly QuantizedMultiplier
 }
 
 /** roundedDivide(s, n) = sign(s)·floor((|s| + floor(n/2)) / n) for integers with |s| + n/2 < 2^24. */
-export function roundedDivideTensor(s: tf.Tensor, n: number): tf.Tensor {
-  return tf.tidy(() => {
+export function roundedDivideTensor(x: tf.Tensor, n: number): tf.Tensor {
+  return bySlices(x, (s) => {
     const a = tf.add(tf.abs(s), Math.floor(n / 2));
     // a float quotient (the backend may multiply by 1/n) is within one of the floor; the integer
     // remainder, exact below 2^24, corrects it
     const q = tf.floor(tf.div(a, n));
     const r = tf.sub(a, tf.mul(q, n));
     const fix = tf.sub(tf.cast(tf.greaterEqual(r, n), 'float32'), tf.cast(tf.less(r, 0), 'float32'));
-    return tf.mul(tf.sign(s), tf.add(q, fix));
-  });
+    return [tf.mul(tf.sign(s), tf.add(q, fix))];
+  })[0];
 }
