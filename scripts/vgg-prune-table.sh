@@ -12,11 +12,16 @@ run() {
   node dist/cli/main.js prune fmnist-vgg "$@" --seed 1 -o "$out/$name" > "$out/$name.log" 2>&1 || { echo "FAILED $name (see $out/$name.log)"; return; }
 }
 goal=params=0.1,macs=0.3
-run l1 --criterion l1 --target "$goal" --finetune 3
-run slim --criterion slim --sparsity 2 --lambda 0.1 --target "$goal" --finetune 3
-run ssl --criterion ssl --sparsity 2 --lambda 0.01 --target "$goal" --finetune 3
-run vmask --criterion vmask --sparsity 2 --lambda 0.5 --target "$goal" --finetune 3
-run slim-iter3 --criterion slim --sparsity 2 --lambda 0.1 --target "$goal" --steps 3 --finetune 1
+run l1 --criterion l1 --target "$goal" --finetune 3 --dropout keep
+run slim --criterion slim --sparsity 2 --lambda 0.1 --target "$goal" --finetune 3 --dropout keep
+run ssl --criterion ssl --sparsity 2 --lambda 0.01 --target "$goal" --finetune 3 --dropout keep
+run vmask --criterion vmask --sparsity 2 --lambda 0.5 --target "$goal" --finetune 3 --dropout keep
+run slim-iter3 --criterion slim --sparsity 2 --lambda 0.1 --target "$goal" --steps 3 --finetune 1 --dropout keep
+# the full fine-tuning budget (as long as the base model's training), dropout scaled down (Han et al. 2015);
+# slim's sparsity training at the 5x higher rate gets a 5x smaller lambda (the same shrink per step)
+run l1-ft12 --criterion l1 --target "$goal" --finetune 12 --lr 0.05 --dropout keep
+run l1-ft12-drop --criterion l1 --target "$goal" --finetune 12 --lr 0.05
+run slim-ft12 --criterion slim --sparsity 2 --lambda 0.02 --target "$goal" --finetune 12 --lr 0.05
 node -e '
 const fs = require("fs"); const dir = process.argv[1];
 for (const d of fs.readdirSync(dir).sort()) {

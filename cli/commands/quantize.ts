@@ -6,6 +6,7 @@ import { finetune } from '../../compiler/passes/compress/finetune.js';
 import { bitOps, type BopsRow } from '../../compiler/passes/quantize/bops.js';
 import { checkInt8, type Int8Check } from '../../compiler/passes/quantize/check-int8.js';
 import { type Calibration, type LayerQuantRow, quantizeGraph, type QuantizeConfig } from '../../compiler/passes/quantize/quantize.js';
+import { fromRangeState, RANGE_MOMENTUM, RANGE_WEIGHT, withRangeState } from '../../compiler/passes/quantize/qat-ranges.js';
 import { snapWeights } from '../../compiler/passes/quantize/snap-weights.js';
 import { type ActivationScheme, checkBits } from '../../compiler/passes/quantize/scheme.js';
 import type { Quality } from '../../compiler/train/evaluate.js';
@@ -53,8 +54,8 @@ function reportTable(r: QuantizeReport): string {
   const c = r.config;
   return (
     [
-      table(['value', 'op', 'scale', 'zero pt', 'calibrated range', 'SQNR dB'], rows, ['l', 'l', 'r', 'r', 'l', 'r']),
-      `scheme: weights int${c.weightBits} symmetric per channel, activations int${c.activationBits} ${c.activations} per tensor, ${c.calibration} calibration on ${c.calibImages} images${c.mode === 'qat' ? `, QAT ${c.qatEpochs} epoch(s)` : ''}`,
+      table(['value', 'op', 'scale', 'zero pt', r.config.mode === 'qat' ? 'range (QAT EMA)' : 'calibrated range', r.config.mode === 'qat' ? 'PTQ SQNR dB' : 'SQNR dB'], rows, ['l', 'l', 'r', 'r', 'l', 'r']),
+      `scheme: weights int${c.weightBits} symmetric per channel, activations int${c.activationBits} ${c.activations} per tensor, ${c.calibration} calibration on ${c.calibImages} images${c.mode === 'qat' ? `, QAT ${c.qatEpochs} epoch(s) with EMA activation ranges (momentum ${RANGE_MOMENTUM})` : ''}`,
       `quality: float ${qualityText(r.before.quality)} -> fake-quant ${qualityText(r.after.quality)}`,
       i ? `integer executor on ${i.images} test images: ${(100 * i.accuracy).toFixed(2)}% accuracy; top-1 differs from fake-quant on ${i.argmaxMismatches}; op by op on identical inputs max ${i.layerwiseMaxLsb} LSB (${i.layerwiseDiffering} of ${num(i.codes)} codes differ); end to end max ${i.endToEndMaxLsb} LSB (${i.endToEndDiffering} differ)${i.inexact.length ? `; fake-quant evaluated in float (not exactly) at ${i.inexact.join(', ')}` : ''}` : '',
       `BOPs: ${num(r.before.bops)} -> ${num(r.after.bops)} (${r.bopsReduction.toFixed(2)}x fewer)`,
@@ -104,10 +105,19 @@ export async function quantizeCommand(model: string, f: QuantizeFlags): Promise<
   const run = await startModelRun(m, { ...f, calib: calibImages });
   const ptq = quantizeGraph(m.graph, run.calib, cfg);
   let q: Graph = ptq.graph;
+  let rows = ptq.rows;
   if (f.mode === 'qat') {
     run.log(`QAT: ${qatEpochs} epoch(s) of fake-quantized training`);
-    const trained = await finetune(q, { task: m.task, train: run.data.train, val: run.data.val, epochs: qatEpochs, seed: cfg.seed ?? 1, lr: f.lr ?? 0.001, workers: f.workers, signal: run.signal, onProgress: run.progress });
-    q = snapWeights(trained);
+    // activation ranges follow the training batches (EMA, qat-ranges.ts), starting from the calibrated ones
+    const trained = await finetune(withRangeState(q, cfg.activations), { task: m.task, train: run.data.train, val: run.data.val, epochs: qatEpochs, seed: cfg.seed ?? 1, lr: f.lr ?? 0.001, workers: f.workers, signal: run.signal, onProgress: run.progress });
+    const ranges = new Map(trained.nodes.flatMap((n) => (n.weights[RANGE_WEIGHT] ? [[n.id, Array.from(n.weights[RANGE_WEIGHT].data.subarray(0, 2))] as const] : [])));
+    q = snapWeights(fromRangeState(trained));
+    const byId = new Map(q.nodes.map((n) => [n.id, n] as const));
+    rows = rows.map((r) => {
+      const n = byId.get(r.value);
+      const range = ranges.get(r.value);
+      return n?.quant && range ? { ...r, scale: n.quant.outputScale!, zeroPoint: n.quant.outputZeroPoint!, range: [range[0], range[1]] } : r;
+    });
   }
   const quality = await run.evalGraph(q);
   let check: Int8Check | undefined;
@@ -131,7 +141,7 @@ export async function quantizeCommand(model: string, f: QuantizeFlags): Promise<
     model: m.graph.name,
     command,
     config: { ...cfg, mode: f.mode, calibImages, qatEpochs },
-    layers: ptq.rows,
+    layers: rows,
     before: { quality: run.baseQuality, bops: before },
     after: { quality, bops: after },
     int8: check && {

@@ -1,6 +1,6 @@
 // Shape inference, verification and per-node statistics over a Graph.
 import { opDef } from './ops.js';
-import { type Graph, IrError, type Node, type NodeOf, type OpKind, type Shape } from './types.js';
+import { type Graph, IrError, type Node, type NodeOf, type OpKind, QAT_RANGE_WEIGHT, type Shape } from './types.js';
 
 const size = (s: Shape): number => s.reduce((a, b) => a * b, 1);
 const fmt = (s: Shape): string => `[${s.join(', ')}]`;
@@ -70,7 +70,8 @@ function checkWeights(node: Node, inputs: readonly Shape[]): void {
     }
   }
   for (const [name, w] of Object.entries(node.weights)) {
-    if (!(name in expected)) throw new IrError(`unexpected weight '${name}' for ${node.op}`, node.id);
+    const qatRange = name === QAT_RANGE_WEIGHT && node.quant?.activationBits !== undefined && w.shape.length === 1 && w.shape[0] === 3;
+    if (!(name in expected) && !qatRange) throw new IrError(`unexpected weight '${name}' for ${node.op}`, node.id);
     if (w.data.length !== size(w.shape)) {
       throw new IrError(`weight '${name}' holds ${w.data.length} elements, shape ${fmt(w.shape)} needs ${size(w.shape)}`, node.id);
     }

@@ -16,6 +16,8 @@ export interface ForwardOptions {
   readonly seed?: number;
   /** Called in training mode with each batchNorm's batch mean and (biased) variance. */
   readonly onBatchStats?: (nodeId: string, mean: Float32Array, variance: Float32Array) => void;
+  /** Called in QAT with each range-tracking value's batch [min, max] (passes/quantize/qat-ranges.ts). */
+  readonly onActivationRange?: (nodeId: string, lo: number, hi: number) => void;
   /**
    * Hook to replace or wrap a node's computation (e.g. fake-quantization, an accelerator model).
    * `dflt` computes the node as usual, optionally on other inputs or weights. Return undefined to use

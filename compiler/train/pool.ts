@@ -172,13 +172,18 @@ export class ReplicaPool {
       for (let j = 0; j < means.length; j++) means[j] += w * r.stats[j];
     });
     // Means combine linearly; variances need the spread of the shard means (law of total variance).
-    const stats = this.combineVariances(shards, replies as { stats: Float32Array }[], means, n);
+    const stats = this.combineStats(shards, replies as { stats: Float32Array }[], means, n);
     return { loss, correct, grad, stats };
   }
 
-  private combineVariances(shards: { count: number }[], replies: { stats: Float32Array }[], avg: Float32Array, n: number): Float32Array {
+  private combineStats(shards: { count: number }[], replies: { stats: Float32Array }[], avg: Float32Array, n: number): Float32Array {
     if (shards.length === 1) return replies[0].stats;
-    const out = new Float32Array(avg.length);
+    const out = new Float32Array(replies[0].stats.length);
+    // QAT ranges after the BN statistics: [min, max] pairs, the batch's are the extremes of the shards'
+    for (let j = avg.length; j < out.length; j += 2) {
+      out[j] = Math.min(...replies.map((r) => r.stats[j]));
+      out[j + 1] = Math.max(...replies.map((r) => r.stats[j + 1]));
+    }
     // Per BN node: C means then C variances. The batch variance is the weighted mean of shard
     // variances plus the spread of the shard means (law of total variance).
     let o = 0;

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type Graph, OpKind } from '../ir/types.js';
 import { fakeQuantForward } from '../passes/quantize/fake-quant.js';
 import { acceleratorModel, type AcceleratorModel, type AcceleratorSpec, withAccelerator } from './accelerator.js';
+import { RANGE_WEIGHT } from '../passes/quantize/qat-ranges.js';
 import { type ForwardOptions, forward, type Params, paramsFromGraph } from './executor.js';
 import type { ParamLayout } from './flat-params.js';
 
@@ -43,6 +44,7 @@ export class Replica {
   private readonly lossOutput: string;
   private readonly teacher?: { readonly d: Distillation; readonly params: Params; readonly logits: string };
   private readonly bnOffsets = new Map<string, number>();
+  private readonly rangeOffsets = new Map<string, number>();
   private readonly statsSize: number;
 
   private readonly accelerator?: AcceleratorModel;
@@ -65,6 +67,12 @@ export class Replica {
       if (n.op !== OpKind.BatchNorm) continue;
       this.bnOffsets.set(n.id, off);
       off += 2 * n.weights.mean.data.length;
+    }
+    // then [min, max] of every QAT range-tracking value (trainer.ts's updateRunningStats reads them in this order)
+    for (const n of graph.nodes) {
+      if (!n.weights[RANGE_WEIGHT]) continue;
+      this.rangeOffsets.set(n.id, off);
+      off += 2;
     }
     this.statsSize = off;
   }
@@ -116,6 +124,7 @@ export class Replica {
             stats.set(mean, o);
             stats.set(variance, o + mean.length);
           },
+          onActivationRange: (id, lo, hi) => stats.set([lo, hi], this.rangeOffsets.get(id)!),
         });
         if (this.loss === 'mse') return tf.losses.meanSquaredError(tf.tensor(y.subarray(0, out.size), out.shape), out) as tf.Scalar;
         const labels = tf.tensor1d(y.subarray(0, n), 'int32');

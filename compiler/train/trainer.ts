@@ -1,6 +1,7 @@
 // The training loop: data-parallel gradients (pool.ts), flat-array optimizer, LR schedule,
 // BatchNorm running statistics, validation, early stopping, checkpoints, progress and cancel.
 import { createHash } from 'node:crypto';
+import { RANGE_MOMENTUM, RANGE_WEIGHT } from '../passes/quantize/qat-ranges.js';
 import { printGraph } from '../ir/print.js';
 import { type Graph, OpKind } from '../ir/types.js';
 import { CancelledError, type ProgressFn } from '../util/progress.js';
@@ -96,7 +97,7 @@ function epochOrder(n: number, seed: number, epoch: number): Int32Array {
   return new Rng(mixSeed(seed, epoch)).shuffle(idx);
 }
 
-/** Moving averages of BatchNorm statistics (Keras momentum convention, unbiased batch variance). */
+/** Moving averages of BatchNorm statistics (Keras momentum convention, unbiased batch variance) and QAT ranges. */
 function updateRunningStats(graph: Graph, layout: ParamLayout, params: Float32Array, stats: Float32Array, batch: number): void {
   let o = 0;
   for (const n of graph.nodes) {
@@ -111,6 +112,12 @@ function updateRunningStats(graph: Graph, layout: ParamLayout, params: Float32Ar
       params[variance.offset + i] = m * params[variance.offset + i] + (1 - m) * stats[o + c + i] * unbias;
     }
     o += 2 * c;
+  }
+  // QAT ranges (passes/quantize/qat-ranges.ts), in the replica's order
+  for (const s of layout.slots) {
+    if (s.name !== RANGE_WEIGHT) continue;
+    for (let k = 0; k < 2; k++) params[s.offset + k] = RANGE_MOMENTUM * params[s.offset + k] + (1 - RANGE_MOMENTUM) * stats[o + k];
+    o += 2;
   }
 }
 

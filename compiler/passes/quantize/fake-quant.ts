@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type Graph, type Node, OpKind } from '../../ir/types.js';
 import { type ForwardOptions, forward, type Params } from '../../train/executor.js';
 import { exactNode } from './exact-ops.js';
+import { applyRanges, fusedActivation, observedRange, RANGE_WEIGHT } from './qat-ranges.js';
 import { roundHalfAway } from './fixed-point.js';
 import { activationRange, OWN_PARAMS, type ValueParams, valueParams } from './scheme.js';
 
@@ -81,6 +82,8 @@ export function fakeQuantOptions(graph: Graph, base: ForwardOptions = {}, ste = 
   const exact = !ste && !inner;
   const inexact = new Set<string>();
   type Dflt = (i?: readonly tf.Tensor[], w?: Record<string, tf.Tensor>) => tf.Tensor;
+  const report = ste ? base.onActivationRange : undefined;
+  const fused = new Map(report ? graph.nodes.map((n) => [n.id, fusedActivation(graph, n)?.op] as const) : []);
   const override = (node: Node, inputs: readonly tf.Tensor[], w: Record<string, tf.Tensor>, dflt: Dflt): tf.Tensor | undefined => {
     if (!SNAPPED.has(node.op)) return inner?.(node, inputs, w, dflt);
     if (exact) {
@@ -91,6 +94,10 @@ export function fakeQuantOptions(graph: Graph, base: ForwardOptions = {}, ste = 
     const compute: Dflt = (i = inputs, ws = w) => inner?.(node, i, ws, dflt) ?? dflt(i, ws);
     const bits = node.quant?.weightBits;
     const y = ste && bits !== undefined && w.kernel ? compute(undefined, { ...w, kernel: fakeQuantWeights(w.kernel, bits, node.op === OpKind.DepthwiseConv2d) }) : compute();
+    if (report && w[RANGE_WEIGHT]) {
+      const [lo, hi] = tf.tidy(() => [tf.min(y).dataSync()[0], tf.max(y).dataSync()[0]]);
+      report(node.id, ...observedRange(fused.get(node.id), lo, hi));
+    }
     return fakeQuant(y, params.get(node.id)!, ste);
   };
   return { options: { ...base, override }, params, inexact };
@@ -98,6 +105,8 @@ export function fakeQuantOptions(graph: Graph, base: ForwardOptions = {}, ste = 
 
 /** The fake-quantized forward pass: the input is quantized like the integer executor does it. */
 export function fakeQuantForward(graph: Graph, weights: Params, input: tf.Tensor, opts: ForwardOptions = {}, ste = false): tf.Tensor[] {
-  const { options, params } = fakeQuantOptions(graph, opts, ste);
-  return forward(graph, weights, [fakeQuant(input, params.get(graph.inputs[0].id)!, ste)], options);
+  // QAT range state (qat-ranges.ts): (scale, zero point) from the current ranges
+  const current = applyRanges(graph, (n) => weights.get(n.id)?.[RANGE_WEIGHT]?.dataSync());
+  const { options, params } = fakeQuantOptions(current, opts, ste);
+  return forward(current, weights, [fakeQuant(input, params.get(graph.inputs[0].id)!, ste)], options);
 }

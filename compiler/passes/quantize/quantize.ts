@@ -9,6 +9,7 @@ import { mixSeed, Rng } from '../../util/rng.js';
 import { foldBatchNorms } from '../fold-bn.js';
 import { fakeQuantForward } from './fake-quant.js';
 import { clamp, roundHalfAway } from './fixed-point.js';
+import { fusedActivation } from './qat-ranges.js';
 import { snapWeights } from './snap-weights.js';
 import { type ActivationScheme, checkBits, OWN_PARAMS, paramsFromRange, unsupported, type ValueParams, WEIGHTED } from './scheme.js';
 
@@ -42,13 +43,8 @@ export interface LayerQuantRow {
   readonly sqnrDb: number;
 }
 
-/** Where a node's range is observed: after its only consumer when that is a relu / relu6 (fused activation). */
-function observedAt(graph: Graph, node: Node): string {
-  const users = graph.nodes.filter((n) => n.inputs.includes(node.id));
-  const outputs = graph.outputs.includes(node.id);
-  if (!outputs && users.length === 1 && (users[0].op === OpKind.Relu || users[0].op === OpKind.Relu6)) return users[0].id;
-  return node.id;
-}
+/** Where a node's range is observed: after a fused relu / relu6 (its only consumer). */
+const observedAt = (graph: Graph, node: Node): string => fusedActivation(graph, node)?.id ?? node.id;
 
 const SAMPLE = 1 << 18;
 
