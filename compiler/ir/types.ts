@@ -128,15 +128,15 @@ export interface AttrsByOp {
 }
 
 /**
- * Quantization annotations, filled by the quantize pass (later issue). Absent means float.
- * Kept optional on the node so float graphs and quantized graphs share one type.
- */
-/**
  * During quantization-aware training a quantized node may carry one more weight, this [3] tensor
  * [lo, hi, symmetric ? 1 : 0]: its activation range as training state (passes/quantize/qat-ranges.ts).
  */
 export const QAT_RANGE_WEIGHT = 'actRange';
 
+/**
+ * Quantization annotations, filled by the quantize pass (later issue). Absent means float.
+ * Kept optional on the node so float graphs and quantized graphs share one type.
+ */
 export interface NodeQuant {
   readonly weightBits?: number;
   readonly activationBits?: number;

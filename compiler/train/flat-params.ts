@@ -1,7 +1,6 @@
 // All float weights of a Graph laid out in one Float32Array, so workers can share parameters and
 // gradients through a SharedArrayBuffer and the optimizer works on plain typed arrays.
-import { RANGE_WEIGHT } from '../passes/quantize/qat-ranges.js';
-import { type Graph, IrError, type Node, OpKind, type Shape, type Tensor } from '../ir/types.js';
+import { type Graph, IrError, type Node, OpKind, QAT_RANGE_WEIGHT, type Shape, type Tensor } from '../ir/types.js';
 
 export interface ParamSlot {
   readonly node: string;
@@ -31,7 +30,7 @@ export function paramLayout(graph: Graph, frozen: ReadonlySet<string> = new Set(
     for (const name of Object.keys(n.weights).sort()) {
       const w = n.weights[name];
       if (w.dtype !== 'float32') throw new IrError(`weight '${name}' is ${w.dtype}; training needs float32`, n.id);
-      const isStat = (n.op === OpKind.BatchNorm && STATS.has(name)) || name === RANGE_WEIGHT;
+      const isStat = (n.op === OpKind.BatchNorm && STATS.has(name)) || name === QAT_RANGE_WEIGHT;
       slots.push({
         node: n.id,
         name,

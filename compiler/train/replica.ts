@@ -1,10 +1,9 @@
 // One model replica computing loss and gradients on a (part of a) batch with tfjs.
 // Runs inside a worker thread (data-parallel training) or in-process.
 import * as tf from '@tensorflow/tfjs';
-import { type Graph, OpKind } from '../ir/types.js';
+import { type Graph, OpKind, QAT_RANGE_WEIGHT } from '../ir/types.js';
 import { fakeQuantForward } from '../passes/quantize/fake-quant.js';
 import { acceleratorModel, type AcceleratorModel, type AcceleratorSpec, withAccelerator } from './accelerator.js';
-import { RANGE_WEIGHT } from '../passes/quantize/qat-ranges.js';
 import { type ForwardOptions, forward, type Params, paramsFromGraph } from './executor.js';
 import type { ParamLayout } from './flat-params.js';
 
@@ -70,7 +69,7 @@ export class Replica {
     }
     // then [min, max] of every QAT range-tracking value (trainer.ts's updateRunningStats reads them in this order)
     for (const n of graph.nodes) {
-      if (!n.weights[RANGE_WEIGHT]) continue;
+      if (!n.weights[QAT_RANGE_WEIGHT]) continue;
       this.rangeOffsets.set(n.id, off);
       off += 2;
     }

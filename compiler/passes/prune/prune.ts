@@ -116,7 +116,7 @@ export async function pruneModel(base: Graph, cfg: PruneConfig, env: PruneEnv = 
       kept = keptByDropoutRate(graph, groups, threshold, cfg.minChannels);
       why = `vmask dropout rate <= ${threshold}`;
     }
-    const before = graph;
+    const unpruned = graph;
     const pruned = pruneChannels(graph, kept);
     // compose with earlier steps: indices are into the current (already pruned) layers, so map them back
     for (const [layer, lp] of Object.entries(selectionPlan(graph, groups, kept, why))) {
@@ -125,7 +125,7 @@ export async function pruneModel(base: Graph, cfg: PruneConfig, env: PruneEnv = 
     }
     graph = stripMasks(pruned.graph);
     if ((cfg.dropout ?? 'scale') === 'scale') {
-      const scaled = scaleDropout(before, graph);
+      const scaled = scaleDropout(unpruned, graph);
       graph = scaled.graph;
       for (const c of scaled.changes) log(`step ${i}: ${c.node} rate ${c.from.toFixed(3)} -> ${c.to.toFixed(3)} (${c.feeds} keeps fewer connections)`);
     }

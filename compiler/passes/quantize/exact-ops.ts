@@ -64,18 +64,6 @@ function layerOf(node: Node, w: Record<string, tf.Tensor>, pin: ValueParams, pou
  * the real values of the resulting codes; undefined where no exact form applies.
  */
 export function exactNode(node: Node, inputs: readonly tf.Tensor[], w: Record<string, tf.Tensor>, dflt: Dflt, params: ReadonlyMap<string, ValueParams>): tf.Tensor | undefined {
-  // the limb and integer-weight intermediates are freed as soon as the node is done: held until the
-  // caller's tidy ends, they grow with the whole network (fmnist-resnet: ~6 MB per image, past wasm's
-  // 4 GB at 700 images)
-  let out: tf.Tensor | undefined;
-  tf.tidy(() => {
-    out = exactTensor(node, inputs, w, dflt, params);
-    return out;
-  });
-  return out;
-}
-
-function exactTensor(node: Node, inputs: readonly tf.Tensor[], w: Record<string, tf.Tensor>, dflt: Dflt, params: ReadonlyMap<string, ValueParams>): tf.Tensor | undefined {
   const pout = params.get(node.id)!;
   const pins = node.inputs.map((v) => params.get(v)!);
   switch (node.op) {
