@@ -7,9 +7,9 @@ import * as tf from '@tensorflow/tfjs';
 import { allOf, classificationSet, loadFashionMnist } from '../compiler/data/index.js';
 import { GraphBuilder } from '../compiler/ir/builder.js';
 import { verify } from '../compiler/ir/graph.js';
-import type { Graph, Node } from '../compiler/ir/types.js';
+import { type Graph, type Node, QAT_RANGE_WEIGHT } from '../compiler/ir/types.js';
 import { fakeQuantForward } from '../compiler/passes/quantize/fake-quant.js';
-import { fromRangeState, RANGE_MOMENTUM, RANGE_WEIGHT, withRangeState } from '../compiler/passes/quantize/qat-ranges.js';
+import { fromRangeState, RANGE_MOMENTUM, withRangeState } from '../compiler/passes/quantize/qat-ranges.js';
 import { quantizeGraph } from '../compiler/passes/quantize/quantize.js';
 import { paramsFromRange, valueParams } from '../compiler/passes/quantize/scheme.js';
 import { initBackend } from '../compiler/train/backend.js';
@@ -24,10 +24,10 @@ function smallNet(): Graph {
   return b.build([b.softmax(h, { id: 'sm' })]);
 }
 
-const rangeOf = (g: Graph, id: string) => Array.from(g.nodes.find((n) => n.id === id)!.weights[RANGE_WEIGHT].data);
+const rangeOf = (g: Graph, id: string) => Array.from(g.nodes.find((n) => n.id === id)!.weights[QAT_RANGE_WEIGHT].data);
 
 function setRange(g: Graph, id: string, r: readonly number[]): Graph {
-  return { ...g, nodes: g.nodes.map((n): Node => (n.id === id ? ({ ...n, weights: { ...n.weights, [RANGE_WEIGHT]: { dtype: 'float32', shape: [r.length], data: Float32Array.from(r) } } } as Node) : n)) };
+  return { ...g, nodes: g.nodes.map((n): Node => (n.id === id ? ({ ...n, weights: { ...n.weights, [QAT_RANGE_WEIGHT]: { dtype: 'float32', shape: [r.length], data: Float32Array.from(r) } } } as Node) : n)) };
 }
 
 test('QAT ranges: an EMA of the batch min/max (first layer exact: m^k·r0 + (1 - m^k)·r_batch), the same with 0 and 2 workers; weights untouched at lr 0', async () => {

@@ -1,12 +1,12 @@
 // `tandem quantize <model>`: int8 (or 2..16-bit) quantization, post-training or quantization-aware,
 // with the integer-only executor checked against the fake-quantized model (docs/int8-semantics.md).
-import type { Graph } from '../../compiler/ir/types.js';
+import { type Graph, QAT_RANGE_WEIGHT } from '../../compiler/ir/types.js';
 import { resolveModel } from '../../compiler/models/registry.js';
 import { finetune } from '../../compiler/passes/compress/finetune.js';
 import { bitOps, type BopsRow } from '../../compiler/passes/quantize/bops.js';
 import { checkInt8, type Int8Check } from '../../compiler/passes/quantize/check-int8.js';
 import { type Calibration, type LayerQuantRow, quantizeGraph, type QuantizeConfig } from '../../compiler/passes/quantize/quantize.js';
-import { fromRangeState, RANGE_MOMENTUM, RANGE_WEIGHT, withRangeState } from '../../compiler/passes/quantize/qat-ranges.js';
+import { fromRangeState, RANGE_MOMENTUM, withRangeState } from '../../compiler/passes/quantize/qat-ranges.js';
 import { snapWeights } from '../../compiler/passes/quantize/snap-weights.js';
 import { type ActivationScheme, checkBits } from '../../compiler/passes/quantize/scheme.js';
 import type { Quality } from '../../compiler/train/evaluate.js';
@@ -110,7 +110,7 @@ export async function quantizeCommand(model: string, f: QuantizeFlags): Promise<
     run.log(`QAT: ${qatEpochs} epoch(s) of fake-quantized training`);
     // activation ranges follow the training batches (EMA, qat-ranges.ts), starting from the calibrated ones
     const trained = await finetune(withRangeState(q, cfg.activations), { task: m.task, train: run.data.train, val: run.data.val, epochs: qatEpochs, seed: cfg.seed ?? 1, lr: f.lr ?? 0.001, workers: f.workers, signal: run.signal, onProgress: run.progress });
-    const ranges = new Map(trained.nodes.flatMap((n) => (n.weights[RANGE_WEIGHT] ? [[n.id, Array.from(n.weights[RANGE_WEIGHT].data.subarray(0, 2))] as const] : [])));
+    const ranges = new Map(trained.nodes.flatMap((n) => (n.weights[QAT_RANGE_WEIGHT] ? [[n.id, Array.from(n.weights[QAT_RANGE_WEIGHT].data.subarray(0, 2))] as const] : [])));
     q = snapWeights(fromRangeState(trained));
     const byId = new Map(q.nodes.map((n) => [n.id, n] as const));
     rows = rows.map((r) => {

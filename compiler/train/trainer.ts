@@ -1,9 +1,9 @@
 // The training loop: data-parallel gradients (pool.ts), flat-array optimizer, LR schedule,
 // BatchNorm running statistics, validation, early stopping, checkpoints, progress and cancel.
 import { createHash } from 'node:crypto';
-import { RANGE_MOMENTUM, RANGE_WEIGHT } from '../passes/quantize/qat-ranges.js';
+import { RANGE_MOMENTUM } from '../passes/quantize/qat-ranges.js';
 import { printGraph } from '../ir/print.js';
-import { type Graph, OpKind } from '../ir/types.js';
+import { type Graph, OpKind, QAT_RANGE_WEIGHT } from '../ir/types.js';
 import { CancelledError, type ProgressFn } from '../util/progress.js';
 import { mixSeed, Rng } from '../util/rng.js';
 import type { BackendChoice } from './backend.js';
@@ -115,7 +115,7 @@ function updateRunningStats(graph: Graph, layout: ParamLayout, params: Float32Ar
   }
   // QAT ranges (passes/quantize/qat-ranges.ts), in the replica's order
   for (const s of layout.slots) {
-    if (s.name !== RANGE_WEIGHT) continue;
+    if (s.name !== QAT_RANGE_WEIGHT) continue;
     for (let k = 0; k < 2; k++) params[s.offset + k] = RANGE_MOMENTUM * params[s.offset + k] + (1 - RANGE_MOMENTUM) * stats[o + k];
     o += 2;
   }

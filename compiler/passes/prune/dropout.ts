@@ -13,16 +13,15 @@ export interface DropoutChange {
   readonly to: number;
 }
 
-const WEIGHTED = new Set<OpKind>([OpKind.Conv2d, OpKind.Dense, OpKind.DepthwiseConv2d]);
 // ops that carry a dropout's masked units on to the layer that uses them, unchanged in number
 const PASS = new Set<OpKind>([OpKind.Relu, OpKind.Relu6, OpKind.LeakyRelu, OpKind.Flatten, OpKind.Dropout]);
 
-/** The single weighted layer that consumes `id` through pass-through ops, if there is exactly one. */
+/** The single layer with a kernel that consumes `id` through pass-through ops, if there is exactly one. */
 function fedLayer(byValue: Map<string, Node[]>, id: string): Node | undefined {
   const next = byValue.get(id) ?? [];
   if (next.length !== 1) return undefined;
   const n = next[0];
-  if (WEIGHTED.has(n.op)) return n;
+  if (n.weights.kernel) return n;
   return PASS.has(n.op) ? fedLayer(byValue, n.id) : undefined;
 }
 

@@ -5,10 +5,10 @@
 // In training they run in float (conv of snapped reals, then snapping), and the snapping passes
 // gradients straight through inside the range and blocks them outside (clipped straight-through estimator).
 import * as tf from '@tensorflow/tfjs';
-import { type Graph, type Node, OpKind } from '../../ir/types.js';
+import { type Graph, type Node, OpKind, QAT_RANGE_WEIGHT } from '../../ir/types.js';
 import { type ForwardOptions, forward, type Params } from '../../train/executor.js';
 import { exactNode } from './exact-ops.js';
-import { applyRanges, fusedActivation, observedRange, RANGE_WEIGHT } from './qat-ranges.js';
+import { applyRanges, fusedActivation, observedRange } from './qat-ranges.js';
 import { roundHalfAway } from './fixed-point.js';
 import { activationRange, OWN_PARAMS, type ValueParams, valueParams } from './scheme.js';
 
@@ -94,8 +94,8 @@ export function fakeQuantOptions(graph: Graph, base: ForwardOptions = {}, ste = 
     const compute: Dflt = (i = inputs, ws = w) => inner?.(node, i, ws, dflt) ?? dflt(i, ws);
     const bits = node.quant?.weightBits;
     const y = ste && bits !== undefined && w.kernel ? compute(undefined, { ...w, kernel: fakeQuantWeights(w.kernel, bits, node.op === OpKind.DepthwiseConv2d) }) : compute();
-    if (report && w[RANGE_WEIGHT]) {
-      const [lo, hi] = tf.tidy(() => [tf.min(y).dataSync()[0], tf.max(y).dataSync()[0]]);
+    if (report && w[QAT_RANGE_WEIGHT]) {
+      const [lo, hi] = tf.tidy(() => tf.stack([tf.min(y), tf.max(y)]).dataSync()); // one read-back per node
       report(node.id, ...observedRange(fused.get(node.id), lo, hi));
     }
     return fakeQuant(y, params.get(node.id)!, ste);
@@ -106,7 +106,7 @@ export function fakeQuantOptions(graph: Graph, base: ForwardOptions = {}, ste = 
 /** The fake-quantized forward pass: the input is quantized like the integer executor does it. */
 export function fakeQuantForward(graph: Graph, weights: Params, input: tf.Tensor, opts: ForwardOptions = {}, ste = false): tf.Tensor[] {
   // QAT range state (qat-ranges.ts): (scale, zero point) from the current ranges
-  const current = applyRanges(graph, (n) => weights.get(n.id)?.[RANGE_WEIGHT]?.dataSync());
+  const current = applyRanges(graph, (n) => weights.get(n.id)?.[QAT_RANGE_WEIGHT]?.dataSync());
   const { options, params } = fakeQuantOptions(current, opts, ste);
   return forward(current, weights, [fakeQuant(input, params.get(graph.inputs[0].id)!, ste)], options);
 }

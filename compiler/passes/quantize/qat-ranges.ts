@@ -7,7 +7,6 @@
 import { type Graph, type Node, OpKind, QAT_RANGE_WEIGHT } from '../../ir/types.js';
 import { activationRange, OWN_PARAMS, paramsFromRange } from './scheme.js';
 
-export const RANGE_WEIGHT = QAT_RANGE_WEIGHT;
 /** EMA momentum of the ranges: new = m·old + (1 - m)·batch. */
 export const RANGE_MOMENTUM = 0.99;
 
@@ -35,7 +34,7 @@ export function withRangeState(q: Graph, scheme: 'symmetric' | 'asymmetric'): Gr
       // the representable range: paramsFromRange gives back (scale, zero point)
       const [qmin, qmax] = activationRange(p.activationBits);
       const range = Float32Array.of(p.outputScale * (qmin - p.outputZeroPoint), p.outputScale * (qmax - p.outputZeroPoint), scheme === 'symmetric' ? 1 : 0);
-      return { ...n, weights: { ...n.weights, [RANGE_WEIGHT]: { dtype: 'float32', shape: [3], data: range } } } as Node;
+      return { ...n, weights: { ...n.weights, [QAT_RANGE_WEIGHT]: { dtype: 'float32', shape: [3], data: range } } } as Node;
     }),
   };
 }
@@ -48,15 +47,15 @@ export function applyRanges(graph: Graph, rangeOf: (n: Node) => ArrayLike<number
   return {
     ...graph,
     nodes: graph.nodes.map((n): Node => {
-      const r = n.weights[RANGE_WEIGHT] ? rangeOf(n) : undefined;
+      const r = n.weights[QAT_RANGE_WEIGHT] ? rangeOf(n) : undefined;
       if (!r || !n.quant?.activationBits) return n;
       const p = paramsFromRange(r[0], r[1], n.quant.activationBits, r[2] ? 'symmetric' : 'asymmetric');
       const weights = { ...n.weights };
-      if (drop) delete weights[RANGE_WEIGHT];
+      if (drop) delete weights[QAT_RANGE_WEIGHT];
       return { ...n, weights, quant: { ...n.quant, outputScale: p.scale, outputZeroPoint: p.zeroPoint } } as Node;
     }),
   };
 }
 
 /** After QAT: ranges -> (scale, zero point), `actRange` weights removed. */
-export const fromRangeState = (g: Graph): Graph => applyRanges(g, (n) => n.weights[RANGE_WEIGHT].data, true);
+export const fromRangeState = (g: Graph): Graph => applyRanges(g, (n) => n.weights[QAT_RANGE_WEIGHT].data, true);
