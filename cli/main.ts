@@ -2,6 +2,7 @@
 // The `tandem` command line. Every command: --json for machines, one clear line and exit 1 on error.
 import { createRequire } from 'node:module';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { compileCommand } from './commands/compile.js';
 import { compressCommand } from './commands/compress.js';
 import { pruneCommand } from './commands/prune.js';
 import { quantizeCommand } from './commands/quantize.js';
@@ -149,6 +150,19 @@ dataOpts(
     .option('--workers <n>', 'worker threads (0 = in-process; default one per core)', int('--workers'))
     .option('--json', 'machine-readable output'),
 ).action(quantizeCommand);
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+dataOpts(
+  program
+    .command('compile <model>')
+    .description('lower a quantized model (float ones get default PTQ first) onto a CIM accelerator: schedule, utilisation, cost')
+    .requiredOption('--accel <name|file>', 'accelerator: preset (ideal-int8, rram-128, pcm-256, sram-cim-256) or a JSON/YAML spec file (docs/accelerators.md)')
+    .option('--set <path=value>', 'override one spec field, e.g. --set adc.bits=6 (repeatable)', collect)
+    .requiredOption('-o, --out <dir>', 'output folder: schedule.txt, schedule.json, graph.json + weights.bin, report.json, report.txt')
+    .option('--calib <n>', 'training images for PTQ of a float model and ADC calibration (default 256)', int('--calib'))
+    .option('--json', 'machine-readable output'),
+).action(compileCommand);
 
 program
   .command('export <model>')

@@ -217,8 +217,34 @@ function pool(node: NodeOf<OpKind.MaxPool> | NodeOf<OpKind.AvgPool>, x: Int32Arr
   return y;
 }
 
+/**
+ * Σ (q_x − z_x)·q_w of a conv/dense for the whole batch, without the bias, [batch, ...output shape]
+ * (reals allowed: they are rounded half away from zero before the bias and the requantization).
+ * The CIM simulator computes it the way its crossbars do; undefined = the executor's own arithmetic.
+ */
+export type AccumulateHook = (node: Node, x: Int32Array, batch: number, xs: Shape, ys: Shape, layer: IntLayer, input: ValueParams) => Float64Array | undefined;
+
+export interface RunInt8Options {
+  /** Values whose codes to return. */
+  readonly keep?: ReadonlySet<string>;
+  /** Convs by the direct loops (tests). */
+  readonly loops?: boolean;
+  readonly accumulate?: AccumulateHook;
+}
+
+/** q_y = clamp(z_y + mul(round(acc) + q_b[c], M[c])) over [positions, channels]. */
+function requantize(acc: Float64Array, channels: number, L: IntLayer, pout: ValueParams): Int32Array {
+  const [qmin, qmax] = activationRange(pout.bits);
+  const y = new Int32Array(acc.length);
+  for (let i = 0; i < acc.length; i++) {
+    const c = i % channels;
+    y[i] = clamp(pout.zeroPoint + multiplyByQuantizedMultiplier(roundHalfAway(acc[i]) + L.bias[c], L.multipliers[c]), qmin, qmax);
+  }
+  return y;
+}
+
 /** Runs a quantized graph on a batch of real inputs (NHWC, batch-major). */
-export function runInt8(graph: Graph, input: Float32Array, batch: number, opts: { keep?: ReadonlySet<string>; /** convs by the direct loops (tests) */ loops?: boolean } = {}): Int8Result {
+export function runInt8(graph: Graph, input: Float32Array, batch: number, opts: RunInt8Options = {}): Int8Result {
   const params = valueParams(graph);
   const shapes = inferShapes(graph);
   const layers = new Map<string, IntLayer>();
@@ -240,11 +266,21 @@ export function runInt8(graph: Graph, input: Float32Array, batch: number, opts: 
       case OpKind.Conv2d:
       case OpKind.DepthwiseConv2d: {
         const L = layers.get(n.id)!;
+        const acc = opts.accumulate?.(n, x, batch, xs, ys, L, pin);
+        if (acc) {
+          y = requantize(acc, ys[ys.length - 1], L, pout);
+          break;
+        }
         y = n.op === OpKind.Conv2d && n.attrs.groups === 1 && !opts.loops ? convGemm(n, x, batch, xs, ys, L, pin, pout) : conv(n, x, batch, xs, ys, L, pin, pout);
         break;
       }
       case OpKind.Dense: {
         const L = layers.get(n.id)!;
+        const acc = opts.accumulate?.(n, x, batch, xs, ys, L, pin);
+        if (acc) {
+          y = requantize(acc, ys[ys.length - 1], L, pout);
+          break;
+        }
         y = dense(x, batch, prod(xs), prod(ys), L, pin, pout);
         break;
       }
