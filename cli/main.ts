@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { compileCommand } from './commands/compile.js';
 import { compressCommand } from './commands/compress.js';
 import { pruneCommand } from './commands/prune.js';
+import { simulateCommand } from './commands/simulate.js';
 import { quantizeCommand } from './commands/quantize.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
@@ -163,6 +164,25 @@ dataOpts(
     .option('--calib <n>', 'training images for PTQ of a float model and ADC calibration (default 256)', int('--calib'))
     .option('--json', 'machine-readable output'),
 ).action(compileCommand);
+
+dataOpts(
+  program
+    .command('simulate <model>')
+    .description('run the test set on a simulated CIM accelerator (model, or a `tandem compile` folder): accuracy, per-layer error, latency, energy')
+    .requiredOption('--accel <name|file>', 'accelerator preset or spec file (ignored for a compiled folder)')
+    .option('--set <path=value>', 'override one spec field (repeatable)', collect)
+    .addOption(new Option('--mode <m>', 'exact: ideal cells, the ADC only quantizes; analog: every non-ideality of the spec').choices(['exact', 'analog']).default('analog'))
+    .option('--mc <n>', 'Monte-Carlo seeds (analog; default 1)', int('--mc'))
+    .option('--seed <n>', 'first seed (default 1; seeds are seed..seed+mc-1)', int('--seed'))
+    .option('--drift <times>', 'time from programming to inference, comma-separated for a curve: 0, 1s, 1h, 1d, 1w, 1mo, 1y (default 0)')
+    .option('--no-drift-compensation', 'turn off global drift compensation (on where the spec has it)')
+    .option('--limit <n>', 'only the first n test images', int('--limit'))
+    .option('--batch <n>', 'images per batch (default 50)', int('--batch'))
+    .option('--digits', 'compute every input cycle and weight digit even where the ADC is lossless')
+    .option('--calib <n>', 'training images for PTQ of a float model and ADC calibration (default 256)', int('--calib'))
+    .option('-o, --out <dir>', 'also write simulation.json and simulation.txt there')
+    .option('--json', 'machine-readable output'),
+).action(simulateCommand);
 
 program
   .command('export <model>')

@@ -2,8 +2,8 @@
 // does: for every block (row range × column range on one array), every input cycle t (a DAC digit of
 // u = q − qmin) and every weight slice s, the column sum Y = Σ_k digit_t(u_k)·level_s(k, n) is read
 // by the ADC and shifted-and-added digitally:
-//     acc[p, n] = Σ_blocks gain·Σ_t Σ_s 2^(t·dacBits)·significance[s]·ADC(Y)  − offset·Σ_k u_k (offset scheme)
-//               + (qmin − z_x)·Σ_k q_w[k, n]                                        (zero-point correction)
+//     acc[p, n] = Σ_blocks gain·Σ_t Σ_s 2^(t·dacBits)·significance[s]·ADC(Y)
+//               + (qmin − z_x)·Σ_k q_w[k, n]                                  (zero-point correction)
 // All cycles of a chunk of vectors go through one GEMM ((cycles·vectors) × rows times rows × (slices·
 // columns)); read noise is added to each column sum with the variance Σ_k digit²·var_k (a second GEMM),
 // which is exact in distribution for independent Gaussian per-cell read noise.
@@ -35,8 +35,6 @@ export interface LayerJob {
   /** Integer weight codes [K × N]. */
   readonly codes: Float64Array;
   readonly significance: readonly number[];
-  /** Offset scheme constant (0 otherwise). */
-  readonly offset: number;
   /** Input zero point and qmin. */
   readonly zeroPoint: number;
   readonly qmin: number;
@@ -161,23 +159,6 @@ function blockAccumulate(job: LayerJob, b: WeightBlock, u: Float32Array, ldu: nu
         const src = (t * Pr + i) * SN + s * Nb;
         const dst = rows[i] * N + n0;
         for (let n = 0; n < Nb; n++) acc[dst + n] += w * y[src + n];
-      }
-    }
-  }
-  if (job.offset) {
-    // the offset scheme stored w + offset: remove offset·Σ_k u_k (over the block's rows) digitally
-    for (const p of rows) {
-      const row = p * ldu;
-      if (b.diagonal) {
-        for (let n = 0; n < Nb; n++) {
-          let sum = 0;
-          for (let tap = 0; tap < Kb; tap++) sum += u[row + tap * N + n0 + n];
-          acc[p * N + n0 + n] -= job.offset * sum;
-        }
-      } else {
-        let sum = 0;
-        for (let k = k0; k < k1; k++) sum += u[row + k];
-        for (let n = 0; n < Nb; n++) acc[p * N + n0 + n] -= job.offset * sum;
       }
     }
   }

@@ -26,7 +26,7 @@ export interface DeviceModel {
   lossless(layer: LayerMapping): boolean;
 }
 
-/** Ideal levels of a block: plus − minus digits, [rows × (slices·cols)] (diagonal: taps × ...). */
+/** Ideal levels of a block: plus − minus (or reference) digits, [rows × (slices·cols)] (diagonal: taps × ...). */
 export function idealLevels(block: WeightBlock, digits: WeightDigits, N: number): Float32Array {
   const [k0, k1] = block.rows;
   const [n0, n1] = block.cols;
@@ -37,7 +37,8 @@ export function idealLevels(block: WeightBlock, digits: WeightDigits, N: number)
     for (let s = 0; s < S; s++) {
       const p = digits.plus[s];
       const m = digits.minus?.[s];
-      for (let n = n0; n < n1; n++) out[(k - k0) * S * Nb + s * Nb + n - n0] = p[k * N + n] - (m ? m[k * N + n] : 0);
+      const r = digits.reference[s];
+      for (let n = n0; n < n1; n++) out[(k - k0) * S * Nb + s * Nb + n - n0] = p[k * N + n] - (m ? m[k * N + n] : r);
     }
   }
   return out;
@@ -123,7 +124,6 @@ export class Simulator {
       blocks: this.blocks.get(node.id) ?? [],
       codes: L.weights,
       significance: digits.significance,
-      offset: digits.offset,
       zeroPoint: pin.zeroPoint,
       qmin: activationRange(pin.bits)[0],
       cells: (b) => this.blockCells(m, b, digits),

@@ -1,10 +1,11 @@
 // Weight codes -> cell levels, per the spec's signed-weight scheme (sim/spec/types.ts):
 //   differential:    |w|'s digits on the + cell (w > 0) or the − cell (w < 0), the other at level 0;
-//   offset:          the digits of w + wmax (wmax = 2^(bits−1) − 1), removed digitally as wmax·Σu;
+//   offset:          the digits of w + wmax (wmax = 2^(bits−1) − 1); the reference column of digit s
+//                    holds digit s of wmax and is subtracted in analog;
 //   twos-complement: the digits of the low bits−1 bits of w's two's complement, then a sign cell
 //                    (level 0/1) whose significance is −2^(bits−1).
 // Digit s of a weight counts 2^(s·cellBits) in the shift-add (the sign cell: see above), so
-// Σ_s significance[s]·(plus[s] − minus[s]) − offset = w for every code w.
+// Σ_s significance[s]·(plus[s] − minus[s] − reference[s]) = w for every code w.
 import type { AcceleratorSpec } from './spec/types.js';
 
 export interface WeightDigits {
@@ -15,8 +16,8 @@ export interface WeightDigits {
   readonly plus: readonly Uint8Array[];
   /** Differential only: the − cells. */
   readonly minus?: readonly Uint8Array[];
-  /** Offset scheme: the constant added to every code before it was stored (0 otherwise). */
-  readonly offset: number;
+  /** Per slice, the level of the reference column subtracted from every column (offset; else 0s). */
+  readonly reference: readonly number[];
 }
 
 export function weightDigits(codes: Float64Array | Int32Array, spec: AcceleratorSpec): WeightDigits {
@@ -29,6 +30,7 @@ export function weightDigits(codes: Float64Array | Int32Array, spec: Accelerator
   const minus = signed === 'differential' ? Array.from({ length: S }, () => new Uint8Array(n)) : undefined;
   const significance = Array.from({ length: S }, (_, s) => base ** s);
   const offset = signed === 'offset' ? wmax : 0;
+  const reference = significance.map((_, s) => Math.floor(offset / base ** s) % base);
   const low = Math.ceil((bits - 1) / cb); // digits of the low bits (two's complement)
   if (signed === 'twos-complement') significance[low] = -(2 ** (bits - 1));
   for (let i = 0; i < n; i++) {
@@ -48,5 +50,5 @@ export function weightDigits(codes: Float64Array | Int32Array, spec: Accelerator
       plus[low][i] = neg;
     }
   }
-  return { slices: S, significance, plus, minus, offset };
+  return { slices: S, significance, plus, minus, reference };
 }

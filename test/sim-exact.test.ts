@@ -18,14 +18,14 @@ const allCodes = Float64Array.from({ length: 255 }, (_, i) => i - 127);
 describe('weight digits', () => {
   for (const signed of ['differential', 'offset', 'twos-complement'] as const) {
     for (const cb of [1, 2, 3, 4, 7]) {
-      it(`${signed}, ${cb}-bit cells: Σ significance·(plus − minus) − offset = w for every int8 code`, () => {
+      it(`${signed}, ${cb}-bit cells: Σ significance·(plus − minus − reference) = w for every int8 code`, () => {
         const spec = specWith(128, cb, signed);
         if (signed !== 'differential' && cb === 7) return; // 7-bit cells only make sense as one differential cell
         const d = weightDigits(allCodes, spec);
         for (let i = 0; i < allCodes.length; i++) {
-          let w = -d.offset;
+          let w = 0;
           for (let s = 0; s < d.slices; s++) {
-            const level = d.plus[s][i] - (d.minus ? d.minus[s][i] : 0);
+            const level = d.plus[s][i] - (d.minus ? d.minus[s][i] : d.reference[s]);
             assert.ok(d.plus[s][i] < 2 ** cb, `level ${d.plus[s][i]} exceeds ${cb} bits`);
             w += d.significance[s] * level;
           }

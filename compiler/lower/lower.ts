@@ -3,7 +3,7 @@
 // (sim/calibrate.ts measures it).
 import { createHash } from 'node:crypto';
 import { digitalNs, mvmNs } from '../../sim/cost/timing.js';
-import { type AcceleratorSpec, columnsPerWeight, weightColumns } from '../../sim/spec/types.js';
+import { type AcceleratorSpec, columnsPerWeight, signedSums, weightColumns } from '../../sim/spec/types.js';
 import { graphStats } from '../ir/graph.js';
 import { serializeGraph } from '../ir/serialize.js';
 import { type Graph, IrError, type Node, OpKind, type Shape } from '../ir/types.js';
@@ -69,7 +69,7 @@ const inputCycles = (spec: AcceleratorSpec, bits: number) => Math.ceil(bits / sp
 
 /** The ADC setting of a layer whose largest block has `rows` active rows per column. */
 export function adcSetting(spec: AcceleratorSpec, layer: string, rows: number, inputBits: number, calibrated?: number): AdcSetting {
-  const signed = spec.weights.signed === 'differential';
+  const signed = signedSums(spec);
   const maxSum = rows * (2 ** spec.crossbar.cellBits - 1) * (2 ** Math.min(spec.input.dacBits, inputBits) - 1);
   const maxCode = signed ? 2 ** (spec.adc.bits - 1) - 1 : 2 ** spec.adc.bits - 1;
   let fullScale: number;

@@ -9,8 +9,10 @@
 //     (its digits, least significant first), on adjacent physical columns. Signed weights:
 //       differential:    w = w⁺ − w⁻, each of |w|'s digits on a pair of columns, the pair's currents
 //                        subtracted before the ADC (one conversion per pair);
-//       offset:          w + 2^(bits−1) − 1 ≥ 0 stored; a reference column of Gmin cells per array
-//                        removes the off-state current, the offset·Σx term is removed digitally;
+//       offset:          w + 2^(bits−1) − 1 ≥ 0 stored; per array, one reference column per digit holds
+//                        that digit of the offset 2^(bits−1) − 1, and its current is subtracted from
+//                        each column of the same digit before the ADC (NeuroSim's dummy column), so
+//                        the ADC sees signed sums as with differential pairs;
 //       twos-complement: the bits' two's-complement digits; the top digit counts negative in the
 //                        digital shift-add (SRAM bit-cell macros).
 //   - Inputs are integer codes applied `input.dacBits` bits per cycle (1 = bit-serial).
@@ -175,10 +177,13 @@ export function conversionsPerWeight(s: AcceleratorSpec): number {
   return s.weights.cellsPerWeight;
 }
 
-/** Columns of an array that hold weights (offset keeps one reference column per array). */
+/** Columns of an array that hold weights (offset keeps a reference column per digit). */
 export function weightColumns(s: AcceleratorSpec): number {
-  return s.crossbar.cols - (s.weights.signed === 'offset' ? 1 : 0);
+  return s.crossbar.cols - (s.weights.signed === 'offset' ? s.weights.cellsPerWeight : 0);
 }
+
+/** Signed column sums (before the ADC): differential pairs and offset with reference columns. */
+export const signedSums = (s: AcceleratorSpec): boolean => s.weights.signed !== 'twos-complement';
 
 /** Cells one weight needs: its magnitude's digits (differential), the offset code's (offset), or the
  * low bits' digits plus a sign cell (two's complement). */

@@ -123,7 +123,7 @@ function consistency(s: AcceleratorSpec): string[] {
     const what = w.signed === 'differential' ? `the ${w.bits - 1}-bit magnitude of a ${w.bits}-bit weight (differential)` : w.signed === 'offset' ? `a ${w.bits}-bit weight plus its offset (offset)` : `a ${w.bits}-bit weight's ${w.bits - 1} low bits and its sign cell (twos-complement)`;
     e.push(`weights.cellsPerWeight = ${w.cellsPerWeight}: ${w.cellsPerWeight} cells of ${x.cellBits} bits cannot hold ${what}; expected >= ${need}`);
   }
-  if (columnsPerWeight(s) > weightColumns(s)) e.push(`crossbar.cols = ${x.cols}: one weight needs ${columnsPerWeight(s)} columns${w.signed === 'offset' ? ' plus the reference column' : ''}`);
+  if (columnsPerWeight(s) > weightColumns(s)) e.push(`crossbar.cols = ${x.cols}: one weight needs ${columnsPerWeight(s)} columns${w.signed === 'offset' ? ` plus ${w.cellsPerWeight} reference columns` : ''}`);
   if (adc.perArray > x.cols) e.push(`adc.perArray = ${adc.perArray}: more ADCs than the ${x.cols} columns of an array`);
   if (adc.range === 'fixed' && adc.fixedFullScaleFraction === undefined) e.push(`adc.fixedFullScaleFraction: missing (required by adc.range 'fixed')`);
   if (adc.range === 'calibrated' && adc.calibrationPercentile === undefined) e.push(`adc.calibrationPercentile: missing (required by adc.range 'calibrated')`);

@@ -44,7 +44,7 @@ export interface LayerQuantRow {
 }
 
 /** Where a node's range is observed: after a fused relu / relu6 (its only consumer). */
-const observedAt = (graph: Graph, node: Node): string => fusedActivation(graph, node)?.id ?? node.id;
+export const observedAt = (graph: Graph, node: Node): string => fusedActivation(graph, node)?.id ?? node.id;
 
 const SAMPLE = 1 << 18;
 
