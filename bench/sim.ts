@@ -103,7 +103,7 @@ function perCellReference(graph: Graph, spec: AcceleratorSpec, x: Float32Array, 
   const dev = analogDevices(spec, { seed: 1, timeS: 3600 });
   const rng = new Rng(2);
   const acc = new Float64Array(m * N);
-  const adc = adcFromSpec(spec.adc, layer.adc!.fullScale, layer.adc!.signed);
+  const adcs = layer.adc!.fullScale.map((f) => adcFromSpec(spec.adc, f, layer.adc!.signed));
   const one = new Float64Array(1);
   for (const b of sched.blocks) {
     const cells = dev.cells(layer, b, d);
@@ -122,7 +122,7 @@ function perCellReference(graph: Graph, spec: AcceleratorSpec, x: Float32Array, 
               sum += cells.levels[i] + Math.sqrt(cells.readVariance![i]) * rng.normal();
             }
             one[0] = sum;
-            convertInPlace(one, adc);
+            convertInPlace(one, adcs[s]);
             acc[v * N + b.cols[0] + n] += one[0] * 2 ** t * d.significance[s] * cells.gain;
           }
         }

@@ -16,8 +16,8 @@
 // the shared reference column's read noise across columns (taken as independent), DAC non-linearity.
 import type { LayerMapping, WeightBlock } from '../compiler/lower/schedule.js';
 import { Rng } from '../compiler/util/rng.js';
-import type { BlockCells, Converter } from './crossbar.js';
-import { adcFromSpec, applyDrift, convertInPlace, fillNormal, globalDriftFactor, irDropEffectiveConductances, programConductances, readNoiseStdUs, sampleDriftNu } from './devices/index.js';
+import type { BlockCells } from './crossbar.js';
+import { adcFromSpec, applyDrift, fillNormal, globalDriftFactor, irDropEffectiveConductances, programConductances, readNoiseStdUs, sampleDriftNu } from './devices/index.js';
 import type { DeviceModel } from './simulate.js';
 import type { AcceleratorSpec } from './spec/types.js';
 import type { WeightDigits } from './weight-digits.js';
@@ -106,15 +106,11 @@ export function analogDevices(spec: AcceleratorSpec, o: AnalogOptions): DeviceMo
           readVariance[i] = (sp[i] * sp[i] + other * other) / (dG * dG);
         }
       }
+      const uniformReadVariance = readVariance && dev.readNoise.model === 'gaussian' ? readVariance[0] : undefined;
       const gain = compensate ? globalDriftFactor(levelsOf(plus.initial, minus?.initial, ref?.initial), levels) : 1;
-      return { levels, readVariance, gain };
+      return { levels, readVariance, uniformReadVariance, gain };
     },
-    converter(layer: LayerMapping): Converter {
-      const adc = adcFromSpec(spec.adc, layer.adc!.fullScale, layer.adc!.signed);
-      return (y, n) => {
-        convertInPlace(n === y.length ? y : y.subarray(0, n), adc);
-      };
-    },
+    adc: (layer: LayerMapping, slice: number) => adcFromSpec(spec.adc, layer.adc!.fullScale[slice], layer.adc!.signed),
     normals: (out, n) => {
       fillNormal(n === out.length ? out : out.subarray(0, n), noise);
     },

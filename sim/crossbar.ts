@@ -10,7 +10,8 @@
 // With an ADC that can neither clip nor round (step 1, full scale ≥ the largest possible column sum) and
 // ideal cells, the shift-add reconstructs Σ_k u_k·q_w exactly, so `lossless` layers skip the digits and
 // use one integer GEMM: the result is the same integer.
-import { gemmStrided } from '../compiler/passes/decompose/linalg.js';
+import type { PreparedAdc } from './devices/adc.js';
+import { gemmF32, gemmI16 } from './kernels/index.js';
 import type { LayerMapping, WeightBlock } from '../compiler/lower/schedule.js';
 import type { AcceleratorSpec } from './spec/types.js';
 
@@ -20,12 +21,12 @@ export interface BlockCells {
   readonly levels: Float32Array;
   /** Per-cell read-noise variance in level², same layout; absent = no read noise. */
   readonly readVariance?: Float32Array;
+  /** Set when every cell has the same read-noise variance (then no second GEMM is needed). */
+  readonly uniformReadVariance?: number;
   /** Digital gain applied to the converted column sums (global drift compensation; 1 = none). */
   readonly gain: number;
 }
 
-/** Converts column sums in place: reconstructed value = code·step. */
-export type Converter = (y: Float64Array, n: number) => void;
 
 export interface LayerJob {
   readonly spec: AcceleratorSpec;
@@ -40,11 +41,12 @@ export interface LayerJob {
   readonly qmin: number;
   /** Cells of a block (by id). */
   readonly cells: (block: WeightBlock) => BlockCells;
-  readonly convert: Converter;
+  /** The layer's ADC per weight digit (sim/devices/adc.ts: offset, gain error, INL, rounding, clipping). */
+  readonly adc: readonly PreparedAdc[];
   /** Standard normal samples for read noise (fills the array). */
-  readonly normals?: (out: Float64Array, n: number) => void;
-  /** Sees every column sum before conversion (ADC calibration). */
-  readonly observe?: (y: Float64Array, n: number) => void;
+  readonly normals?: (out: Float32Array, n: number) => void;
+  /** Sees every column sum before conversion (ADC calibration): [(cycle, vector), digit, column]. */
+  readonly observe?: (y: Float32Array, columnsPerDigit: number, digits: number) => void;
   /** One integer GEMM instead of the digits (exact mode, lossless ADC). */
   readonly lossless: boolean;
 }
@@ -71,7 +73,10 @@ export function layerAccumulator(job: LayerJob, u: Float32Array, P: number, posi
     if (diagonal) {
       for (let p = 0; p < P; p++) for (let t = 0; t < K; t++) for (let c = 0; c < C; c++) acc[p * N + c] += u[p * K * C + t * C + c] * codes[t * C + c];
     } else {
-      gemmStrided(P, K, N, u, 0, K, 1, codes, 0, N, 1, acc, 0, N);
+      // exact: |u·w| ≤ 255·127 and K < 2^16, so int32 cannot overflow
+      const c = new Int32Array(P * N);
+      gemmI16(P, K, N, Int16Array.from(u), Int16Array.from(codes), c);
+      for (let i = 0; i < c.length; i++) acc[i] = c[i];
     }
   } else {
     for (let r = 0; r < m.replicas; r++) {
@@ -110,8 +115,10 @@ function blockAccumulate(job: LayerJob, b: WeightBlock, u: Float32Array, ldu: nu
   const cells = job.cells(b);
   const Pr = rows.length;
   // digits of the inputs, all cycles stacked: A[(t·Pr + i), k]
-  const y = new Float64Array(T * Pr * SN);
-  const weightOf = (t: number, s: number) => base ** t * job.significance[s] * cells.gain;
+  const y = new Float32Array(T * Pr * SN);
+  /** Read-noise variance of every column sum, or (same variance in every cell) its std per vector and cycle. */
+  let noise: Float32Array | undefined;
+  let rowStd: Float32Array | undefined;
   if (b.diagonal) {
     const C = N; // taps·C inputs; column c of the block reads input channel n0 + c
     for (let i = 0; i < Pr; i++) {
@@ -129,49 +136,77 @@ function blockAccumulate(job: LayerJob, b: WeightBlock, u: Float32Array, ldu: nu
         }
       }
     }
-    if (cells.readVariance) addReadNoiseDiagonal(job, cells.readVariance, u, ldu, rows, b, y);
+    if (cells.readVariance) noise = diagonalReadVariance(job, cells.readVariance, u, ldu, rows, b, y.length);
   } else {
     const a = new Float32Array(T * Pr * Kb);
+    const ui = new Int32Array(Kb);
+    const mask = base - 1;
     for (let i = 0; i < Pr; i++) {
       const row = rows[i] * ldu + k0;
-      for (let k = 0; k < Kb; k++) {
-        let v = u[row + k];
-        for (let t = 0; t < T; t++) {
-          a[(t * Pr + i) * Kb + k] = v % base;
-          v = Math.floor(v / base);
+      for (let k = 0; k < Kb; k++) ui[k] = u[row + k];
+      for (let t = 0; t < T; t++) {
+        const o = (t * Pr + i) * Kb;
+        const sh = t * dac;
+        for (let k = 0; k < Kb; k++) a[o + k] = (ui[k] >> sh) & mask;
+      }
+    }
+    gemmF32(T * Pr, Kb, SN, a, cells.levels, y);
+    if (cells.readVariance) {
+      if (dac > 1) for (let i = 0; i < a.length; i++) a[i] *= a[i];
+      const c = cells.uniformReadVariance;
+      if (c !== undefined) {
+        // the same variance in every cell: std sqrt(c·Σ_k digit²), one per vector and cycle
+        rowStd = new Float32Array(T * Pr);
+        for (let r = 0; r < T * Pr; r++) {
+          let s2 = 0;
+          for (let k = 0; k < Kb; k++) s2 += a[r * Kb + k];
+          rowStd[r] = Math.sqrt(s2 * c);
+        }
+      } else {
+        noise = new Float32Array(y.length);
+        gemmF32(T * Pr, Kb, SN, a, cells.readVariance, noise);
+      }
+    }
+  }
+  job.observe?.(y, Nb, S);
+  // read noise, conversion and shift-add in one pass: per vector, Σ_t Σ_s weight(t, s)·ADC(y + noise)
+  const weights = new Float64Array(T * S);
+  for (let t = 0; t < T; t++) for (let s = 0; s < S; s++) weights[t * S + s] = base ** t * job.significance[s] * cells.gain;
+  const z = noise || rowStd ? new Float32Array(y.length) : undefined;
+  if (z) job.normals!(z, z.length);
+  const sum = new Float64Array(Nb);
+  for (let i = 0; i < Pr; i++) {
+    sum.fill(0);
+    for (let t = 0; t < T; t++) {
+      const src = (t * Pr + i) * SN;
+      const sd = rowStd ? rowStd[t * Pr + i] : 0;
+      for (let s = 0; s < S; s++) {
+        const { step, minCode, maxCode, gain, offset, inlPeak, lo, invSpan } = job.adc[s];
+        const w = weights[t * S + s] * step;
+        const o = src + s * Nb;
+        for (let n = 0; n < Nb; n++) {
+          let v = y[o + n];
+          if (z) v += (rowStd ? sd : Math.sqrt(noise![o + n])) * z[o + n];
+          let a = v * gain + offset;
+          if (inlPeak !== 0) {
+            let x = (v - lo) * invSpan;
+            x = x < 0 ? 0 : x > 1 ? 1 : x;
+            a += inlPeak * (1 - (2 * x - 1) * (2 * x - 1));
+          }
+          const q = a / step;
+          let c = q < 0 ? -Math.round(-q) : Math.round(q);
+          c = c < minCode ? minCode : c > maxCode ? maxCode : c;
+          sum[n] += w * c;
         }
       }
     }
-    gemmStrided(T * Pr, Kb, SN, a, 0, Kb, 1, cells.levels, 0, SN, 1, y, 0, SN);
-    if (cells.readVariance) {
-      if (dac > 1) for (let i = 0; i < a.length; i++) a[i] *= a[i];
-      const v = new Float64Array(y.length);
-      gemmStrided(T * Pr, Kb, SN, a, 0, Kb, 1, cells.readVariance, 0, SN, 1, v, 0, SN);
-      addNoise(job, y, v);
-    }
-  }
-  job.observe?.(y, y.length);
-  job.convert(y, y.length);
-  for (let t = 0; t < T; t++) {
-    for (let s = 0; s < S; s++) {
-      const w = weightOf(t, s);
-      for (let i = 0; i < Pr; i++) {
-        const src = (t * Pr + i) * SN + s * Nb;
-        const dst = rows[i] * N + n0;
-        for (let n = 0; n < Nb; n++) acc[dst + n] += w * y[src + n];
-      }
-    }
+    const dst = rows[i] * N + n0;
+    for (let n = 0; n < Nb; n++) acc[dst + n] += sum[n];
   }
 }
 
-/** y += sqrt(v)·N(0, 1), elementwise. */
-function addNoise(job: LayerJob, y: Float64Array, v: Float64Array): void {
-  const z = new Float64Array(y.length);
-  job.normals!(z, z.length);
-  for (let i = 0; i < y.length; i++) if (v[i] > 0) y[i] += Math.sqrt(v[i]) * z[i];
-}
-
-function addReadNoiseDiagonal(job: LayerJob, variance: Float32Array, u: Float32Array, ldu: number, rows: readonly number[], b: WeightBlock, y: Float64Array): void {
+/** Read-noise variance of the column sums of a diagonal (depthwise) block. */
+function diagonalReadVariance(job: LayerJob, variance: Float32Array, u: Float32Array, ldu: number, rows: readonly number[], b: WeightBlock, length: number): Float32Array {
   const S = job.significance.length;
   const N = job.mapping.cols;
   const T = job.mapping.inputCycles;
@@ -180,7 +215,7 @@ function addReadNoiseDiagonal(job: LayerJob, variance: Float32Array, u: Float32A
   const Nb = n1 - n0;
   const SN = S * Nb;
   const Kb = b.rows[1] - b.rows[0];
-  const v = new Float64Array(y.length);
+  const v = new Float32Array(length);
   for (let i = 0; i < rows.length; i++) {
     for (let t = 0; t < T; t++) {
       const out = (t * rows.length + i) * SN;
@@ -192,5 +227,5 @@ function addReadNoiseDiagonal(job: LayerJob, variance: Float32Array, u: Float32A
       }
     }
   }
-  addNoise(job, y, v);
+  return v;
 }

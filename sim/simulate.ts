@@ -11,7 +11,8 @@ import { verifySchedule } from '../compiler/lower/verify.js';
 import { type Graph, IrError, type Node, type Shape } from '../compiler/ir/types.js';
 import { type AccumulateHook, type Int8Result, type IntLayer, runInt8 } from '../compiler/passes/quantize/int8-executor.js';
 import { activationRange, type ValueParams } from '../compiler/passes/quantize/scheme.js';
-import { type BlockCells, type Converter, layerAccumulator, type LayerJob } from './crossbar.js';
+import { type BlockCells, layerAccumulator, type LayerJob } from './crossbar.js';
+import { type AdcTransfer, prepareAdc } from './devices/adc.js';
 import { unrollInputs } from './unroll.js';
 import { weightDigits, type WeightDigits } from './weight-digits.js';
 
@@ -20,8 +21,9 @@ export type SimMode = 'exact' | 'analog';
 /** How a layer's cells and ADC behave: the exact model below, or sim/analog.ts. */
 export interface DeviceModel {
   cells(layer: LayerMapping, block: WeightBlock, digits: WeightDigits): BlockCells;
-  converter(layer: LayerMapping): Converter;
-  normals?: (out: Float64Array, n: number) => void;
+  /** The ADC transfer of a layer's digit-`slice` columns (full scale and signedness from the schedule). */
+  adc(layer: LayerMapping, slice: number): AdcTransfer;
+  normals?: (out: Float32Array, n: number) => void;
   /** True when the ADC of this layer neither clips nor rounds and the cells are ideal. */
   lossless(layer: LayerMapping): boolean;
 }
@@ -44,32 +46,20 @@ export function idealLevels(block: WeightBlock, digits: WeightDigits, N: number)
   return out;
 }
 
-/** An ADC that rounds half away from zero to its step and clips at its full scale. */
-export function idealConverter(layer: LayerMapping): Converter {
-  const { step, fullScale, signed } = layer.adc!;
-  const hi = Math.round(fullScale / step);
-  const lo = signed ? -hi : 0;
-  return (y, n) => {
-    for (let i = 0; i < n; i++) {
-      const v = y[i] / step;
-      let c = Math.sign(v) * Math.floor(Math.abs(v) + 0.5);
-      c = c < lo ? lo : c > hi ? hi : c;
-      y[i] = c * step;
-    }
-  };
-}
+/** The ideal ADC of a layer: rounds (half away from zero) to its step and clips at its full scale. */
+export const idealAdc = (layer: LayerMapping, slice: number): AdcTransfer => ({ bits: layer.adc!.bits, signed: layer.adc!.signed, fullScale: layer.adc!.fullScale[slice] });
 
 export const EXACT_DEVICES: DeviceModel = {
   cells: (layer, block, digits) => ({ levels: idealLevels(block, digits, layer.cols), gain: 1 }),
-  converter: idealConverter,
-  lossless: (layer) => layer.adc!.step === 1 && layer.adc!.fullScale >= layer.adc!.maxSum,
+  adc: idealAdc,
+  lossless: (layer) => layer.adc!.step.every((s, i) => s === 1 && layer.adc!.fullScale[i] >= layer.adc!.maxSum),
 };
 
 export interface SimRunOptions {
   /** Values whose codes to return. */
   readonly keep?: ReadonlySet<string>;
   /** Sees every column sum of a layer before conversion (calibration). */
-  readonly observe?: (layer: string, y: Float64Array, n: number) => void;
+  readonly observe?: (layer: string, y: Float32Array, columnsPerDigit: number, digits: number) => void;
   /** Force the digit-by-digit path even where the ADC is lossless (tests). */
   readonly digits?: boolean;
 }
@@ -127,9 +117,9 @@ export class Simulator {
       zeroPoint: pin.zeroPoint,
       qmin: activationRange(pin.bits)[0],
       cells: (b) => this.blockCells(m, b, digits),
-      convert: this.devices.converter(m),
+      adc: digits.significance.map((_, s) => prepareAdc(this.devices.adc(m, s))),
       normals: this.devices.normals,
-      observe: observe && ((y, n) => observe(node.id, y, n)),
+      observe: observe && ((y, nb, s) => observe(node.id, y, nb, s)),
       lossless: !opts.digits && !observe && this.devices.lossless(m),
     };
     const outPerImage = ys.reduce((a, v) => a * v, 1);

@@ -14,6 +14,7 @@ import { valueParams } from '../compiler/passes/quantize/scheme.js';
 import { Rng } from '../compiler/util/rng.js';
 import { analogDevices } from '../sim/analog.js';
 import { layerAccumulator } from '../sim/crossbar.js';
+import { prepareAdc } from '../sim/devices/adc.js';
 import { EXACT_DEVICES, idealLevels, Simulator } from '../sim/simulate.js';
 import type { AcceleratorSpec, DeviceSpec } from '../sim/spec/types.js';
 import { weightDigits } from '../sim/weight-digits.js';
@@ -118,7 +119,8 @@ describe('analog mode, known answers', () => {
     const cells = dev.cells(layer, block, digits);
     const qmin = -128;
     const u = Float32Array.from({ length: K }, (_, k) => Math.round(x[k] / pin.scale) + pin.zeroPoint - qmin);
-    const job = { spec, mapping: layer, blocks: [block], codes: L.weights, significance: digits.significance, zeroPoint: pin.zeroPoint, qmin, cells: () => cells, convert: () => {}, normals: dev.normals, lossless: false };
+    const job = { spec, mapping: layer, blocks: [block], codes: L.weights, significance: digits.significance, zeroPoint: pin.zeroPoint, qmin, cells: () => cells, adc: digits.significance.map(() => prepareAdc({ bits: 24, signed: true, fullScale: (2 ** 23 - 1) * 1e-4 })), normals: dev.normals, lossless: false };
+    // an ADC with a 1e-4 step: its rounding adds nothing measurable
     const R = 3000;
     const samples = Array.from({ length: R }, () => layerAccumulator(job, u, 1, () => 0));
     const S = digits.slices;

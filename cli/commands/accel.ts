@@ -88,11 +88,11 @@ export async function prepare(modelOrDir: string, f: AccelFlags, progress: Progr
     graph = quantizeGraph(graph, calib, { ...DEFAULT_QUANTIZE, weightBits: spec.weights.bits }).graph;
     notes.push(`the model was float: quantized first (PTQ, int${spec.weights.bits} weights, int8 activations, min/max on ${calib.n} training images, seed ${DEFAULT_QUANTIZE.seed}); \`tandem quantize\` gives more control`);
   }
-  let calibrated: Map<string, number> | undefined;
+  let calibrated: Map<string, number[]> | undefined;
   if (spec.adc.range === 'calibrated') {
     const calib = trainImages(data, nCalib);
     calibrated = calibrateAdc(graph, spec, calib.x, calib.n, spec.adc.calibrationPercentile!, { onProgress: progress, signal });
-    notes.push(`ADC full scale per layer: the ${spec.adc.calibrationPercentile}th percentile of |column sums| on ${calib.n} training images`);
+    notes.push(`ADC full scale per layer: the ${spec.adc.calibrationPercentile}th percentile of |column sums| of each weight digit on ${calib.n} training images`);
   }
   const schedule = lower(graph, spec, { calibratedFullScale: calibrated });
   verifySchedule(schedule, graph);

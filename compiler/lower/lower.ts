@@ -11,8 +11,8 @@ import { valueParams } from '../passes/quantize/scheme.js';
 import type { AccumulateStep, AdcSetting, DigitalStep, LayerMapping, MvmStep, ProgramStep, Schedule, Step, WeightBlock } from './schedule.js';
 
 export interface LowerOptions {
-  /** ADC full scale per crossbar layer (node id), in unit levels, for adc.range 'calibrated'. */
-  readonly calibratedFullScale?: ReadonlyMap<string, number>;
+  /** ADC full scale per crossbar layer (node id) and weight digit, in unit levels, for adc.range 'calibrated'. */
+  readonly calibratedFullScale?: ReadonlyMap<string, readonly number[]>;
 }
 
 const size = (s: Shape) => s.reduce((a, b) => a * b, 1);
@@ -68,20 +68,21 @@ const fmtNs = (ns: number) => (ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >=
 const inputCycles = (spec: AcceleratorSpec, bits: number) => Math.ceil(bits / spec.input.dacBits);
 
 /** The ADC setting of a layer whose largest block has `rows` active rows per column. */
-export function adcSetting(spec: AcceleratorSpec, layer: string, rows: number, inputBits: number, calibrated?: number): AdcSetting {
+export function adcSetting(spec: AcceleratorSpec, layer: string, rows: number, inputBits: number, calibrated?: readonly number[]): AdcSetting {
   const signed = signedSums(spec);
   const maxSum = rows * (2 ** spec.crossbar.cellBits - 1) * (2 ** Math.min(spec.input.dacBits, inputBits) - 1);
   const maxCode = signed ? 2 ** (spec.adc.bits - 1) - 1 : 2 ** spec.adc.bits - 1;
-  let fullScale: number;
-  if (spec.adc.range === 'max') fullScale = maxSum;
-  else if (spec.adc.range === 'fixed') fullScale = spec.adc.fixedFullScaleFraction! * maxSum;
-  else {
-    if (calibrated === undefined) throw new IrError(`adc.range 'calibrated' needs the layer's calibrated full scale (run calibration first)`, layer);
-    fullScale = Math.min(Math.max(calibrated, 1), maxSum);
-  }
   if (maxCode < 1) throw new IrError(`a ${spec.adc.bits}-bit ${signed ? 'signed' : 'unsigned'} ADC has no non-zero code`, layer);
-  const step = Math.max(1, fullScale / maxCode);
-  return { signed, fullScale: step * maxCode, step, maxSum };
+  const digits = spec.weights.cellsPerWeight;
+  let fullScale: number[];
+  if (spec.adc.range === 'max') fullScale = new Array<number>(digits).fill(maxSum);
+  else if (spec.adc.range === 'fixed') fullScale = new Array<number>(digits).fill(spec.adc.fixedFullScaleFraction! * maxSum);
+  else {
+    if (calibrated?.length !== digits) throw new IrError(`adc.range 'calibrated' needs the layer's calibrated full scale per digit (run calibration first)`, layer);
+    fullScale = calibrated.map((c) => Math.min(Math.max(c, 1), maxSum));
+  }
+  const step = fullScale.map((f) => Math.max(1, f / maxCode));
+  return { bits: spec.adc.bits, signed, fullScale: step.map((s) => s * maxCode), step, maxSum };
 }
 
 /** Vectors replica i of r serves out of v. */

@@ -48,6 +48,7 @@ export function utilisation(s: Schedule): Utilisation {
   return { layers, arrays, total: used.reduce((a, c) => a + c, 0) / Math.max(1, used.length * R * C) };
 }
 
+const fmtNum = (x: number) => String(Number(x.toPrecision(6)));
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 /** The canonical text: header, then per layer its mapping directives, blocks and steps. */
@@ -96,7 +97,8 @@ export function printSchedule(s: Schedule): string {
       out.push(`    factors: vectors=${l.vectors} cycles=${l.inputCycles} bits=${l.inputBits}`);
       out.push(`  - target: adc`);
       out.push(`    type: conversion`);
-      out.push(`    factors: ${adc.signed ? 'signed' : 'unsigned'} fullScale=${adc.fullScale} step=${adc.step} maxSum=${adc.maxSum}`);
+      const list = (xs: readonly number[]) => (xs.every((v) => v === xs[0]) ? fmtNum(xs[0]) : `[${xs.map(fmtNum).join(',')}]`);
+      out.push(`    factors: bits=${adc.bits} ${adc.signed ? 'signed' : 'unsigned'} fullScale=${list(adc.fullScale)} step=${list(adc.step)} maxSum=${adc.maxSum}`);
       for (const b of s.blocks.filter((bb) => bb.layer === l.layer)) {
         out.push(`  block ${b.id}: rows [${b.rows[0]}, ${b.rows[1]}) cols [${b.cols[0]}, ${b.cols[1]})${b.diagonal ? ' diagonal' : ''} -> array ${b.array} (tile ${Math.floor(b.array / sp.architecture.arraysPerTile)}) at (${b.rowOffset}, ${b.colOffset}) ${b.physicalRows}x${b.physicalCols} round ${b.round}`);
       }

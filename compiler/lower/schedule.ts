@@ -38,14 +38,18 @@ export interface WeightBlock {
   readonly round: number;
 }
 
-/** How a layer's ADC reads its column sums (one per layer: every block shares cells, levels and range). */
+/**
+ * How a layer's ADCs read its column sums: one range per weight digit (the columns of a digit have their
+ * own ADC reference; the digits' sums differ in spread), shared by every block and input cycle.
+ */
 export interface AdcSetting {
-  /** Signed (differential pairs) or unsigned conversion. */
+  readonly bits: number;
+  /** Signed (differential pairs, offset with reference columns) or unsigned conversion. */
   readonly signed: boolean;
-  /** Full scale in unit column-sum levels (one cell level × one input level). */
-  readonly fullScale: number;
-  /** LSB in unit levels: fullScale / max code, never below 1 (finer codes carry no information). */
-  readonly step: number;
+  /** Per digit: full scale in unit column-sum levels (one cell level × one input level). */
+  readonly fullScale: readonly number[];
+  /** Per digit: LSB in unit levels, fullScale / max code, never below 1 (finer codes carry no information). */
+  readonly step: readonly number[];
   /** Largest |column sum| any block of the layer can produce (the 'max' full scale). */
   readonly maxSum: number;
 }

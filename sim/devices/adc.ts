@@ -45,7 +45,8 @@ export function adcStep(adc: AdcTransfer): number {
   return adc.fullScale / adcMaxCode(adc.bits, adc.signed);
 }
 
-interface Prepared {
+/** An ADC's transfer as the constants the conversion loop needs (prepareAdc). */
+export interface PreparedAdc {
   readonly step: number;
   readonly maxCode: number;
   readonly minCode: number;
@@ -56,7 +57,7 @@ interface Prepared {
   readonly invSpan: number;
 }
 
-function prepare(adc: AdcTransfer): Prepared {
+export function prepareAdc(adc: AdcTransfer): PreparedAdc {
   const step = adcStep(adc);
   const maxCode = adcMaxCode(adc.bits, adc.signed);
   const fs = adc.fullScale;
@@ -72,7 +73,7 @@ function prepare(adc: AdcTransfer): Prepared {
   };
 }
 
-function codeOf(v: number, p: Prepared): number {
+function codeOf(v: number, p: PreparedAdc): number {
   let a = v * p.gain + p.offset;
   if (p.inlPeak !== 0) {
     let u = (v - p.lo) * p.invSpan;
@@ -87,12 +88,12 @@ function codeOf(v: number, p: Prepared): number {
 
 /** The output code of one conversion of v. */
 export function adcCode(v: number, adc: AdcTransfer): number {
-  return codeOf(v, prepare(adc));
+  return codeOf(v, prepareAdc(adc));
 }
 
 /** One conversion of v, reconstructed: code·step. */
 export function adcConvert(v: number, adc: AdcTransfer): number {
-  const p = prepare(adc);
+  const p = prepareAdc(adc);
   return codeOf(v, p) * p.step;
 }
 
@@ -101,7 +102,7 @@ export function adcConvert(v: number, adc: AdcTransfer): number {
  * Returns `values`.
  */
 export function convertInPlace<T extends Float32Array | Float64Array>(values: T, adc: AdcTransfer, output: 'value' | 'code' = 'value'): T {
-  const p = prepare(adc);
+  const p = prepareAdc(adc);
   const { step, maxCode, minCode, gain, offset, inlPeak, lo, invSpan } = p;
   const scale = output === 'value' ? step : 1;
   const n = values.length;

@@ -1,0 +1,6 @@
+// Fast matrix kernels of the analog CIM simulator (see gemm.ts).
+export {
+  gemmF32, gemmI16, relaxedSimdAvailable, setSimKernelTiling, simKernelBackend, simKernelFma, simKernelTiling, useSimKernelBackend,
+  DEFAULT_TILING, type SimKernelTiling,
+} from './gemm.js';
+export { setSimKernelThreads, simKernelSplits, simKernelThreads } from './threads.js';
