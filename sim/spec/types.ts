@@ -98,7 +98,7 @@ export type ReadNoiseSpec =
   | { readonly model: 'none' }
   /** Gaussian per cell and read, std a fraction of (Gmax − Gmin). */
   | { readonly model: 'gaussian'; readonly stdFractionOfRange: number }
-  /** aihwkit's PCM 1/f read noise: std = G·min(0.0088/G^0.65, 0.2)·sqrt(ln((t + tRead)/(2·tRead)))·scale. */
+  /** aihwkit PCM 1/f read noise: std = G·min(0.0088/(G_prog/Gmax)^0.65, 0.2)·sqrt(ln((t + tRead)/(2·tRead)))·scale. */
   | { readonly model: 'pcm'; readonly tReadS: number; readonly scale: number };
 
 export type DriftSpec =
