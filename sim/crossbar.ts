@@ -33,8 +33,9 @@ export interface LayerJob {
   readonly mapping: LayerMapping;
   /** The layer's blocks (all replicas). */
   readonly blocks: readonly WeightBlock[];
-  /** Integer weight codes [K × N]. */
+  /** Integer weight codes [K × N], and the same as int16 (the exact GEMM's operand). */
   readonly codes: Float64Array;
+  readonly codes16: Int16Array;
   readonly significance: readonly number[];
   /** Input zero point and qmin. */
   readonly zeroPoint: number;
@@ -75,7 +76,7 @@ export function layerAccumulator(job: LayerJob, u: Float32Array, P: number, posi
     } else {
       // exact: |u·w| ≤ 255·127 and K < 2^16, so int32 cannot overflow
       const c = new Int32Array(P * N);
-      gemmI16(P, K, N, Int16Array.from(u), Int16Array.from(codes), c);
+      gemmI16(P, K, N, Int16Array.from(u), job.codes16, c);
       for (let i = 0; i < c.length; i++) acc[i] = c[i];
     }
   } else {

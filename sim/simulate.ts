@@ -9,7 +9,7 @@ import type { LayerMapping, Schedule, WeightBlock } from '../compiler/lower/sche
 import { graphHash } from '../compiler/lower/lower.js';
 import { verifySchedule } from '../compiler/lower/verify.js';
 import { type Graph, IrError, type Node, type Shape } from '../compiler/ir/types.js';
-import { type AccumulateHook, type Int8Result, type IntLayer, runInt8 } from '../compiler/passes/quantize/int8-executor.js';
+import { type AccumulateHook, type Int8Result, integerLayers, type IntLayer, runInt8 } from '../compiler/passes/quantize/int8-executor.js';
 import { activationRange, type ValueParams } from '../compiler/passes/quantize/scheme.js';
 import { type BlockCells, layerAccumulator, type LayerJob } from './crossbar.js';
 import { type AdcTransfer, prepareAdc } from './devices/adc.js';
@@ -72,6 +72,8 @@ export class Simulator {
   private readonly blocks = new Map<string, WeightBlock[]>();
   private readonly digits = new Map<string, WeightDigits>();
   private readonly cells = new Map<string, BlockCells>();
+  private readonly layers: Map<string, IntLayer>;
+  private readonly codes16 = new Map<string, Int16Array>();
 
   constructor(
     readonly graph: Graph,
@@ -83,12 +85,13 @@ export class Simulator {
     verifySchedule(schedule, graph);
     for (const l of schedule.layers) if (l.where === 'crossbar') this.mappings.set(l.layer, l);
     for (const b of schedule.blocks) this.blocks.set(b.layer, [...(this.blocks.get(b.layer) ?? []), b]);
+    this.layers = integerLayers(graph);
   }
 
   /** Runs a batch of real inputs (NHWC, batch-major) through the accelerator. */
   run(input: Float32Array, batch: number, opts: SimRunOptions = {}): Int8Result {
     const accumulate: AccumulateHook = (node, x, b, xs, ys, L, pin) => this.accumulate(node, x, b, xs, ys, L, pin, opts);
-    return runInt8(this.graph, input, batch, { keep: opts.keep, accumulate });
+    return runInt8(this.graph, input, batch, { keep: opts.keep, accumulate, layers: this.layers });
   }
 
   private layerDigits(node: Node, L: IntLayer): WeightDigits {
@@ -113,6 +116,7 @@ export class Simulator {
       mapping: m,
       blocks: this.blocks.get(node.id) ?? [],
       codes: L.weights,
+      codes16: this.codes16.get(node.id) ?? this.codes16.set(node.id, Int16Array.from(L.weights)).get(node.id)!,
       significance: digits.significance,
       zeroPoint: pin.zeroPoint,
       qmin: activationRange(pin.bits)[0],

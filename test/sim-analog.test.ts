@@ -119,7 +119,7 @@ describe('analog mode, known answers', () => {
     const cells = dev.cells(layer, block, digits);
     const qmin = -128;
     const u = Float32Array.from({ length: K }, (_, k) => Math.round(x[k] / pin.scale) + pin.zeroPoint - qmin);
-    const job = { spec, mapping: layer, blocks: [block], codes: L.weights, significance: digits.significance, zeroPoint: pin.zeroPoint, qmin, cells: () => cells, adc: digits.significance.map(() => prepareAdc({ bits: 24, signed: true, fullScale: (2 ** 23 - 1) * 1e-4 })), normals: dev.normals, lossless: false };
+    const job = { spec, mapping: layer, blocks: [block], codes: L.weights, codes16: Int16Array.from(L.weights), significance: digits.significance, zeroPoint: pin.zeroPoint, qmin, cells: () => cells, adc: digits.significance.map(() => prepareAdc({ bits: 24, signed: true, fullScale: (2 ** 23 - 1) * 1e-4 })), normals: dev.normals, lossless: false };
     // an ADC with a 1e-4 step: its rounding adds nothing measurable
     const R = 3000;
     const samples = Array.from({ length: R }, () => layerAccumulator(job, u, 1, () => 0));

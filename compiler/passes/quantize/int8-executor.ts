@@ -230,6 +230,17 @@ export interface RunInt8Options {
   /** Convs by the direct loops (tests). */
   readonly loops?: boolean;
   readonly accumulate?: AccumulateHook;
+  /** Integer weights already made by integerLayers (callers that run the same graph many times). */
+  readonly layers?: ReadonlyMap<string, IntLayer>;
+}
+
+/** integerWeights of every conv/dense of a quantized graph, by node id. */
+export function integerLayers(graph: Graph, params = valueParams(graph)): Map<string, IntLayer> {
+  const layers = new Map<string, IntLayer>();
+  for (const n of graph.nodes) {
+    if (n.op === OpKind.Conv2d || n.op === OpKind.DepthwiseConv2d || n.op === OpKind.Dense) layers.set(n.id, integerWeights(n, params.get(n.inputs[0])!, params.get(n.id)!));
+  }
+  return layers;
 }
 
 /** q_y = clamp(z_y + mul(round(acc) + q_b[c], M[c])) over [positions, channels]. */
@@ -247,10 +258,7 @@ function requantize(acc: Float64Array, channels: number, L: IntLayer, pout: Valu
 export function runInt8(graph: Graph, input: Float32Array, batch: number, opts: RunInt8Options = {}): Int8Result {
   const params = valueParams(graph);
   const shapes = inferShapes(graph);
-  const layers = new Map<string, IntLayer>();
-  for (const n of graph.nodes) {
-    if (n.op === OpKind.Conv2d || n.op === OpKind.DepthwiseConv2d || n.op === OpKind.Dense) layers.set(n.id, integerWeights(n, params.get(n.inputs[0])!, params.get(n.id)!));
-  }
+  const layers = opts.layers ?? integerLayers(graph, params);
   const values = new Map<string, Int32Array>();
   const reals = new Map<string, Float32Array>();
   const inp = graph.inputs[0];
