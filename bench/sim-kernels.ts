@@ -3,9 +3,10 @@
 // simulator-like shapes, all measured in the same run.
 //
 // Operands as the simulator has them: A (m×k) input digits 0..15, B (k×n) conductances (float32) or
-// int8-range weights (int16, in [-127, 127]). Each contender's time is the median of `repeats` calls after
-// two warm-up calls; the contenders run round-robin (one call each per round) so that they all see the
-// same machine state on this noisy 2-core VM. Ours and the f64 GEMM take and return JS typed arrays
+// int8-range weights (int16, in [-127, 127]). Each contender's time is the median of `repeats` samples
+// after two warm-up samples, a sample being one call, or a burst of back-to-back calls for the small
+// shapes; the contenders run round-robin (one sample each per round) so that they all see the same
+// machine state on this noisy 2-core VM. Ours and the f64 GEMM take and return JS typed arrays
 // (their copies into and out of wasm memory are timed); tf.matMul's operands are tensors already in wasm
 // memory, and its time includes reading C back (dataSync). G MAC/s = m·k·n / time.
 //
@@ -98,13 +99,17 @@ export async function benchSimKernels(opts: { repeats?: number; quick?: boolean;
           c.dispose();
         },
       };
+      // a sample is a burst of back-to-back calls (~20 M multiply-adds; one call for the big shapes), as
+      // the simulator makes them: small products are not timed alone against the timer's resolution and
+      // the helper threads' wake-up
+      const burst = Math.max(1, Math.round(2e7 / (m * k * n)));
       const time = (who: SimKernelContender): number => {
         const one = who.endsWith('-1t');
         setSimKernelThreads(one ? 1 : 2);
         setGemmThreads(one ? 1 : 2);
         const t0 = performance.now();
-        runs[who]();
-        const ms = performance.now() - t0;
+        for (let i = 0; i < burst; i++) runs[who]();
+        const ms = (performance.now() - t0) / burst;
         setSimKernelThreads(2);
         setGemmThreads(2);
         return ms;

@@ -7,14 +7,14 @@
 //     wasm packer into NR-column panels per k-block; C is staged in the heap and copied out.
 //   - int16: a k step is a PAIR of k values. B's panels interleave rows 2q and 2q+1 per column, A's pair
 //     (a[i][2q], a[i][2q+1]) is one 32-bit splat, and i32x4.dot_i16x8_s does 8 multiply-adds into the 4
-//     int32 lanes of 4 columns. float32: f32x4 mul + add, or f32x4.relaxed_madd where the engine validates
-//     relaxed SIMD (Node 20: only with --experimental-wasm-relaxed-simd, and then ~1.4× faster on one thread).
+//     int32 lanes of 4 columns. float32: f32x4 mul + add, or f32x4.relaxed_madd where the engine
+//     validates relaxed SIMD (Node 20: only with --experimental-wasm-relaxed-simd; ~1.4× faster then).
 //   - a helper worker thread on the same memory (threads.ts) takes chunks of row panels from a shared
 //     counter while the main thread takes the others and copies the finished ones out; products of
-//     2^19+ multiply-adds (2^20+ for int16) are split (TANDEM_GEMM_THREADS=1 turns it off), only 2^24+
-//     for a while after the worker was preempted (another process on its core: small products would
-//     wait ~ms for its time slice, measured 10× slower). Every C element is computed by the same
-//     instructions in the same order on either thread: bit-identical results.
+//     2^19+ multiply-adds (2^20+ for int16) are split (TANDEM_GEMM_THREADS=1 turns it off); only 2^24+
+//     for a while after a chunk took far longer than the others (a thread lost its core to another
+//     process: small products then waited ~ms for its time slice, measured 10× slower). Every C element
+//     is computed by the same instructions in the same order on either thread: bit-identical results.
 // Micro-tiles, measured on the 2-core AMD EPYC (Zen 3, ~2.7 GHz) bench VM, Node 20, one thread, median
 // G multiply-adds/s on 2048×1152×256, 2048×128×1024, 256×1152×256, 6272×9×32, 2048×27×256, 2048×72×512:
 //   f32 2×16  12.0 12.3 11.8 6.3 10.2 11.7   (kept)      i16 2×16  22.4 21.6 22.8 8.1 14.5 20.1   (kept)
@@ -25,16 +25,17 @@
 //   registers it allocates: 8 accumulators (2×16, 4×8) is the most that does not spill. V8 also unrolls
 //   the k loop itself; unrolling it in the module (×2, ×4) cost 30-50%. Cache blocking (k-block 128/256/
 //   512 steps, row groups 8-32 panels × column blocks 8-64 panels) moved nothing beyond the noise here.
-// Whole products (bench/sim-kernels.ts, same run, quiet machine; G MAC/s, 2 threads / 1 thread):
-//                     gemmF32      gemmI16      f64 gemmStrided   tfjs wasm tf.matMul (1 thread, XNNPACK)
-//   2048×1152×256    24.5 / 12.9  42.6 / 23.9  10.3 / 6.7        9.3
-//   2048×128×1024    22.6 / 12.1  39.2 / 24.7   9.6 / 7.3        8.0
-//   256×1152×256     18.4 / 11.1  37.2 / 21.0   6.0 / 5.0        8.6
-//   6272×9×32         6.9 /  6.1  12.2 /  9.7   3.1 / 3.5        3.7
-//   float32 per core is 1.7-2.2× the float64 engine (f32x4 has twice the lanes, but V8 emits no FMA:
-//   mul + add on 128-bit vectors, ~4.6 multiply-adds per cycle of the 8 the FP pipes could do); int16 is
-//   ~2× float32 (dot_i16x8 does 8 per instruction). Small k is bound by copying C out of the heap and
-//   by the per-tile stores (a 6272×32 C at k = 9 is 9 multiply-adds per stored float).
+// Whole products (bench/sim-kernels.ts, one quiet run; G MAC/s, 2 threads / 1 thread; tfjs has 1):
+//                     gemmF32      gemmI16      f64 gemmStrided   tfjs wasm tf.matMul (XNNPACK)
+//   2048×1152×256    25.6 / 14.2  43.6 / 24.6  10.2 / 6.7        11.2
+//   2048×128×1024    24.6 / 11.2  46.8 / 21.0   9.6 / 5.6         8.5
+//   256×1152×256     20.8 / 15.4  42.3 / 26.9   9.1 / 6.8        10.9
+//   6272×9×32         8.9 /  8.8  14.0 / 14.6   4.2 / 4.3         4.4
+//   float32 per core is 2.0-2.3× the float64 engine (1.5-2.4 over three runs: f32x4 has twice the lanes,
+//   but V8 emits no FMA: mul + add on 128-bit vectors, ~4.6 multiply-adds per cycle of the 8 the FP
+//   pipes could do); int16 is ~2× float32 (dot_i16x8 does 8 per instruction). Small k is bound by the
+//   copies in and out of the heap and the per-tile stores (a 6272×32 C at k = 9 is 9 multiply-adds per
+//   stored float): the second thread gains little there unless the products come back to back.
 // Accuracy: float32 sums in k order within k-blocks (see jsF32), relative error ~1e-7..1e-6 vs float64.
 import { EXPORTS, GEMM_PARAMS, moduleBytes, relaxedProbeBytes, type ModuleShapes, type TileShape } from './wasm.js';
 import { rowSplitter, type RowSplitter } from './threads.js';

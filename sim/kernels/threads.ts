@@ -1,9 +1,10 @@
-// A second core for the simulator's GEMMs (the design of compiler/passes/decompose/gemm-threads.ts): a
-// worker thread instantiates the same compiled WebAssembly module on the same shared memory and runs the
-// whole k loop of a product for the later row panels while the main thread runs the earlier ones. The
-// operands are already packed in that memory, so a job is a dozen integers in a shared Int32Array, posted
-// and awaited with Atomics; there is one hand-off per product (not per k-block). Every C tile is computed
-// by the same instructions in the same order as with one thread: results are bit-identical.
+// A second core for the simulator's GEMMs (after compiler/passes/decompose/gemm-threads.ts): a worker
+// thread instantiates the same compiled WebAssembly module on the same shared memory. A product is posted
+// once, as a dozen integers in a shared Int32Array (Atomics, no message copies): the operands are already
+// in that memory. Both threads then take chunks of row panels (the whole k loop of those rows) from a
+// shared counter until none is left, so a thread that is slowed down takes fewer, and the main thread
+// copies finished chunks out while the worker still computes. Every C tile is computed by the same
+// instructions in the same order whichever thread runs it: results are bit-identical to one thread's.
 import { availableParallelism } from 'node:os';
 import { isMainThread, Worker } from 'node:worker_threads';
 
@@ -12,8 +13,8 @@ type Fn = (...args: number[]) => void;
 
 // sync[0]: 0 idle, 1 job posted, 2 the worker runs it, 3 the worker failed; sync[1]: the next chunk's
 // first panel; sync[2]: panels per chunk; sync[3]: panels; sync[4]: function index; sync[5..5+MAX_ARGS):
-// the arguments; sync[POLL]: µs the worker polls for the next job before it sleeps; sync[DONE + i]: 1
-// once chunk i is computed
+// the arguments; sync[POLL]: µs the worker polls for the next job before it sleeps; sync[DONE + i]: 0
+// until chunk i is computed, then 1 + its wall time in µs
 const MAX_ARGS = 16;
 const ARGS = 5;
 const POLL = ARGS + MAX_ARGS;
@@ -27,8 +28,8 @@ const R1 = 8;
 
 /**
  * Takes chunks of row panels from the shared counter until none is left: fn on each (arguments 7 and 8
- * are the chunk's panels), then its DONE flag, then `after` (the main thread's copy-out). Plain JS without
- * free variables: its source is also the worker's.
+ * are the chunk's panels), then its DONE slot (1 + the chunk's wall time in µs), then `after` (the main
+ * thread's copy-out). Plain JS without free variables: its source is also the worker's.
  */
 function drain(s: Int32Array, fn: (...args: number[]) => void, args: number[], done: number, after?: (chunk: number) => void): void {
   const size = s[2];
@@ -38,8 +39,9 @@ function drain(s: Int32Array, fn: (...args: number[]) => void, args: number[], d
     if (r0 >= panels) return;
     args[7] = r0;
     args[8] = Math.min(panels, r0 + size);
+    const t0 = performance.now();
     fn(...args);
-    Atomics.store(s, done + r0 / size, 1);
+    Atomics.store(s, done + r0 / size, 1 + Math.round((performance.now() - t0) * 1000));
     if (after) after(r0 / size);
   }
 }
@@ -50,14 +52,16 @@ const s = new Int32Array(workerData.sync);
 const inst = new WebAssembly.Instance(workerData.module, { env: { mem: workerData.mem } });
 const fns = workerData.names.map((n) => inst.exports[n]);
 const drain = ${drain.toString()};
+let poll = false;
 for (;;) {
-  // products come in bursts (a simulated layer is many of them): poll a while before sleeping (not while
-  // the cores are contended: polling would take CPU time from the main thread)
-  const until = performance.now() + Atomics.load(s, ${POLL}) / 1000;
+  // products come in bursts (a simulated layer is many of them): after a job, poll a while before
+  // sleeping (not while the cores are contended: polling would take CPU time from the main thread)
+  const until = poll ? performance.now() + Atomics.load(s, ${POLL}) / 1000 : 0;
   while (Atomics.load(s, 0) !== 1 && performance.now() < until);
   if (Atomics.load(s, 0) !== 1) Atomics.wait(s, 0, 0);
-  // the main thread may have done the whole job already and withdrawn it (1 -> 0)
-  if (Atomics.compareExchange(s, 0, 1, 2) !== 1) continue;
+  // the main thread may have done the whole job already and withdrawn it (1 -> 0): back to sleep
+  poll = Atomics.compareExchange(s, 0, 1, 2) === 1;
+  if (!poll) continue;
   let state = 0;
   try {
     drain(s, fns[s[4]], Array.from(s.subarray(${ARGS}, ${ARGS} + workerData.nargs)), ${DONE});
@@ -107,13 +111,15 @@ export interface RowSplitter {
 /** Multiply-adds (float32) below which a product stays on one thread (~0.05 ms of work on two cores). */
 const MIN_SPLIT = 1 << 19;
 /**
- * The same while the other core is contended: when this thread had to wait for the worker's last chunk
- * for more than twice its own time per chunk, or the worker did not start within 0.5 ms (it lost its
- * core, e.g. to another process), small products stay on one thread and the worker stops polling for
- * the next BUSY_MS: else each product would wait for the worker's time slice.
+ * The same while the cores are contended: when a chunk of a split product took far longer than the
+ * others (a thread lost its core, e.g. to another process), small products stay on one thread and the
+ * worker stops polling for a while (BUSY_MS, doubling up to BUSY_MAX_MS at each such product, halving at
+ * each clean one). Else, with another busy process, the worker and this thread take each other's time
+ * slices (~ms) and small products ran ~2× slower on two threads than on one.
  */
 const MIN_SPLIT_BUSY = 1 << 24;
-const BUSY_MS = 250;
+const BUSY_MS = 100;
+const BUSY_MAX_MS = 3000;
 
 /** The splitter for a module compiled on a shared memory; the worker starts on the first split product. */
 export function rowSplitter(module: object, mem: object, names: readonly string[], fns: readonly Fn[], nargs: number): RowSplitter {
@@ -123,6 +129,11 @@ export function rowSplitter(module: object, mem: object, names: readonly string[
   let worker: Worker | undefined;
   let broken = false;
   let busyUntil = 0;
+  let busyMs = BUSY_MS; // doubles while the worker keeps losing its core, halves after each clean split
+  const contended = (now: number) => {
+    busyUntil = now + busyMs;
+    busyMs = Math.min(BUSY_MAX_MS, 2 * busyMs);
+  };
   // The worker boots in the background (~20 ms): products posted before it is ready are simply drained
   // by this thread alone, so nothing ever waits for it to start.
   const start = () => {
@@ -171,7 +182,7 @@ export function rowSplitter(module: object, mem: object, names: readonly string[
       };
       /** Hands over the chunks the worker has finished; true once all are. */
       const sweep = (): boolean => {
-        for (let i = next; i < chunks; i++) if (!handed[i] && Atomics.load(sync, DONE + i) === 1) hand(i);
+        for (let i = next; i < chunks; i++) if (!handed[i] && Atomics.load(sync, DONE + i) !== 0) hand(i);
         while (next < chunks && handed[next]) next++;
         return next === chunks;
       };
@@ -189,19 +200,20 @@ export function rowSplitter(module: object, mem: object, names: readonly string[
         // all chunks are taken (or this thread failed): withdraw the job if the worker never picked it
         // up, else hand over its chunks as they finish and wait for it to leave drain()
         if (Atomics.compareExchange(sync, 0, 1, 0) !== 1) {
-          const t1 = performance.now();
           let state: number;
           while ((state = Atomics.load(sync, 0)) === 2) sweep();
-          const t2 = performance.now();
-          // a chunk normally takes both threads about as long: waiting for 2+ of this thread's chunk
-          // times means the worker lost its core for a while
-          if (t2 - t1 > 0.1 && t2 - t1 > (2 * (t1 - t0)) / Math.max(1, own)) busyUntil = t2 + BUSY_MS;
           if (state === 3) {
             broken = workerFailed = true;
             Atomics.store(sync, 0, 0);
           }
-        } else if (performance.now() - t0 > 0.5) {
-          busyUntil = performance.now() + BUSY_MS; // the worker did not even wake up within 0.5 ms
+        }
+        // a chunk takes both threads about as long, unless one lost its core for a while: one chunk 4× the
+        // median and 0.5 ms over it (hiccups of this VM are shorter) says so
+        if (own < chunks && !workerFailed) {
+          const us = Array.from(sync.subarray(DONE, DONE + chunks)).sort((x, y) => x - y);
+          const median = us[chunks >> 1];
+          if (us[chunks - 1] > 4 * median && us[chunks - 1] > median + 500) contended(performance.now());
+          else busyMs = Math.max(BUSY_MS, busyMs / 2);
         }
       }
       if (workerFailed) throw new Error('sim kernels: the helper thread failed on its share of a product');
