@@ -3,6 +3,7 @@
 // (what the DACs apply). A padded position holds the code of real 0 (u = z − qmin), so that the
 // digital zero-point correction (qmin − z)·Σ_k w[k] is the same for every position.
 import { type Node, OpKind, type Shape } from '../compiler/ir/types.js';
+import { im2col } from '../compiler/passes/quantize/im2col.js';
 
 /** Rows [batch0, batch1) images × positions, K columns; u ≤ 2^bits − 1 fits float32 exactly. */
 export function unrollInputs(node: Node, x: Int32Array, batch0: number, batch1: number, xs: Shape, ys: Shape, qmin: number, zeroPoint: number): Float32Array {
@@ -13,33 +14,8 @@ export function unrollInputs(node: Node, x: Int32Array, batch0: number, batch1: 
     return u;
   }
   if (node.op !== OpKind.Conv2d && node.op !== OpKind.DepthwiseConv2d) throw new Error(`${node.op} has no crossbar input`);
-  const [H, W, C] = xs;
-  const [Ho, Wo] = ys;
-  const [kh, kw] = node.attrs.kernel;
-  const [sh, sw] = node.attrs.strides;
-  const [dh, dw] = node.attrs.dilations;
-  const [pt, pl] = node.attrs.pads;
-  const K = kh * kw * C;
-  const pad = zeroPoint - qmin;
-  const u = new Float32Array((batch1 - batch0) * Ho * Wo * K).fill(pad);
-  for (let b = batch0; b < batch1; b++) {
-    const xb = b * H * W * C;
-    for (let oh = 0; oh < Ho; oh++) {
-      for (let ow = 0; ow < Wo; ow++) {
-        const row = (((b - batch0) * Ho + oh) * Wo + ow) * K;
-        for (let i = 0; i < kh; i++) {
-          const ih = oh * sh - pt + i * dh;
-          if (ih < 0 || ih >= H) continue;
-          for (let j = 0; j < kw; j++) {
-            const iw = ow * sw - pl + j * dw;
-            if (iw < 0 || iw >= W) continue;
-            const xo = xb + (ih * W + iw) * C;
-            const co = row + (i * kw + j) * C;
-            for (let ci = 0; ci < C; ci++) u[co + ci] = x[xo + ci] - qmin;
-          }
-        }
-      }
-    }
-  }
+  const K = node.attrs.kernel[0] * node.attrs.kernel[1] * xs[2];
+  const u = new Float32Array((batch1 - batch0) * ys[0] * ys[1] * K);
+  im2col(node, x, batch0, batch1, xs, ys, qmin, zeroPoint - qmin, u);
   return u;
 }

@@ -38,6 +38,7 @@
 //   stored float): the second thread gains little there unless the products come back to back.
 // Accuracy: float32 sums in k order within k-blocks (see jsF32), relative error ~1e-7..1e-6 vs float64.
 import { EXPORTS, GEMM_PARAMS, moduleBytes, relaxedProbeBytes, type ModuleShapes, type TileShape } from './wasm.js';
+import type { WasmApi } from '../../compiler/util/wasm-encode.js';
 import { rowSplitter, type RowSplitter } from './threads.js';
 
 /** The register tiles and cache blocking (k-block in steps, row group in panels, column block in panels). */
@@ -53,13 +54,6 @@ export const DEFAULT_TILING: SimKernelTiling = {
 
 let tiling: SimKernelTiling = DEFAULT_TILING;
 
-/** The subset of the WebAssembly JS API used here (the project's lib settings do not declare it). */
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Memory: new (d: { initial: number; maximum?: number; shared?: boolean }) => { buffer: ArrayBuffer; grow(pages: number): number };
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (m: object, imports: object) => { exports: Record<string, unknown> };
-}
 
 type Fn = (...args: number[]) => void;
 

@@ -3,39 +3,7 @@
 // engine validates it) and for int16 → int32 (i32x4.dot_i16x8_s: 8 multiply-adds per instruction), the
 // B-panel packers, and a row compaction helper. See gemm.ts for the layout and the measurements.
 
-// ---------------------------------------------------------------------------------------------------
-// A minimal encoder.
-
-export function leb(n: number): number[] {
-  const o: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    o.push(b);
-  } while (n);
-  return o;
-}
-
-function sleb(n: number): number[] {
-  const o: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) {
-      o.push(b);
-      return o;
-    }
-    o.push(b | 0x80);
-  }
-}
-
-const vec = (items: number[][]): number[] => [...leb(items.length), ...items.flat()];
-const section = (id: number, bytes: number[]): number[] => [id, ...leb(bytes.length), ...bytes];
-const str = (s: string): number[] => vec([...s].map((c) => [c.charCodeAt(0)]));
-
-const I32 = 0x7f;
-const V128 = 0x7b;
+import { I32, leb, section, sleb, str, V128, vec } from '../../compiler/util/wasm-encode.js';
 
 const get = (i: number) => [0x20, ...leb(i)];
 const set = (i: number) => [0x21, ...leb(i)];

@@ -31,6 +31,7 @@
 //   top half of a 256×256 Gram: ~12 ms (ml-matrix EVD ~260 ms); 512×512: ~80 ms (ml-matrix ~2 s);
 //   residuals ~1e-15·||A||, orthogonality ~1e-13.
 import { Rng } from '../../util/rng.js';
+import { F64, I32, leb, section, sleb, str, V128, vec, type WasmApi } from '../../util/wasm-encode.js';
 import { runTiles, tileHelper, type TileJob } from './gemm-threads.js';
 
 type Arr = Float64Array | Float32Array;
@@ -75,44 +76,6 @@ interface Engine {
   dispose?: () => void;
 }
 
-/** The subset of the WebAssembly JS API used here (the project's lib settings do not declare it). */
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Memory: new (d: { initial: number; maximum?: number; shared?: boolean }) => { buffer: ArrayBuffer; grow(pages: number): number };
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (m: object, imports: object) => { exports: Record<string, unknown> };
-}
-
-// Minimal WebAssembly encoder for the two functions we need.
-function leb(n: number): number[] {
-  const o: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    o.push(b);
-  } while (n);
-  return o;
-}
-function sleb(n: number): number[] {
-  const o: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) {
-      o.push(b);
-      return o;
-    }
-    o.push(b | 0x80);
-  }
-}
-const vec = (items: number[][]): number[] => [...leb(items.length), ...items.flat()];
-const section = (id: number, bytes: number[]): number[] => [id, ...leb(bytes.length), ...bytes];
-const str = (s: string): number[] => vec([...s].map((c) => [c.charCodeAt(0)]));
-
-const I32 = 0x7f;
-const F64 = 0x7c;
-const V128 = 0x7b;
 const op = {
   get: (i: number) => [0x20, ...leb(i)],
   set: (i: number) => [0x21, ...leb(i)],

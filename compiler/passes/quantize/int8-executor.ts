@@ -7,6 +7,7 @@ import { inferShapes } from '../../ir/graph.js';
 import { type Graph, IrError, type Node, type NodeOf, OpKind, type Shape } from '../../ir/types.js';
 import { gemmStrided } from '../decompose/linalg.js';
 import { clamp, multiplyByQuantizedMultiplier, type QuantizedMultiplier, quantizeMultiplier, roundedDivide, roundHalfAway } from './fixed-point.js';
+import { im2col } from './im2col.js';
 import { activationRange, type ValueParams, valueParams, weightMax } from './scheme.js';
 
 /**
@@ -62,37 +63,15 @@ export function quantizeInput(x: Float32Array, p: ValueParams): Int32Array {
  * 2^53, so the result equals the loop definition below exactly, whatever the summation order.
  */
 function convGemm(node: NodeOf<OpKind.Conv2d>, x: Int32Array, batch: number, xs: Shape, ys: Shape, L: IntLayer, pin: ValueParams, pout: ValueParams): Int32Array {
-  const [H, W, C] = xs;
   const [Ho, Wo, Co] = ys;
-  const [kh, kw] = node.attrs.kernel;
-  const [sh, sw] = node.attrs.strides;
-  const [dh, dw] = node.attrs.dilations;
-  const [pt, pl] = node.attrs.pads;
   const [qmin, qmax] = activationRange(pout.bits);
-  const K = kh * kw * C;
+  const K = node.attrs.kernel[0] * node.attrs.kernel[1] * xs[2];
   const M = Ho * Wo;
   const cols = new Float64Array(M * K);
   const acc = new Float64Array(M * Co);
   const y = new Int32Array(batch * M * Co);
   for (let b = 0; b < batch; b++) {
-    const xb = b * H * W * C;
-    cols.fill(0);
-    for (let oh = 0; oh < Ho; oh++) {
-      for (let ow = 0; ow < Wo; ow++) {
-        const row = (oh * Wo + ow) * K;
-        for (let i = 0; i < kh; i++) {
-          const ih = oh * sh - pt + i * dh;
-          if (ih < 0 || ih >= H) continue;
-          for (let j = 0; j < kw; j++) {
-            const iw = ow * sw - pl + j * dw;
-            if (iw < 0 || iw >= W) continue;
-            const xo = xb + (ih * W + iw) * C;
-            const co = row + (i * kw + j) * C;
-            for (let ci = 0; ci < C; ci++) cols[co + ci] = x[xo + ci] - pin.zeroPoint;
-          }
-        }
-      }
-    }
+    im2col(node, x, b, b + 1, xs, ys, pin.zeroPoint, 0, cols);
     gemmStrided(M, K, Co, cols, 0, K, 1, L.weights, 0, Co, 1, acc, 0, Co);
     const yb = b * M * Co;
     for (let p = 0; p < M; p++) {
