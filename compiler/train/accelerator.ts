@@ -1,11 +1,15 @@
 // The hook that puts an accelerator model into the engine's forward pass (training and inference):
 // an AcceleratorModel recomputes each conv/dense the way the hardware would (analog partial sums,
 // ADCs, noise), the rest of the graph runs as usual. Models are described by a JSON AcceleratorSpec so
-// that worker threads can build them. The CIM simulator issue provides the full model; the built-in
-// example here is the simplest useful one (SEEDS §4): the reduction dimension split into crossbar row
-// groups, each group's partial sum read by a k-bit ADC after additive Gaussian noise.
+// that worker threads can build them. Kinds:
+//   cim:           the CIM simulator's arithmetic for a compiled Schedule (sim/qat-model.ts): DAC digits,
+//                  cell digits, per-layer-per-digit ADCs, shift-add, optional analog noise;
+//   row-group-adc: the simplest useful model (SEEDS §4): the reduction dimension split into crossbar row
+//                  groups, each group's partial sum read by a k-bit ADC after additive Gaussian noise.
 import * as tf from '@tensorflow/tfjs';
 import { type Node, OpKind } from '../ir/types.js';
+import type { ValueParams } from '../passes/quantize/scheme.js';
+import { checkCimAccelerator, type CimAcceleratorSpec, cimModel } from '../../sim/qat-model.js';
 import type { ForwardOptions } from './executor.js';
 
 export interface RowGroupAdcSpec {
@@ -19,19 +23,30 @@ export interface RowGroupAdcSpec {
   readonly seed: number;
 }
 
-export type AcceleratorSpec = RowGroupAdcSpec;
+export type AcceleratorSpec = RowGroupAdcSpec | CimAcceleratorSpec;
 
 type Weights = Record<string, tf.Tensor>;
 type Compute = (inputs: readonly tf.Tensor[], weights: Weights) => tf.Tensor;
 
+/** What a layer call knows besides its tensors. */
+export interface LayerContext {
+  /** Differs per call and per training step (noise streams). */
+  readonly seed: number;
+  /** A gradient will be taken (training forward). */
+  readonly training: boolean;
+  /** The (scale, zero point, bits) of the node's first input in a quantized graph. */
+  readonly input?: ValueParams;
+}
+
 export interface AcceleratorModel {
   readonly spec: AcceleratorSpec;
   /** The node's output as the accelerator computes it, or undefined where the node is not mapped. */
-  layer(node: Node, inputs: readonly tf.Tensor[], weights: Weights, ideal: Compute, seed: number): tf.Tensor | undefined;
+  layer(node: Node, inputs: readonly tf.Tensor[], weights: Weights, ideal: Compute, ctx: LayerContext): tf.Tensor | undefined;
 }
 
 export function checkAcceleratorSpec(s: AcceleratorSpec): void {
-  if (s.kind !== 'row-group-adc') throw new Error(`accelerator kind '${(s as { kind: string }).kind}' is unknown (known: row-group-adc)`);
+  if (s.kind === 'cim') return checkCimAccelerator(s);
+  if (s.kind !== 'row-group-adc') throw new Error(`accelerator kind '${(s as { kind: string }).kind}' is unknown (known: cim, row-group-adc)`);
   if (!Number.isInteger(s.rows) || s.rows < 1) throw new Error(`accelerator rows ${s.rows}: expected an integer >= 1`);
   if (!Number.isInteger(s.adcBits) || s.adcBits < 2 || s.adcBits > 16) throw new Error(`accelerator ADC bits ${s.adcBits}: expected an integer in 2..16`);
   if (!(s.noise >= 0)) throw new Error(`accelerator noise ${s.noise}: expected >= 0`);
@@ -58,7 +73,7 @@ function rowGroupAdc(spec: RowGroupAdcSpec): AcceleratorModel {
   checkAcceleratorSpec(spec);
   return {
     spec,
-    layer(node, inputs, weights, ideal, seed) {
+    layer(node, inputs, weights, ideal, { seed }) {
       if (node.op !== OpKind.Conv2d && node.op !== OpKind.Dense) return undefined;
       if (node.op === OpKind.Conv2d && node.attrs.groups !== 1) return undefined;
       const x = inputs[0];
@@ -81,16 +96,19 @@ function rowGroupAdc(spec: RowGroupAdcSpec): AcceleratorModel {
 }
 
 export function acceleratorModel(spec: AcceleratorSpec): AcceleratorModel {
-  return rowGroupAdc(spec);
+  return spec.kind === 'cim' ? cimModel(spec) : rowGroupAdc(spec);
 }
 
-/** `opts` with the accelerator computing every mapped node (under any override `opts` already has). */
-export function withAccelerator(model: AcceleratorModel, opts: ForwardOptions): ForwardOptions {
+/**
+ * `opts` with the accelerator computing every mapped node (under any override `opts` already has);
+ * `values`: the quantization parameters of every value (quantized graphs, as the forward pass uses them).
+ */
+export function withAccelerator(model: AcceleratorModel, opts: ForwardOptions, values?: ReadonlyMap<string, ValueParams>): ForwardOptions {
   let calls = 0;
   const outer = opts.override;
   const override: NonNullable<ForwardOptions['override']> = (node, inputs, w, dflt) => {
-    const seed = ((opts.seed ?? 0) * 1000003 + calls++) >>> 0;
-    const accel = (ins: readonly tf.Tensor[] = inputs, ws: Weights = w) => model.layer(node, ins, ws, (i, wt) => dflt(i, wt), seed) ?? dflt(ins, ws);
+    const ctx: LayerContext = { seed: ((opts.seed ?? 0) * 1000003 + calls++) >>> 0, training: !!opts.training, input: values?.get(node.inputs[0]) };
+    const accel = (ins: readonly tf.Tensor[] = inputs, ws: Weights = w) => model.layer(node, ins, ws, (i, wt) => dflt(i, wt), ctx) ?? dflt(ins, ws);
     return outer ? (outer(node, inputs, w, accel) ?? accel()) : accel();
   };
   return { ...opts, override };

@@ -3,6 +3,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { type Graph, OpKind, QAT_RANGE_WEIGHT } from '../ir/types.js';
 import { fakeQuantForward } from '../passes/quantize/fake-quant.js';
+import { applyRanges } from '../passes/quantize/qat-ranges.js';
+import { valueParams } from '../passes/quantize/scheme.js';
 import { acceleratorModel, type AcceleratorModel, type AcceleratorSpec, withAccelerator } from './accelerator.js';
 import { type ForwardOptions, forward, type Params, paramsFromGraph } from './executor.js';
 import type { ParamLayout } from './flat-params.js';
@@ -79,11 +81,14 @@ export class Replica {
   /**
    * The forward pass: a quantized graph (its input carries quantization parameters) runs fake-quantized,
    * so training it is quantization-aware training (straight-through gradients). With an accelerator
-   * model, conv/dense run the way that accelerator computes them (train/accelerator.ts).
+   * model, conv/dense run the way that accelerator computes them (train/accelerator.ts), seeing the
+   * values' quantization parameters as this pass uses them (QAT: from the current ranges).
    */
   private run(params: Params, x: tf.Tensor, base: ForwardOptions): tf.Tensor[] {
-    const opts = this.accelerator ? withAccelerator(this.accelerator, base) : base;
-    if (this.graph.inputs[0].quant) return fakeQuantForward(this.graph, params, x, opts, !!opts.training);
+    const quantized = !!this.graph.inputs[0].quant;
+    const values = this.accelerator && quantized ? valueParams(applyRanges(this.graph, (n) => params.get(n.id)?.[QAT_RANGE_WEIGHT]?.dataSync())) : undefined;
+    const opts = this.accelerator ? withAccelerator(this.accelerator, base, values) : base;
+    if (quantized) return fakeQuantForward(this.graph, params, x, opts, !!opts.training);
     return forward(this.graph, params, [x], opts);
   }
 
