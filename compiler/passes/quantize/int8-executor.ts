@@ -53,8 +53,14 @@ const prod = (s: Shape) => s.reduce((a, b) => a * b, 1);
 /** Quantizes a real input: q = clamp(round(fround(x / scale)) + zeroPoint). */
 export function quantizeInput(x: Float32Array, p: ValueParams): Int32Array {
   const [qmin, qmax] = activationRange(p.bits);
+  const { scale, zeroPoint } = p;
   const out = new Int32Array(x.length);
-  for (let i = 0; i < x.length; i++) out[i] = clamp(roundHalfAway(Math.fround(x[i] / p.scale)) + p.zeroPoint, qmin, qmax);
+  // clamp(roundHalfAway(...)) spelled out: this loop sees every input value of every run
+  for (let i = 0; i < x.length; i++) {
+    const v = Math.fround(x[i] / scale);
+    const q = (v < 0 ? -Math.round(-v) : Math.round(v)) + zeroPoint;
+    out[i] = q < qmin ? qmin : q > qmax ? qmax : q; // NaN stays NaN and stores as 0, as clamp's did
+  }
   return out;
 }
 
@@ -140,7 +146,8 @@ function conv(node: NodeOf<OpKind.Conv2d> | NodeOf<OpKind.DepthwiseConv2d>, x: I
 /** dense: acc[u] = q_b[u] + Σ_i (q_x[i] - z_x)·q_w[i, u] (one exact float64 GEMM for the batch). */
 function dense(x: Int32Array, batch: number, n: number, units: number, L: IntLayer, pin: ValueParams, pout: ValueParams): Int32Array {
   const [qmin, qmax] = activationRange(pout.bits);
-  const xc = Float64Array.from(x.subarray(0, batch * n), (v) => v - pin.zeroPoint);
+  const xc = new Float64Array(batch * n);
+  for (let i = 0; i < xc.length; i++) xc[i] = x[i] - pin.zeroPoint;
   const acc = new Float64Array(batch * units);
   gemmStrided(batch, n, units, xc, 0, n, 1, L.weights, 0, units, 1, acc, 0, units);
   const y = new Int32Array(batch * units);
@@ -225,10 +232,28 @@ export function integerLayers(graph: Graph, params = valueParams(graph)): Map<st
 /** q_y = clamp(z_y + mul(round(acc) + q_b[c], M[c])) over [positions, channels]. */
 function requantize(acc: Float64Array, channels: number, L: IntLayer, pout: ValueParams): Int32Array {
   const [qmin, qmax] = activationRange(pout.bits);
+  const z = pout.zeroPoint;
   const y = new Int32Array(acc.length);
-  for (let i = 0; i < acc.length; i++) {
-    const c = i % channels;
-    y[i] = clamp(pout.zeroPoint + multiplyByQuantizedMultiplier(roundHalfAway(acc[i]) + L.bias[c], L.multipliers[c]), qmin, qmax);
+  // multiplyByQuantizedMultiplier's small-|x| branch inlined with per-channel constants (the same
+  // arithmetic: |x·m0| < 2^53 makes the product exact); larger |x| take the function itself
+  const m0 = Float64Array.from(L.multipliers, (m) => m.m0);
+  const pow = Float64Array.from(L.multipliers, (m) => 2 ** (31 - m.shift));
+  for (let p = 0; p < acc.length; p += channels) {
+    for (let c = 0; c < channels; c++) {
+      const a = acc[p + c];
+      const x = (a < 0 ? -Math.round(-a) : Math.round(a)) + L.bias[c];
+      let v: number;
+      if (x < 4194304 && x > -4194304) {
+        const P = pow[c];
+        const prod = x * m0[c];
+        const f = Math.floor(prod / P);
+        const rem = prod - f * P;
+        const half = P / 2;
+        v = f + (rem > half || (rem === half && f >= 0) ? 1 : 0);
+      } else v = multiplyByQuantizedMultiplier(x, L.multipliers[c]);
+      const q = z + v;
+      y[p + c] = q < qmin ? qmin : q > qmax ? qmax : q;
+    }
   }
   return y;
 }
@@ -365,7 +390,10 @@ export function runInt8(graph: Graph, input: Float32Array, batch: number, opts: 
     const r = reals.get(o);
     if (r) return r;
     const p = params.get(o)!;
-    return Float32Array.from(values.get(o)!, (q) => p.scale * (q - p.zeroPoint));
+    const q = values.get(o)!;
+    const out = new Float32Array(q.length); // a loop: TypedArray.from with a map function is ~20x slower
+    for (let i = 0; i < q.length; i++) out[i] = p.scale * (q[i] - p.zeroPoint);
+    return out;
   });
   return { outputs, codes };
 }
