@@ -71,7 +71,7 @@ function fullAnalog(): AcceleratorSpec {
     name: 'bench-full-analog',
     adc: { ...r.adc, bits: 6, range: 'max', offsetLsb: 0.2, gainError: 0.01, inlLsb: 0.5 },
     devices: { ...r.devices, drift: { model: 'power-law', nuMean: 0.005, nuStd: 0.002, t0S: 1 }, driftCompensation: true },
-    crossbar: { ...r.crossbar, wireResistanceOhm: r.crossbar.wireResistanceOhm || 1 },
+    crossbar: { ...r.crossbar, colWireResistanceOhm: r.crossbar.colWireResistanceOhm || 1 },
     architecture: { ...r.architecture, tiles: 64, duplicate: false },
   };
 }

@@ -6,7 +6,8 @@
 //      subtracted from every column of that digit;
 //   2. programming: stuck-at cells, then programming noise (sim/devices/programming.ts);
 //   3. drift to the inference time t after programming, per-device ν (sim/devices/drift.ts);
-//   4. IR drop (first order, sim/devices/ir-drop.ts) on the block's physical layout;
+//   4. IR drop on the block's physical layout, reference columns included: the wire network solved
+//      exactly for linear cells as effective conductances (sim/devices/ir-drop.ts);
 //   5. effective signed levels the column sums see: (G⁺ − G⁻)/ΔG, or (G − G_ref)/ΔG;
 //   6. read noise: per-cell variance at t, resampled at every read as the column sum's Gaussian noise;
 //   7. global drift compensation (aihwkit): the block's outputs are scaled digitally by Σ|levels at
@@ -17,7 +18,7 @@
 import type { LayerMapping, WeightBlock } from '../compiler/lower/schedule.js';
 import { Rng } from '../compiler/util/rng.js';
 import type { BlockCells } from './crossbar.js';
-import { adcFromSpec, applyDrift, fillNormal, globalDriftFactor, irDropEffectiveConductances, programConductances, readNoiseStdUs, sampleDriftNu } from './devices/index.js';
+import { adcFromSpec, applyDrift, fillNormal, globalDriftFactor, irDropEffectiveConductances, programConductances, readNoiseStdUs, sampleDriftNu, type WireResistance } from './devices/index.js';
 import type { DeviceModel } from './simulate.js';
 import type { AcceleratorSpec } from './spec/types.js';
 import type { WeightDigits } from './weight-digits.js';
@@ -80,12 +81,18 @@ export function analogDevices(spec: AcceleratorSpec, o: AnalogOptions): DeviceMo
       const minus = digits.minus ? program(target(digits.minus), rng) : undefined;
       const ref = minus ? undefined : program(Float32Array.from({ length: Kb * S }, (_, i) => x.gMinUs + dG * digits.reference[i % S]), rng);
       // read noise follows the cells' own conductance; the outputs see them through the wires
-      const programmed = { plus: plus.initial, minus: minus?.initial };
-      if (x.wireResistanceOhm > 0 && !block.diagonal) {
-        for (const when of ['now', 'initial'] as const) {
-          const [p, m] = irDrop(plus[when], minus?.[when], Kb, S, Nb, x.wireResistanceOhm);
-          plus[when] = p;
-          if (minus) minus[when] = m!;
+      const programmed = { plus: plus.initial, minus: minus?.initial, ref: ref?.initial };
+      const wires: WireResistance = { rowOhm: x.rowWireResistanceOhm, colOhm: x.colWireResistanceOhm };
+      if ((wires.rowOhm > 0 || wires.colOhm > 0) && !block.diagonal) {
+        const layout = blockLayout(Kb, S, Nb, !!minus, !!ref);
+        const dropped = (when: 'now' | 'initial') => layout.unpack(irDropEffectiveConductances(layout.pack(plus[when], minus?.[when], ref?.[when]), Kb, layout.cols, wires));
+        const now = dropped('now');
+        // without drift the two are the same cells: one solve
+        const initial = plus.initial === plus.now ? now : dropped('initial');
+        for (const [when, d] of [['now', now], ['initial', initial]] as const) {
+          plus[when] = d.plus;
+          if (minus) minus[when] = d.minus!;
+          if (ref) ref[when] = d.ref!;
         }
       }
       const levelsOf = (p: Float32Array, m: Float32Array | undefined, r: Float32Array | undefined) => {
@@ -99,7 +106,7 @@ export function analogDevices(spec: AcceleratorSpec, o: AnalogOptions): DeviceMo
         const tRead = o.timeS + (dev.drift.model === 'none' ? 0 : t0);
         const sp = readNoiseStdUs(plus.now, dev.readNoise, x, tRead, undefined, programmed.plus);
         const sm = minus ? readNoiseStdUs(minus.now, dev.readNoise, x, tRead, undefined, programmed.minus) : undefined;
-        const sr = ref ? readNoiseStdUs(ref.now, dev.readNoise, x, tRead, undefined, ref.initial) : undefined;
+        const sr = ref ? readNoiseStdUs(ref.now, dev.readNoise, x, tRead, undefined, programmed.ref) : undefined;
         readVariance = new Float32Array(size);
         for (let i = 0; i < size; i++) {
           const other = sm ? sm[i] : sr![Math.floor(i / Nb)];
@@ -118,34 +125,52 @@ export function analogDevices(spec: AcceleratorSpec, o: AnalogOptions): DeviceMo
   };
 }
 
+interface Cells {
+  plus: Float32Array;
+  minus?: Float32Array;
+  ref?: Float32Array;
+}
+
 /**
- * First-order IR drop on the block's physical layout: weight column n's digits s on adjacent columns
- * (a differential pair: + then −), rows from the driver side. Returns the effective conductances.
+ * A block's physical layout (Kb rows × cols): weight column n's digits s on adjacent columns (a
+ * differential pair: + then −), then the offset scheme's reference column per digit at the far end
+ * of the rows (the position is an assumption; it matters only with row-wire resistance). `pack`
+ * gathers the cells from the levels' layout [k][s][n] (references [k][s]), `unpack` scatters back.
  */
-function irDrop(plusIn: Float32Array, minusIn: Float32Array | undefined, Kb: number, S: number, Nb: number, R: number): [Float32Array, Float32Array | undefined] {
-  const plus = plusIn.slice();
-  const minus = minusIn?.slice();
-  const per = minus ? 2 : 1;
-  const cols = Nb * S * per;
-  const g = new Float32Array(Kb * cols);
-  const src = { plus: plusIn, minus: minusIn };
+export function blockLayout(Kb: number, S: number, Nb: number, pairs: boolean, reference: boolean) {
+  const per = pairs ? 2 : 1;
+  const cols = Nb * S * per + (reference ? S : 0);
   const at = (k: number, s: number, n: number, m: number) => k * cols + (n * S + s) * per + m;
-  for (let k = 0; k < Kb; k++) {
-    for (let s = 0; s < S; s++) {
-      for (let n = 0; n < Nb; n++) {
-        g[at(k, s, n, 0)] = src.plus[(k * S + s) * Nb + n];
-        if (src.minus) g[at(k, s, n, 1)] = src.minus[(k * S + s) * Nb + n];
+  const refAt = (k: number, s: number) => k * cols + Nb * S * per + s;
+  return {
+    cols,
+    pack(plus: Float32Array, minus?: Float32Array, ref?: Float32Array): Float32Array {
+      const g = new Float32Array(Kb * cols);
+      for (let k = 0; k < Kb; k++) {
+        for (let s = 0; s < S; s++) {
+          for (let n = 0; n < Nb; n++) {
+            g[at(k, s, n, 0)] = plus[(k * S + s) * Nb + n];
+            if (minus) g[at(k, s, n, 1)] = minus[(k * S + s) * Nb + n];
+          }
+          if (ref) g[refAt(k, s)] = ref[k * S + s];
+        }
       }
-    }
-  }
-  const eff = irDropEffectiveConductances(g, Kb, cols, R);
-  for (let k = 0; k < Kb; k++) {
-    for (let s = 0; s < S; s++) {
-      for (let n = 0; n < Nb; n++) {
-        plus[(k * S + s) * Nb + n] = eff[at(k, s, n, 0)];
-        if (minus) minus[(k * S + s) * Nb + n] = eff[at(k, s, n, 1)];
+      return g;
+    },
+    unpack(g: Float32Array): Cells {
+      const plus = new Float32Array(Kb * S * Nb);
+      const minus = pairs ? new Float32Array(Kb * S * Nb) : undefined;
+      const ref = reference ? new Float32Array(Kb * S) : undefined;
+      for (let k = 0; k < Kb; k++) {
+        for (let s = 0; s < S; s++) {
+          for (let n = 0; n < Nb; n++) {
+            plus[(k * S + s) * Nb + n] = g[at(k, s, n, 0)];
+            if (minus) minus[(k * S + s) * Nb + n] = g[at(k, s, n, 1)];
+          }
+          if (ref) ref[k * S + s] = g[refAt(k, s)];
+        }
       }
-    }
-  }
-  return [plus, minus];
+      return { plus, minus, ref };
+    },
+  };
 }

@@ -43,8 +43,9 @@ const NEUROSIM = {
   roffOhm: 6e3 * 150, // resistanceOff
   readVoltageV: 0.5, // readVoltage
   readPulseNs: 10, // readPulseWidth = 10e-9
-  /** Rho 4.03e-8 Ω·m, AR 1.9, width 40 nm; the bit-line segment of a 1T1R cell is its height, 4F = 160 nm. */
-  wireOhmPerCell: (4.03e-8 / (40e-9 * 40e-9 * 1.9)) * (4 * 40e-9), // 2.121
+  /** Rho 4.03e-8 Ω·m, AR 1.9, width 40 nm; a column wire crosses one 1T1R cell height, 4F = 160 nm,
+   * per row (Param.cpp's wireResistanceRow = unit resistance × heightInFeatureSize1T1R·F). */
+  colWireOhmPerCell: (4.03e-8 / (40e-9 * 40e-9 * 1.9)) * (4 * 40e-9), // 2.121
   /** 1T1R cell 4F × 12F (heightInFeatureSize1T1R, widthInFeatureSize1T1R), F = featuresize 40 nm. */
   cellUm2: 4 * 0.04 * (12 * 0.04), // 0.0768
   /** MultilevelSenseAmp.cpp GetColumnPower, 22 nm LP, current mode: 1.7 µW·(levelOutput − 1), for 1 ns. */
@@ -90,7 +91,9 @@ const RRAM_128: AcceleratorSpec = {
     gMinUs: rramGMinUs,
     gMaxUs: rramGMaxUs,
     readVoltageV: NEUROSIM.readVoltageV,
-    wireResistanceOhm: NEUROSIM.wireOhmPerCell,
+    // 1T1R, inputs on the word lines (transistor gates): no cell current flows along a row
+    rowWireResistanceOhm: 0,
+    colWireResistanceOhm: NEUROSIM.colWireOhmPerCell,
   },
   weights: { bits: 8, cellsPerWeight: 4, signed: 'offset' },
   input: { dacBits: 1 },
@@ -147,7 +150,8 @@ const IDEAL_INT8: AcceleratorSpec = {
     gMinUs: rramGMinUs,
     gMaxUs: rramGMaxUs,
     readVoltageV: NEUROSIM.readVoltageV,
-    wireResistanceOhm: 0,
+    rowWireResistanceOhm: 0,
+    colWireResistanceOhm: 0,
   },
   weights: { bits: 8, cellsPerWeight: 2, signed: 'differential' },
   input: { dacBits: 1 },
@@ -206,7 +210,8 @@ const PCM_256: AcceleratorSpec = {
     gMinUs: 0, // SinglePairConductanceConverter g_min default
     gMaxUs: 25, // SinglePairConductanceConverter g_max default
     readVoltageV: 0.4, // IOParametersIRDropT.ir_drop_v_read = 0.4005
-    wireResistanceOhm: 0.15, // IOParametersIRDropT.ir_drop_rs (InferenceRPUConfig default ir_drop = 0)
+    rowWireResistanceOhm: 0, // assumption: aihwkit's IR-drop model has no input-wire term
+    colWireResistanceOhm: 0.15, // IOParametersIRDropT.ir_drop_rs, along the column (InferenceRPUConfig default ir_drop = 0)
   },
   weights: { bits: 8, cellsPerWeight: 1, signed: 'differential' },
   input: { dacBits: 8 }, // IOParameters.inp_res = 1/(2^7 - 2): 7 b + sign, one 8-b code per cycle
@@ -293,7 +298,8 @@ const SRAM_CIM_256: AcceleratorSpec = {
     // the capacitor charge-sharing energy is charged per active row in dacPjPerRowCycle.
     gMaxUs: 0.001,
     readVoltageV: JIA.vdd,
-    wireResistanceOhm: 0, // charge domain: no static column current, no IR drop
+    rowWireResistanceOhm: 0, // charge domain: no static current, no IR drop
+    colWireResistanceOhm: 0,
   },
   weights: { bits: 8, cellsPerWeight: 8, signed: 'twos-complement' },
   input: { dacBits: 1 }, // bit-parallel/bit-serial (BPBS) inputs

@@ -36,8 +36,11 @@ export interface CrossbarSpec {
   readonly gMaxUs: number;
   /** Read voltage of an active row (cell read energy = V²·G·t). */
   readonly readVoltageV: number;
-  /** Wire resistance between adjacent cells, for IR drop (0 = ideal wires). */
-  readonly wireResistanceOhm: number;
+  /** IR drop (sim/devices/ir-drop.ts): wire resistance per cell along a row (input) wire and along a
+   * column (output) wire; 0 = ideal. A row wire that only drives transistor gates carries no cell
+   * current and counts as 0. */
+  readonly rowWireResistanceOhm: number;
+  readonly colWireResistanceOhm: number;
 }
 
 export interface WeightMappingSpec {

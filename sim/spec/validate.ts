@@ -28,7 +28,7 @@ const oneOf = (...values: string[]): Check => ({ t: 'enum', values });
 const SCHEMA: Schema = {
   name: { t: 'str' },
   description: { t: 'str' },
-  crossbar: { rows: int(1, 65536), cols: int(1, 65536), cellBits: int(1, 8), gMinUs: num(0), gMaxUs: pos(), readVoltageV: pos(), wireResistanceOhm: num(0) },
+  crossbar: { rows: int(1, 65536), cols: int(1, 65536), cellBits: int(1, 8), gMinUs: num(0), gMaxUs: pos(), readVoltageV: pos(), rowWireResistanceOhm: num(0), colWireResistanceOhm: num(0) },
   weights: { bits: int(2, 16), cellsPerWeight: int(1, 16), signed: oneOf('differential', 'offset', 'twos-complement') },
   input: { dacBits: int(1, 16) },
   adc: {

@@ -1,0 +1,222 @@
+// IR drop solved exactly (sim/devices/ir-drop.ts): known answers against a direct dense nodal solve of
+// the whole resistor network (Gaussian elimination), written here independently of the solver.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Rng } from '../compiler/util/rng.js';
+import { fillUniform, irDropEffectiveConductances, irDropFirstOrder, irDropLoss, irDropSolve, type WireResistance } from '../sim/devices/index.js';
+import { blockLayout } from '../sim/analog.js';
+
+/**
+ * Output currents (µS·V) of the network for inputs x (V), by nodal analysis: unknowns are the row-wire
+ * nodes r(i, j) and column-wire nodes c(i, j) (a zero-resistance wire pins its nodes to the driver's
+ * x_i or the sense amplifier's 0 V), driver i before r(i, 0), sense amplifier j after c(k−1, j).
+ */
+function denseSolve(g: ArrayLike<number>, k: number, n: number, w: WireResistance, x: ArrayLike<number>): Float64Array {
+  const gr = w.rowOhm > 0 ? 1e6 / w.rowOhm : Infinity;
+  const gc = w.colOhm > 0 ? 1e6 / w.colOhm : Infinity;
+  const index = new Map<string, number>();
+  const node = (key: string) => {
+    let id = index.get(key);
+    if (id === undefined) index.set(key, (id = index.size));
+    return id;
+  };
+  // a node is an unknown index, or a fixed voltage
+  type Node = { id: number } | { v: number };
+  const r = (i: number, j: number): Node => (gr === Infinity ? { v: x[i] } : { id: node(`r${i},${j}`) });
+  const c = (i: number, j: number): Node => (gc === Infinity ? { v: 0 } : { id: node(`c${i},${j}`) });
+  const edges: [Node, Node, number][] = [];
+  for (let i = 0; i < k; i++) {
+    for (let j = 0; j < n; j++) {
+      edges.push([r(i, j), c(i, j), g[i * n + j]]);
+      if (gr !== Infinity) edges.push([j === 0 ? { v: x[i] } : r(i, j - 1), r(i, j), gr]);
+      if (gc !== Infinity) edges.push([c(i, j), i === k - 1 ? { v: 0 } : c(i + 1, j), gc]);
+    }
+  }
+  const size = index.size;
+  const a = Array.from({ length: size }, () => new Float64Array(size + 1)); // [A | b]
+  for (const [p, q, cond] of edges) {
+    for (const [u, v] of [[p, q], [q, p]] as const) {
+      if (!('id' in u)) continue;
+      a[u.id][u.id] += cond;
+      if ('id' in v) a[u.id][v.id] -= cond;
+      else a[u.id][size] += cond * v.v;
+    }
+  }
+  // Gaussian elimination with partial pivoting
+  for (let col = 0; col < size; col++) {
+    let piv = col;
+    for (let row = col + 1; row < size; row++) if (Math.abs(a[row][col]) > Math.abs(a[piv][col])) piv = row;
+    [a[col], a[piv]] = [a[piv], a[col]];
+    for (let row = col + 1; row < size; row++) {
+      const f = a[row][col] / a[col][col];
+      if (f !== 0) for (let m = col; m <= size; m++) a[row][m] -= f * a[col][m];
+    }
+  }
+  const v = new Float64Array(size);
+  for (let row = size - 1; row >= 0; row--) {
+    let s = a[row][size];
+    for (let m = row + 1; m < size; m++) s -= a[row][m] * v[m];
+    v[row] = s / a[row][row];
+  }
+  const volt = (nd: Node) => ('id' in nd ? v[nd.id] : nd.v);
+  // the current into sense amplifier j is the sum of its column's cell currents (KCL)
+  const y = new Float64Array(n);
+  for (let i = 0; i < k; i++) for (let j = 0; j < n; j++) y[j] += g[i * n + j] * (volt(r(i, j)) - volt(c(i, j)));
+  return y;
+}
+
+/** x (k) · G (k×n). */
+function apply(x: ArrayLike<number>, g: ArrayLike<number>, k: number, n: number): Float64Array {
+  const y = new Float64Array(n);
+  for (let i = 0; i < k; i++) for (let j = 0; j < n; j++) y[j] += x[i] * g[i * n + j];
+  return y;
+}
+
+function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rel: number, what: string): void {
+  assert.equal(actual.length, expected.length, what);
+  let scale = 0;
+  for (let q = 0; q < expected.length; q++) scale = Math.max(scale, Math.abs(expected[q]));
+  for (let q = 0; q < expected.length; q++) assert.ok(Math.abs(actual[q] - expected[q]) <= rel * scale, `${what} [${q}]: ${actual[q]} vs ${expected[q]} (tolerance ${rel} × ${scale})`);
+}
+
+const conductances = (k: number, n: number, seed: number, gMax = 200) => fillUniform(new Float32Array(k * n), new Rng(seed), 1, gMax);
+
+describe('IR drop, exact', () => {
+  // strong drops (R·ΣG along a wire ~ 0.5–1): the solve must be exact, not only first order
+  const both: WireResistance = { rowOhm: 40, colOhm: 70 };
+
+  it('G_eff equals the dense nodal solve to 1e-9 relative, entry by entry (6×5, 5×6, 7×7; both wires)', () => {
+    for (const [k, n, seed] of [[6, 5, 1], [5, 6, 2], [7, 7, 3]]) {
+      const g = conductances(k, n, seed);
+      const eff = irDropSolve(g, k, n, both);
+      for (let i = 0; i < k; i++) {
+        const unit = new Float64Array(k);
+        unit[i] = 1;
+        assertClose(eff.subarray(i * n, (i + 1) * n), denseSolve(g, k, n, both, unit), 1e-9, `${k}×${n} row ${i}`);
+      }
+      // the drop is large here, so agreeing is not trivial: the worst cell loses > 10%
+      assert.ok(irDropLoss(g, eff).worst > 0.1, `${k}×${n} worst loss ${irDropLoss(g, eff).worst}`);
+    }
+  });
+
+  it('superposition: the dense solve of random inputs equals x·G_eff to 1e-9 relative (bits, DAC levels, signed)', () => {
+    const k = 6;
+    const n = 5;
+    const g = conductances(k, n, 4);
+    const eff = irDropSolve(g, k, n, both);
+    const rng = new Rng(5);
+    for (let trial = 0; trial < 12; trial++) {
+      const x = Float64Array.from({ length: k }, () => (trial < 4 ? (rng.next() < 0.5 ? 1 : 0) : trial < 8 ? Math.floor(rng.next() * 256) : rng.next() * 2 - 1));
+      assertClose(apply(x, eff, k, n), denseSolve(g, k, n, both, x), 1e-9, `trial ${trial}`);
+    }
+  });
+
+  it('one cell: G/(1 + G·(R_row + R_col)) exactly', () => {
+    const g = Float32Array.from([150]);
+    const eff = irDropSolve(g, 1, 1, both)[0];
+    const expected = 150 / (1 + 150e-6 * (40 + 70));
+    assert.ok(Math.abs(eff - expected) <= 1e-12 * expected, `${eff} vs ${expected}`);
+  });
+
+  it('R = 0 gives G exactly; float32 output is the double solve rounded', () => {
+    const g = conductances(8, 9, 6);
+    assert.deepEqual(irDropEffectiveConductances(g, 8, 9, { rowOhm: 0, colOhm: 0 }), g);
+    assert.deepEqual(irDropEffectiveConductances(g, 8, 9, both), Float32Array.from(irDropSolve(g, 8, 9, both)));
+  });
+
+  it('the ladder solve (one wire at 0) equals the dense solve and the general solver in the limit', () => {
+    const k = 7;
+    const n = 6;
+    const g = conductances(k, n, 7);
+    for (const w of [{ rowOhm: 0, colOhm: 70 }, { rowOhm: 40, colOhm: 0 }]) {
+      const eff = irDropSolve(g, k, n, w);
+      for (let i = 0; i < k; i++) {
+        const unit = new Float64Array(k);
+        unit[i] = 1;
+        assertClose(eff.subarray(i * n, (i + 1) * n), denseSolve(g, k, n, w, unit), 1e-12, `row ${w.rowOhm} Ω, col ${w.colOhm} Ω: row ${i}`);
+      }
+      // the general (Schur + CG) solve tends to it linearly as the zero wire's resistance ε → 0
+      const gap = (eps: number) => {
+        const near = irDropSolve(g, k, n, { rowOhm: w.rowOhm || eps, colOhm: w.colOhm || eps });
+        let d = 0;
+        for (let q = 0; q < g.length; q++) d = Math.max(d, Math.abs(near[q] - eff[q]) / g[q]);
+        return d;
+      };
+      const [d3, d4] = [gap(1e-3), gap(1e-4)];
+      assert.ok(d4 < 1e-6 && d3 / d4 > 9 && d3 / d4 < 11, `${JSON.stringify(w)}: general solver off by ${d3} at 1 mΩ, ${d4} at 0.1 mΩ`);
+    }
+  });
+
+  it('the first-order model agrees to second order: its error falls ~4× when R halves', () => {
+    const k = 16;
+    const n = 12;
+    const g = conductances(k, n, 8, 100);
+    let last = 0;
+    for (const scale of [1, 0.5, 0.25]) {
+      const w = { rowOhm: 2 * scale, colOhm: 3 * scale };
+      const exact = irDropSolve(g, k, n, w);
+      const first = irDropFirstOrder(g, k, n, w);
+      let err = 0;
+      for (let q = 0; q < g.length; q++) err = Math.max(err, Math.abs(first[q] - exact[q]) / g[q]);
+      const loss = irDropLoss(g, exact).worst;
+      // second order: the error is a few times the square of the worst loss
+      assert.ok(err < 4 * loss * loss, `R × ${scale}: first-order error ${err}, worst loss ${loss}`);
+      if (last) {
+        const ratio = last / err;
+        assert.ok(ratio > 3.6 && ratio < 4.4, `R × ${scale}: error ratio ${ratio} (${last} -> ${err})`);
+      }
+      last = err;
+    }
+  });
+
+  it('the drop grows with the distance from the drivers and the sense amplifiers', () => {
+    const k = 32;
+    const n = 32;
+    const g = new Float32Array(k * n).fill(50);
+    const eff = irDropSolve(g, k, n, { rowOhm: 2, colOhm: 2 });
+    for (let j = 1; j < n; j++) assert.ok(eff[j] < eff[j - 1], `row 0, column ${j}: ${eff[j]} !< ${eff[j - 1]}`);
+    for (let i = 1; i < k; i++) assert.ok(eff[i * n] > eff[(i - 1) * n], `column 0, row ${i}: ${eff[i * n]} !> ${eff[(i - 1) * n]}`);
+  });
+
+  it('a 128×128 block solves well under a second of CPU (both wires), and the ladder in milliseconds', () => {
+    const k = 128;
+    const n = 128;
+    const g = conductances(k, n, 9, 167);
+    for (const [w, budgetMs] of [[{ rowOhm: 2.12, colOhm: 2.12 }, 1000], [{ rowOhm: 6.36, colOhm: 2.12 }, 1000], [{ rowOhm: 0, colOhm: 2.12 }, 20]] as const) {
+      // CPU time of this process: the machine may be shared
+      const t0 = process.cpuUsage();
+      const eff = irDropSolve(g, k, n, w);
+      const t1 = process.cpuUsage(t0);
+      const ms = (t1.user + t1.system) / 1000;
+      const loss = irDropLoss(g, eff);
+      console.log(`  128×128, row ${w.rowOhm} Ω, col ${w.colOhm} Ω: ${ms.toFixed(1)} ms, loss mean ${(100 * loss.mean).toFixed(1)}%, worst ${(100 * loss.worst).toFixed(1)}%`);
+      assert.ok(ms < budgetMs, `${ms} ms`);
+    }
+  });
+
+  it('rejects bad wires and shapes naming them', () => {
+    const g = conductances(2, 2, 10);
+    assert.throws(() => irDropSolve(g, 2, 2, { rowOhm: -1, colOhm: 0 }), { message: 'ir drop: wire resistance rowOhm = -1: expected a finite number >= 0' });
+    assert.throws(() => irDropSolve(g, 2, 3, both), { message: 'ir drop: 4 conductances are not 2×3' });
+  });
+});
+
+describe('IR drop on a block layout', () => {
+  it('packs the digits (pairs, then the reference columns) and unpacks them unchanged', () => {
+    const [Kb, S, Nb] = [3, 2, 4];
+    const plus = Float32Array.from({ length: Kb * S * Nb }, (_, i) => i + 1);
+    const minus = plus.map((v) => 100 + v);
+    const pairs = blockLayout(Kb, S, Nb, true, false);
+    assert.equal(pairs.cols, 16);
+    const g = pairs.pack(plus, minus);
+    // row 0: weight column 0's digit 0 (+, −), digit 1 (+, −), then weight column 1
+    assert.deepEqual(Array.from(g.subarray(0, 6)), [1, 101, 5, 105, 2, 102]);
+    assert.deepEqual(pairs.unpack(g), { plus, minus, ref: undefined });
+    const ref = Float32Array.from({ length: Kb * S }, (_, i) => 50 + i);
+    const offset = blockLayout(Kb, S, Nb, false, true);
+    assert.equal(offset.cols, 10);
+    const h = offset.pack(plus, undefined, ref);
+    assert.deepEqual(Array.from(h.subarray(8, 10)), [50, 51]);
+    assert.deepEqual(offset.unpack(h), { plus, minus: undefined, ref });
+  });
+});
