@@ -5,7 +5,7 @@
 import type { ErrorMetrics } from '../compiler/contracts/report.js';
 import type { Schedule } from '../compiler/lower/schedule.js';
 import type { Graph } from '../compiler/ir/types.js';
-import { runInt8 } from '../compiler/passes/quantize/int8-executor.js';
+import { type Int8Result, runInt8 } from '../compiler/passes/quantize/int8-executor.js';
 import { observedAt } from '../compiler/passes/quantize/quantize.js';
 import { valueParams } from '../compiler/passes/quantize/scheme.js';
 import { runGraph } from '../compiler/train/executor.js';
@@ -47,6 +47,15 @@ export interface SimEvaluation {
   readonly exactInt8Accuracy: number;
   readonly floatAccuracy: number;
   readonly layers: readonly LayerError[];
+  /** Exact mode: the codes of every value of every image against the integer-only executor's. */
+  readonly vsInt8?: Int8Match;
+}
+
+export interface Int8Match {
+  readonly codes: number;
+  readonly differing: number;
+  /** Images whose predicted class differs. */
+  readonly top1Differing: number;
 }
 
 class Acc {
@@ -78,16 +87,35 @@ class Acc {
   }
 }
 
+const argmax = (out: Float32Array, i: number, C: number) => {
+  let best = 0;
+  for (let c = 1; c < C; c++) if (out[i * C + c] > out[i * C + best]) best = c;
+  return best;
+};
+
 const argmaxHits = (out: Float32Array, labels: Float32Array, off: number, n: number) => {
   const C = out.length / n;
   let hits = 0;
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let c = 1; c < C; c++) if (out[i * C + c] > out[i * C + best]) best = c;
-    if (best === labels[off + i]) hits++;
-  }
+  for (let i = 0; i < n; i++) if (argmax(out, i, C) === labels[off + i]) hits++;
   return hits;
 };
+
+/** Adds the simulator's codes that differ from the executor's, and the images whose class differs. */
+function countDifferences(sim: Int8Result, exact: Int8Result, keep: ReadonlySet<string>, n: number, m: { codes: number; differing: number; top1Differing: number }): void {
+  for (const v of keep) {
+    const a = sim.codes.get(v);
+    const b = exact.codes.get(v);
+    if (!a || !b) continue;
+    m.codes += b.length;
+    if (a.length !== b.length) {
+      m.differing += b.length;
+      continue;
+    }
+    for (let i = 0; i < b.length; i++) if (a[i] !== b[i]) m.differing++;
+  }
+  const C = exact.outputs[0].length / n;
+  for (let i = 0; i < n; i++) if (argmax(sim.outputs[0], i, C) !== argmax(exact.outputs[0], i, C)) m.top1Differing++;
+}
 
 export async function evaluateOnAccelerator(graph: Graph, schedule: Schedule, x: Float32Array, labels: Float32Array, n: number, o: SimEvalOptions): Promise<SimEvaluation> {
   const seeds = o.mode === 'exact' ? [o.seeds[0] ?? 0] : o.seeds;
@@ -95,7 +123,9 @@ export async function evaluateOnAccelerator(graph: Graph, schedule: Schedule, x:
   const params = valueParams(graph);
   const crossbar = schedule.layers.filter((l) => l.where === 'crossbar');
   const values = crossbar.map((l) => observedAt(graph, graph.nodes.find((q) => q.id === l.layer)!));
-  const keep = new Set(values);
+  // exact mode is checked against the integer executor on every value, not only the crossbar layers
+  const keep = new Set(o.mode === 'exact' ? [...values, ...graph.nodes.map((q) => q.id)] : values);
+  const match = { codes: 0, differing: 0, top1Differing: 0 };
   const reference = o.reference ?? graph;
   const refGraph: Graph = { ...reference, outputs: [...values, ...reference.outputs] };
   const vsFloat = seeds.map(() => values.map(() => new Acc()));
@@ -122,6 +152,7 @@ export async function evaluateOnAccelerator(graph: Graph, schedule: Schedule, x:
       throwIfAborted(o.signal);
       const r = sims[s].run(xb, b, { keep, digits: o.digits });
       hits[s] += argmaxHits(r.outputs[0], labels, b0, b);
+      if (o.mode === 'exact') countDifferences(r, exact, keep, b, match);
       values.forEach((v, i) => {
         const y = dequant(v, r.codes.get(v)!);
         vsFloat[s][i].add(y, floats[i]);
@@ -137,5 +168,6 @@ export async function evaluateOnAccelerator(graph: Graph, schedule: Schedule, x:
     exactInt8Accuracy: exactHits / n,
     floatAccuracy: floatHits / n,
     layers: crossbar.map((l, i) => ({ layer: l.layer, origin: l.origin, value: values[i], vsFloat: vsFloat.map((a) => a[i].metrics()), vsExact: vsExact.map((a) => a[i].metrics()) })),
+    vsInt8: o.mode === 'exact' ? match : undefined,
   };
 }

@@ -77,6 +77,7 @@ function runText(r: DriftRun, mode: SimMode): string {
   ]);
   return [
     `${mode === 'analog' ? `t = ${r.label} after programming: ` : ''}accuracy ${pm(e.accuracy, pct)} on ${e.images} test images (${e.seeds.length} seed${e.seeds.length > 1 ? 's' : ''}); exact int8 ${pct(e.exactInt8Accuracy)}, float ${pct(e.floatAccuracy)}`,
+    ...(e.vsInt8 ? [`against the integer-only executor: ${e.vsInt8.differing} of ${e.vsInt8.codes} codes differ, ${e.vsInt8.top1Differing} of ${e.images} top-1 differ${e.vsInt8.differing ? ' (the ADC rounds or clips)' : ' (bit for bit)'}`] : []),
     table(['layer', 'SQNR vs float dB', 'SQNR vs int8 dB', 'rel L2 vs int8', 'cosine vs int8'], rows, ['l', 'r', 'r', 'r', 'r']),
   ].join('\n');
 }
