@@ -18,7 +18,7 @@
 import type { LayerMapping, WeightBlock } from '../compiler/lower/schedule.js';
 import { Rng } from '../compiler/util/rng.js';
 import type { BlockCells } from './crossbar.js';
-import { adcFromSpec, applyDrift, fillNormal, globalDriftFactor, irDropEffectiveConductances, programConductances, readNoiseStdUs, sampleDriftNu, type WireResistance } from './devices/index.js';
+import { adcFromSpec, applyDrift, globalDriftFactor, irDropEffectiveConductances, programConductances, readNoiseStdUs, sampleDriftNu, type WireResistance } from './devices/index.js';
 import type { DeviceModel } from './simulate.js';
 import type { AcceleratorSpec } from './spec/types.js';
 import type { WeightDigits } from './weight-digits.js';
@@ -118,9 +118,7 @@ export function analogDevices(spec: AcceleratorSpec, o: AnalogOptions): DeviceMo
       return { levels, readVariance, uniformReadVariance, gain };
     },
     adc: (layer: LayerMapping, slice: number) => adcFromSpec(spec.adc, layer.adc!.fullScale[slice], layer.adc!.signed),
-    normals: (out, n) => {
-      fillNormal(n === out.length ? out : out.subarray(0, n), noise);
-    },
+    normals: () => noise.fork(),
     lossless: () => false,
   };
 }

@@ -11,7 +11,7 @@
 // ideal cells, the shift-add reconstructs Σ_k u_k·q_w exactly, so `lossless` layers skip the digits and
 // use one integer GEMM: the result is the same integer.
 import type { PreparedAdc } from './devices/adc.js';
-import { gemmF32, gemmI16 } from './kernels/index.js';
+import { bitSerialBlock, bitSerialInputs, bitSerialSupported, fillStandardNormals, gemmF32, gemmI16 } from './kernels/index.js';
 import type { LayerMapping, WeightBlock } from '../compiler/lower/schedule.js';
 import type { AcceleratorSpec } from './spec/types.js';
 
@@ -44,16 +44,18 @@ export interface LayerJob {
   readonly cells: (block: WeightBlock) => BlockCells;
   /** The layer's ADC per weight digit (sim/devices/adc.ts: offset, gain error, INL, rounding, clipping). */
   readonly adc: readonly PreparedAdc[];
-  /** Standard normal samples for read noise (fills the array). */
-  readonly normals?: (out: Float32Array, n: number) => void;
+  /** The seed of a fresh read-noise stream (one per block and read; sim/kernels/bitserial.ts draws from it). */
+  readonly normals?: () => number;
   /** Sees every column sum before conversion (ADC calibration): [(cycle, vector), digit, column]. */
   readonly observe?: (y: Float32Array, columnsPerDigit: number, digits: number) => void;
   /** One integer GEMM instead of the digits (exact mode, lossless ADC). */
   readonly lossless: boolean;
+  /** Σ_k codes[k, n] (the zero-point correction), when the caller keeps it across calls. */
+  readonly columnSums?: Float64Array;
 }
 
 /** Column sums Σ_k w[k, n] of the codes (for the zero-point correction). */
-function columnSums(codes: Float64Array, K: number, N: number): Float64Array {
+export function columnSums(codes: Float64Array, K: number, N: number): Float64Array {
   const s = new Float64Array(N);
   for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) s[n] += codes[k * N + n];
   return s;
@@ -63,7 +65,7 @@ function columnSums(codes: Float64Array, K: number, N: number): Float64Array {
  * acc [P × N] for P unrolled input vectors u [P × K] (sim/unroll.ts); `positionOf(p)` is the vector's
  * position within its image (for the replica that serves it).
  */
-export function layerAccumulator(job: LayerJob, u: Float32Array, P: number, positionOf: (p: number) => number): Float64Array {
+export function layerAccumulator(job: LayerJob, u: Int16Array | Float32Array, P: number, positionOf: (p: number) => number): Float64Array {
   const { mapping: m, codes } = job;
   const K = m.rows;
   const N = m.cols;
@@ -76,10 +78,11 @@ export function layerAccumulator(job: LayerJob, u: Float32Array, P: number, posi
     } else {
       // exact: |u·w| ≤ 255·127 and K < 2^16, so int32 cannot overflow
       const c = new Int32Array(P * N);
-      gemmI16(P, K, N, Int16Array.from(u), job.codes16, c);
+      gemmI16(P, K, N, u instanceof Int16Array ? u : Int16Array.from(u), job.codes16, c);
       for (let i = 0; i < c.length; i++) acc[i] = c[i];
     }
   } else {
+    const u16 = !diagonal && !job.observe && bitSerialSupported(job.spec.input.dacBits, m.inputCycles, Math.max(...job.adc.map((a) => a.maxCode))) ? (u instanceof Int16Array ? u : Int16Array.from(u)) : undefined;
     for (let r = 0; r < m.replicas; r++) {
       const rows: number[] = [];
       const lo = Math.floor((r * m.vectors) / m.replicas);
@@ -89,19 +92,69 @@ export function layerAccumulator(job: LayerJob, u: Float32Array, P: number, posi
         if (q >= lo && q < hi) rows.push(p);
       }
       if (!rows.length) continue;
-      for (const b of job.blocks) if (b.replica === r) blockAccumulate(job, b, u, diagonal ? K * C : K, rows, acc);
+      if (u16) fusedAccumulate(job, r, u16, K, rows, acc);
+      else for (const b of job.blocks) if (b.replica === r) blockAccumulate(job, b, u, diagonal ? K * C : K, rows, acc);
     }
   }
   const corr = job.qmin - job.zeroPoint;
   if (corr !== 0) {
-    const sums = columnSums(codes, K, N);
+    const sums = job.columnSums ?? columnSums(codes, K, N);
     for (let p = 0; p < P; p++) for (let n = 0; n < N; n++) acc[p * N + n] += corr * sums[n];
   }
   return acc;
 }
 
+/** Whether every value is an integer (ideal cells: their column sums are exact in float32). */
+const integral = new WeakMap<Float32Array, boolean>();
+function isIntegral(levels: Float32Array): boolean {
+  let r = integral.get(levels);
+  if (r === undefined) integral.set(levels, (r = levels.every((v) => Number.isInteger(v))));
+  return r;
+}
+
+/**
+ * The blocks of replica r through the fused kernel (sim/kernels/bitserial.ts): the same column sums,
+ * read noise, conversions and shift-add as blockAccumulate, without materialising the column sums.
+ */
+function fusedAccumulate(job: LayerJob, r: number, u: Int16Array, K: number, rows: readonly number[], acc: Float64Array): void {
+  const { mapping: m } = job;
+  const N = m.cols;
+  const S = job.significance.length;
+  const Pr = rows.length;
+  let ur = u;
+  if (rows.length !== u.length / K || rows.some((p, i) => p !== i)) {
+    ur = new Int16Array(Pr * K);
+    for (let i = 0; i < Pr; i++) ur.set(u.subarray(rows[i] * K, rows[i] * K + K), i * K);
+  }
+  const inputs = bitSerialInputs(ur, Pr, K, m.inputCycles, job.spec.input.dacBits);
+  const idealAdc = job.adc.every((a) => a.step === 1 && a.gain === 1 && a.offset === 0 && a.inlPeak === 0);
+  for (const b of job.blocks) {
+    if (b.replica !== r) continue;
+    const cells = job.cells(b);
+    const [n0, n1] = b.cols;
+    const Nb = n1 - n0;
+    const y = bitSerialBlock(inputs, {
+      k0: b.rows[0],
+      rows: b.rows[1] - b.rows[0],
+      cols: Nb,
+      slices: S,
+      levels: cells.levels,
+      readVariance: cells.readVariance,
+      uniformReadVariance: cells.readVariance ? cells.uniformReadVariance : undefined,
+      adc: job.adc,
+      coef: job.adc.map((a, s) => job.significance[s] * a.step * cells.gain),
+      identity: idealAdc && !cells.readVariance && isIntegral(cells.levels),
+      seed: cells.readVariance ? job.normals!() : 0,
+    });
+    for (let i = 0; i < Pr; i++) {
+      const dst = rows[i] * N + n0;
+      for (let n = 0; n < Nb; n++) acc[dst + n] += y[i * Nb + n];
+    }
+  }
+}
+
 /** Adds one block's converted, shifted-and-added column sums for the vectors `rows` into acc. */
-function blockAccumulate(job: LayerJob, b: WeightBlock, u: Float32Array, ldu: number, rows: readonly number[], acc: Float64Array): void {
+function blockAccumulate(job: LayerJob, b: WeightBlock, u: Int16Array | Float32Array, ldu: number, rows: readonly number[], acc: Float64Array): void {
   const { spec, mapping: m } = job;
   const N = m.cols;
   const S = job.significance.length;
@@ -173,8 +226,7 @@ function blockAccumulate(job: LayerJob, b: WeightBlock, u: Float32Array, ldu: nu
   // read noise, conversion and shift-add in one pass: per vector, Σ_t Σ_s weight(t, s)·ADC(y + noise)
   const weights = new Float64Array(T * S);
   for (let t = 0; t < T; t++) for (let s = 0; s < S; s++) weights[t * S + s] = base ** t * job.significance[s] * cells.gain;
-  const z = noise || rowStd ? new Float32Array(y.length) : undefined;
-  if (z) job.normals!(z, z.length);
+  const z = noise || rowStd ? fillStandardNormals(new Float32Array(y.length), job.normals!()) : undefined;
   const sum = new Float64Array(Nb);
   for (let i = 0; i < Pr; i++) {
     sum.fill(0);
@@ -207,7 +259,7 @@ function blockAccumulate(job: LayerJob, b: WeightBlock, u: Float32Array, ldu: nu
 }
 
 /** Read-noise variance of the column sums of a diagonal (depthwise) block. */
-function diagonalReadVariance(job: LayerJob, variance: Float32Array, u: Float32Array, ldu: number, rows: readonly number[], b: WeightBlock, length: number): Float32Array {
+function diagonalReadVariance(job: LayerJob, variance: Float32Array, u: Int16Array | Float32Array, ldu: number, rows: readonly number[], b: WeightBlock, length: number): Float32Array {
   const S = job.significance.length;
   const N = job.mapping.cols;
   const T = job.mapping.inputCycles;

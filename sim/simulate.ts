@@ -11,7 +11,7 @@ import { verifySchedule } from '../compiler/lower/verify.js';
 import { type Graph, IrError, type Node, type Shape } from '../compiler/ir/types.js';
 import { type AccumulateHook, type Int8Result, integerLayers, type IntLayer, runInt8 } from '../compiler/passes/quantize/int8-executor.js';
 import { activationRange, type ValueParams } from '../compiler/passes/quantize/scheme.js';
-import { type BlockCells, layerAccumulator, type LayerJob } from './crossbar.js';
+import { type BlockCells, columnSums, layerAccumulator, type LayerJob } from './crossbar.js';
 import { type AdcTransfer, prepareAdc } from './devices/adc.js';
 import { unrollInputs } from './unroll.js';
 import { weightDigits, type WeightDigits } from './weight-digits.js';
@@ -23,7 +23,8 @@ export interface DeviceModel {
   cells(layer: LayerMapping, block: WeightBlock, digits: WeightDigits): BlockCells;
   /** The ADC transfer of a layer's digit-`slice` columns (full scale and signedness from the schedule). */
   adc(layer: LayerMapping, slice: number): AdcTransfer;
-  normals?: (out: Float32Array, n: number) => void;
+  /** The seed of a fresh read-noise stream (crossbar.ts LayerJob.normals). */
+  normals?: () => number;
   /** True when the ADC of this layer neither clips nor rounds and the cells are ideal. */
   lossless(layer: LayerMapping): boolean;
 }
@@ -74,6 +75,7 @@ export class Simulator {
   private readonly cells = new Map<string, BlockCells>();
   private readonly layers: Map<string, IntLayer>;
   private readonly codes16 = new Map<string, Int16Array>();
+  private readonly sums = new Map<string, Float64Array>();
 
   constructor(
     readonly graph: Graph,
@@ -117,6 +119,7 @@ export class Simulator {
       blocks: this.blocks.get(node.id) ?? [],
       codes: L.weights,
       codes16: this.codes16.get(node.id) ?? this.codes16.set(node.id, Int16Array.from(L.weights)).get(node.id)!,
+      columnSums: this.sums.get(node.id) ?? this.sums.set(node.id, columnSums(L.weights, L.weights.length / m.cols, m.cols)).get(node.id)!,
       significance: digits.significance,
       zeroPoint: pin.zeroPoint,
       qmin: activationRange(pin.bits)[0],
@@ -134,7 +137,7 @@ export class Simulator {
     const [qmin] = activationRange(pin.bits);
     for (let b0 = 0; b0 < batch; b0 += imagesPerChunk) {
       const b1 = Math.min(batch, b0 + imagesPerChunk);
-      const u = unrollInputs(node, x, b0, b1, xs, ys, qmin, pin.zeroPoint);
+      const u = unrollInputs(node, x, b0, b1, xs, ys, qmin, pin.zeroPoint, 'i16');
       const P = (b1 - b0) * m.vectors;
       acc.set(layerAccumulator(job, u, P, (p) => p % m.vectors), b0 * outPerImage);
     }

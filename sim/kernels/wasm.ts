@@ -3,53 +3,11 @@
 // engine validates it) and for int16 → int32 (i32x4.dot_i16x8_s: 8 multiply-adds per instruction), the
 // B-panel packers, and a row compaction helper. See gemm.ts for the layout and the measurements.
 
-import { I32, leb, section, sleb, str, V128, vec } from '../../compiler/util/wasm-encode.js';
-
-const get = (i: number) => [0x20, ...leb(i)];
-const set = (i: number) => [0x21, ...leb(i)];
-const tee = (i: number) => [0x22, ...leb(i)];
-const i32 = (v: number) => [0x41, ...sleb(v)];
-const ADD = [0x6a];
-const SUB = [0x6b];
-const MUL = [0x6c];
-const AND = [0x71];
-const EQZ = [0x45];
-const LT_S = [0x48];
-const GE_S = [0x4e];
-const LT_U = [0x49];
-const GE_U = [0x4f];
-const BLOCK = [0x02, 0x40];
-const LOOP = [0x03, 0x40];
-const IF = [0x04, 0x40];
-const ELSE = [0x05];
-const END = [0x0b];
-const br = (d: number) => [0x0c, d];
-const brIf = (d: number) => [0x0d, d];
-const SELECT = [0x1b];
-const simd = (o: number) => [0xfd, ...leb(o)];
-const vload = (off: number) => [...simd(0x00), 4, ...leb(off)];
-const vstore = (off: number) => [...simd(0x0b), 4, ...leb(off)];
-const splat32 = (off: number) => [...simd(0x09), 2, ...leb(off)];
-const vzero = () => [...simd(0x0c), ...new Array<number>(16).fill(0)];
-const shuffle = (lanes: number[]) => [...simd(0x0d), ...lanes];
-const MEMCOPY = [0xfc, 0x0a, 0x00, 0x00];
-
-const F32X4_ADD = simd(0xe4);
-const F32X4_MUL = simd(0xe6);
-const I32X4_ADD = simd(0xae);
-const I32X4_DOT_I16X8_S = simd(0xba);
-const F32X4_RELAXED_MADD = simd(0x105);
-
-/** Collects instructions; `c(...)` appends any number of byte runs. */
-function emitter(): { code: number[]; c: (...xs: number[][]) => void } {
-  const code: number[] = [];
-  return {
-    code,
-    c: (...xs: number[][]) => {
-      for (const x of xs) for (const b of x) code.push(b);
-    },
-  };
-}
+import { I32, leb, section, str, V128, vec } from '../../compiler/util/wasm-encode.js';
+import {
+  ADD, AND, BLOCK, br, brIf, ELSE, emitter, END, EQZ, F32X4_ADD, F32X4_MUL, F32X4_RELAXED_MADD, GE_S, GE_U, get, I32X4_ADD, I32X4_DOT_I16X8_S, i32, IF, LOOP, LT_S, LT_U,
+  MEMCOPY, MUL, SELECT, set, shuffle, splat32, SUB, tee, vload, vstore, vzero,
+} from './wasm-ops.js';
 
 // ---------------------------------------------------------------------------------------------------
 // The GEMM loop nest.

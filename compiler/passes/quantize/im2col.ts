@@ -12,7 +12,7 @@ export function im2col(
   ys: Shape,
   sub: number,
   pad: number,
-  out: Float32Array | Float64Array,
+  out: Int16Array | Float32Array | Float64Array,
 ): void {
   const [H, W, C] = xs;
   const [Ho, Wo] = ys;

@@ -1,0 +1,482 @@
+// The fused bit-serial crossbar kernel: for one block (rows × columns of an array) and a batch of input
+// vectors, every input cycle t's column sums Y = Σ_k digit_t(u_k)·level_s(k, n) for every weight digit s,
+// read noise on each, the ADC and the shift-add, without materialising the (cycles·vectors) × (digits·
+// columns) column sums:
+//   - the column sums come from lookup tables, not a GEMM: the block's rows in groups of r = ⌊4/dacBits⌋,
+//     each group's table holds the 2^(r·dacBits) sums Σ_j d_j·level[row j] of every column, so that one
+//     vector's sums in one cycle are the sum of G = ⌈rows/r⌉ table rows (four times fewer f32x4 adds than
+//     multiply-adds for bit-serial inputs, and no multiplies). Built per block and call (a few % of it);
+//   - read noise: a standard normal per column sum from a counter-based generator (bitserial-wasm.ts),
+//     so that every number depends only on (seed, vector, cycle, digit, column): any split of the vectors
+//     between threads gives the same results;
+//   - the ADC runs in float64 with sim/devices/adc.ts's arithmetic, the shift-add Σ_t 2^(t·dacBits)·code
+//     in int32 (exact), and Σ_s coef_s·(that) in float64.
+// WebAssembly SIMD on both threads (threads.ts's splitter, vectors in chunks), or the same arithmetic in
+// plain JS, bit for bit (tests). Column sums are float32 sums in group order: exact for integer levels
+// (|Y| < 2^24), so exact mode is bit-exact; analog levels see float32 rounding (relative ~1e-7).
+import type { WasmApi } from '../../compiler/util/wasm-encode.js';
+import type { PreparedAdc } from '../devices/adc.js';
+import {
+  ADC_RECORD, type AdcKind, BITSERIAL_EXPORTS, bitSerialModuleBytes, CONVERT_PARAMS, COS_P, GOLDEN, LOG_P, LOG_Q1, LOG_Q2, type NoiseKind, PHI_BASE, PHI_SCALE,
+  SIN_P,
+} from './bitserial-wasm.js';
+import { rowSplitter, type RowSplitter } from './threads.js';
+
+/** Widest DAC the tables handle (one row per group, 16 entries). */
+const MAX_DAC_BITS = 4;
+
+/**
+ * Whether the kernel computes this layer exactly as defined: DAC digits of at most 4 bits, and the
+ * shift-add Σ_t 2^(t·dacBits)·code within int32.
+ */
+export function bitSerialSupported(dacBits: number, cycles: number, maxCode: number): boolean {
+  return dacBits <= MAX_DAC_BITS && (2 ** (cycles * dacBits) - 1) * maxCode < 2 ** 31;
+}
+
+/** One block's cells and converters. */
+export interface BitSerialBlock {
+  /** First row of the block in the vectors, rows, weight columns per digit, digits. */
+  readonly k0: number;
+  readonly rows: number;
+  readonly cols: number;
+  readonly slices: number;
+  /** Levels [rows × (slices·cols)]: column s·cols + n is digit s of weight column n. */
+  readonly levels: Float32Array;
+  /** Per-cell read-noise variance (same layout), or one variance for every cell, or none. */
+  readonly readVariance?: Float32Array;
+  readonly uniformReadVariance?: number;
+  /** ADC per digit, and the weight of its codes in the result (significance·step·gain). */
+  readonly adc: readonly PreparedAdc[];
+  readonly coef: readonly number[];
+  /** Integer levels and ADCs with step 1 and no offset, gain or INL error: the code is the clipped sum. */
+  readonly identity: boolean;
+  /** Read-noise stream. */
+  readonly seed: number;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Shared layout.
+
+const rowsPerGroup = (dac: number) => Math.max(1, Math.floor(MAX_DAC_BITS / dac));
+/** Columns per digit in the tables: a multiple of 8 (the kernel's panels are 16 or 8 columns). */
+const paddedCols = (cols: number) => Math.ceil(cols / 8) * 8;
+
+interface Plan {
+  readonly prev: Int32Array;
+  readonly row: Int32Array;
+  readonly mult: Float32Array;
+}
+
+/** Table entry e = entry[e without its lowest nonzero digit d at row j] + d·level[j] (d² for variances). */
+function tablePlan(dac: number, square: boolean): Plan {
+  const rpg = rowsPerGroup(dac);
+  const entries = 2 ** (rpg * dac);
+  const mask = 2 ** dac - 1;
+  const prev = new Int32Array(entries);
+  const row = new Int32Array(entries);
+  const mult = new Float32Array(entries);
+  for (let e = 1; e < entries; e++) {
+    let j = 0;
+    while (((e >> (j * dac)) & mask) === 0) j++;
+    const d = (e >> (j * dac)) & mask;
+    prev[e] = e - (d << (j * dac));
+    row[e] = j;
+    mult[e] = square ? d * d : d;
+  }
+  return { prev, row, mult };
+}
+
+const adcKind = (b: BitSerialBlock): AdcKind => (b.identity ? 'identity' : b.adc.some((a) => a.inlPeak !== 0) ? 'inl' : 'f64');
+const noiseKind = (b: BitSerialBlock): NoiseKind => (b.uniformReadVariance !== undefined ? 'uniform' : b.readVariance ? 'cells' : 'none');
+
+// ---------------------------------------------------------------------------------------------------
+// Plain JS, the kernel's arithmetic step by step (float32 via Math.fround).
+
+const fr = Math.fround;
+const bits = new Int32Array(1);
+const bitsF = new Float32Array(bits.buffer);
+
+/** mulberry32's output for state s. */
+function mix(s: number): number {
+  let t = Math.imul(s ^ (s >>> 15), s | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return (t ^ (t >>> 14)) >>> 0;
+}
+
+const C_LOG = LOG_P.map(fr);
+const C_SIN = SIN_P.map(fr);
+const C_COS = COS_P.map(fr);
+
+/** Normals [8·g8, 8·g8 + 8) of stream `seed` into out[o..o+8), as the wasm kernel draws them. */
+function normals8(seed: number, g8: number, out: Float32Array, o: number): void {
+  const base = (seed + Math.imul(8 * g8 + 1, GOLDEN)) | 0;
+  for (let l = 0; l < 4; l++) {
+    const h1 = mix((base + Math.imul(l, GOLDEN)) | 0);
+    const h2 = mix((base + Math.imul(l + 4, GOLDEN)) | 0);
+    const u1 = fr(fr(fr(h1) * 2 ** -32) + 2 ** -33);
+    bitsF[0] = u1;
+    let e = (bits[0] >>> 23) - 127;
+    bits[0] = (bits[0] & 0x7fffff) | 0x3f800000;
+    let m = bitsF[0];
+    if (m > fr(Math.SQRT2)) {
+      m = fr(m * 0.5);
+      e += 1;
+    }
+    const x = fr(m - 1);
+    const fe = fr(e);
+    let poly = C_LOG[0];
+    for (let i = 1; i < C_LOG.length; i++) poly = fr(fr(poly * x) + C_LOG[i]);
+    const z = fr(x * x);
+    let y = fr(fr(x * z) * poly);
+    y = fr(y + fr(fe * fr(LOG_Q1)));
+    y = fr(y - fr(z * 0.5));
+    const ln = fr(fr(y + x) + fr(fe * fr(LOG_Q2)));
+    const r = fr(Math.sqrt(fr(ln * -2)));
+    const q = h2 & 3;
+    const phi = fr(fr(fr(h2 >>> 8) * fr(PHI_SCALE)) + fr(PHI_BASE));
+    const p2 = fr(phi * phi);
+    const sn = fr(fr(fr(fr(fr(fr(fr(C_SIN[0] * p2) + C_SIN[1]) * p2) + C_SIN[2]) * p2) * phi) + phi);
+    const cs = fr(fr(fr(fr(fr(fr(fr(fr(C_COS[0] * p2) + C_COS[1]) * p2) + C_COS[2]) * p2) * p2) - fr(p2 * 0.5)) + 1);
+    const c1 = q & 1 ? sn : cs;
+    const s1 = q & 1 ? cs : sn;
+    out[o + l] = fr((q === 1 || q === 2 ? -c1 : c1) * r);
+    out[o + l + 4] = fr((q & 2 ? -s1 : s1) * r);
+  }
+}
+
+/** The ADC code of a column sum y (float64 arithmetic of sim/devices/adc.ts; `identity`: clip only). */
+function codeOf(y: number, a: PreparedAdc, identity: boolean): number {
+  if (identity) return y < a.minCode ? a.minCode : y > a.maxCode ? a.maxCode : y;
+  let v = y * a.gain + a.offset;
+  if (a.inlPeak !== 0) {
+    let x = (y - a.lo) * a.invSpan;
+    x = x > 1 ? 1 : x;
+    x = x < 0 ? 0 : x;
+    x = 2 * x - 1;
+    v += a.inlPeak * (1 - x * x);
+  }
+  const q = v / a.step;
+  const t = Math.trunc(q);
+  let c = Math.abs(q - t) >= 0.5 ? t + (q < 0 ? -1 : 1) : t;
+  c = c > a.maxCode ? a.maxCode : c;
+  return c < a.minCode ? a.minCode : c;
+}
+
+interface Offsets {
+  readonly offs: Int32Array;
+  readonly s2: Float32Array;
+  /** Where they are in the wasm heap (unused by the JS path). */
+  readonly offsAt: number;
+  readonly s2At: number;
+}
+
+function jsDigits(u: Int16Array, P: number, ldu: number, k0: number, kb: number, cycles: number, dac: number, rowBytes: number): Offsets {
+  const rpg = rowsPerGroup(dac);
+  const G = Math.ceil(kb / rpg);
+  const E = 2 ** (rpg * dac);
+  const mask = 2 ** dac - 1;
+  const offs = new Int32Array(P * cycles * G);
+  const s2 = new Float32Array(P * cycles);
+  for (let p = 0; p < P; p++) {
+    for (let t = 0; t < cycles; t++) {
+      let sq = 0;
+      for (let g = 0; g < G; g++) {
+        let idx = 0;
+        for (let j = 0; j < rpg && g * rpg + j < kb; j++) {
+          const d = (u[p * ldu + k0 + g * rpg + j] >> (t * dac)) & mask;
+          idx |= d << (j * dac);
+          sq += d * d;
+        }
+        offs[(p * cycles + t) * G + g] = (g * E + idx) * rowBytes;
+      }
+      s2[p * cycles + t] = sq;
+    }
+  }
+  return { offs, s2, offsAt: 0, s2At: 0 };
+}
+
+/** The tables of a block: [G groups × E entries × (slices·nbp)], float32. */
+function jsTable(src: Float32Array, b: BitSerialBlock, dac: number, square: boolean): Float32Array {
+  const rpg = rowsPerGroup(dac);
+  const G = Math.ceil(b.rows / rpg);
+  const E = 2 ** (rpg * dac);
+  const nbp = paddedCols(b.cols);
+  const len = b.slices * nbp;
+  const plan = tablePlan(dac, square);
+  const table = new Float32Array(G * E * len);
+  for (let g = 0; g < G; g++) {
+    for (let e = 1; e < E; e++) {
+      const k = g * rpg + plan.row[e];
+      const dst = (g * E + e) * len;
+      const from = (g * E + plan.prev[e]) * len;
+      for (let s = 0; s < b.slices; s++) {
+        for (let n = 0; n < nbp; n++) {
+          const level = k < b.rows && n < b.cols ? src[(k * b.slices + s) * b.cols + n] : 0;
+          table[dst + s * nbp + n] = fr(table[from + s * nbp + n] + fr(plan.mult[e] * level));
+        }
+      }
+    }
+  }
+  return table;
+}
+
+function jsConvert(inputs: BitSerialInputs, o: Offsets, b: BitSerialBlock): Float64Array {
+  const { P, cycles, dac } = inputs;
+  const rpg = rowsPerGroup(dac);
+  const G = Math.ceil(b.rows / rpg);
+  const nbp = paddedCols(b.cols);
+  const len = b.slices * nbp;
+  const table = jsTable(b.levels, b, dac, false);
+  const vt = b.readVariance && b.uniformReadVariance === undefined ? jsTable(b.readVariance, b, dac, true) : undefined;
+  const noise = noiseKind(b);
+  const identity = adcKind(b) === 'identity';
+  const out = new Float64Array(P * nbp);
+  const z = new Float32Array(8);
+  const rowBytes = len * 4;
+  for (let s = 0; s < b.slices; s++) {
+    const a = b.adc[s];
+    const c = fr(b.uniformReadVariance ?? 0);
+    for (let p = 0; p < P; p++) {
+      for (let j = 0; j < nbp; j++) {
+        let acc = 0;
+        for (let t = 0; t < cycles; t++) {
+          let y = 0;
+          let v = 0;
+          for (let g = 0; g < G; g++) {
+            const e = o.offs[(p * cycles + t) * G + g] / rowBytes;
+            y = fr(y + table[e * len + s * nbp + j]);
+            if (vt) v = fr(v + vt[e * len + s * nbp + j]);
+          }
+          if (noise !== 'none') {
+            const n = ((p * cycles + t) * b.slices + s) * nbp + j;
+            normals8(b.seed, Math.floor(n / 8), z, 0);
+            const sd = noise === 'uniform' ? fr(Math.sqrt(fr(c * o.s2[p * cycles + t]))) : fr(Math.sqrt(v));
+            y = fr(y + fr(sd * z[n % 8]));
+          }
+          acc = (acc + (codeOf(identity ? Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, Math.trunc(y))) : y, a, identity) << (t * dac))) | 0;
+        }
+        out[p * nbp + j] += b.coef[s] * acc;
+      }
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The WebAssembly engine: one shared memory, a bump allocation per layer call.
+
+type Fn = (...args: number[]) => void;
+
+interface Engine {
+  readonly fns: Record<string, Fn>;
+  readonly splitter?: RowSplitter;
+  heap: { u8: Uint8Array; i16: Int16Array; i32: Int32Array; f32: Float32Array; f64: Float64Array };
+  ensure(bytes: number): void;
+}
+
+const align = (x: number) => (x + 63) & ~63;
+
+function makeEngine(): Engine | undefined {
+  const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+  if (!wasm) return undefined;
+  for (const shared of typeof SharedArrayBuffer === 'function' ? [true, false] : [false]) {
+    try {
+      const bytes = bitSerialModuleBytes(shared);
+      if (!wasm.validate(bytes)) continue;
+      const mem = new wasm.Memory({ initial: 64, ...(shared ? { maximum: 65536, shared: true } : {}) });
+      const module = new wasm.Module(bytes);
+      const inst = new wasm.Instance(module, { env: { mem } });
+      const fns = Object.fromEntries(BITSERIAL_EXPORTS.map((n) => [n, inst.exports[n] as Fn]));
+      const views = () => ({ u8: new Uint8Array(mem.buffer), i16: new Int16Array(mem.buffer), i32: new Int32Array(mem.buffer), f32: new Float32Array(mem.buffer), f64: new Float64Array(mem.buffer) });
+      const e: Engine = {
+        fns,
+        splitter: shared ? rowSplitter(module, mem, BITSERIAL_EXPORTS, BITSERIAL_EXPORTS.map((n) => fns[n]), CONVERT_PARAMS.length) : undefined,
+        heap: views(),
+        ensure(need: number) {
+          const have = mem.buffer.byteLength;
+          if (have < need) mem.grow(Math.ceil((need - have) / 65536));
+          if (e.heap.u8.buffer !== mem.buffer || e.heap.u8.length !== mem.buffer.byteLength) e.heap = views();
+        },
+      };
+      return e;
+    } catch {
+      // no shared memory here: try a private one
+    }
+  }
+  return undefined;
+}
+
+let engineInstance: Engine | undefined | null = null;
+let jsOnly = false;
+function engine(): Engine | undefined {
+  if (jsOnly) return undefined;
+  if (engineInstance === null) engineInstance = makeEngine();
+  return engineInstance;
+}
+
+/** 'js' forces the plain-JS kernel (tests, benchmarks); 'auto' the WebAssembly one where it runs. */
+export function useBitSerialBackend(kind: 'auto' | 'js'): 'wasm' | 'js' {
+  jsOnly = kind === 'js';
+  return engine() ? 'wasm' : 'js';
+}
+
+/** Runs fn over vectors [0, P) on both threads when it is worth it. */
+function run(e: Engine, fn: string, args: number[], P: number, work: number): void {
+  const i = BITSERIAL_EXPORTS.indexOf(fn);
+  if (e.splitter) e.splitter.run(i, args, P, work);
+  else {
+    args[7] = 0;
+    args[8] = P;
+    e.fns[fn](...args);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The API.
+
+/** The input vectors of one layer call, ready for its blocks (their digit offsets are made once per row range). */
+export interface BitSerialInputs {
+  readonly u: Int16Array;
+  readonly P: number;
+  readonly ldu: number;
+  readonly cycles: number;
+  readonly dac: number;
+  readonly generation: number;
+  readonly offsets: Map<string, Offsets>;
+  /** First free byte of the heap after the inputs and offsets. */
+  top: number;
+}
+
+let generation = 0;
+
+/**
+ * Takes the input vectors u [P × ldu] (DAC input codes u = q − qmin ≥ 0) of one layer call. Valid until
+ * the next call of bitSerialInputs (the heap is reused).
+ */
+export function bitSerialInputs(u: Int16Array, P: number, ldu: number, cycles: number, dac: number): BitSerialInputs {
+  const inputs: BitSerialInputs = { u, P, ldu, cycles, dac, generation: ++generation, offsets: new Map(), top: 0 };
+  const e = engine();
+  if (e) {
+    inputs.top = align(P * ldu * 2);
+    e.ensure(inputs.top);
+    e.heap.i16.set(u.subarray(0, P * ldu), 0);
+  }
+  return inputs;
+}
+
+function offsetsFor(inputs: BitSerialInputs, e: Engine | undefined, k0: number, kb: number, rowBytes: number): Offsets {
+  const key = `${k0}:${kb}:${rowBytes}`;
+  let o = inputs.offsets.get(key);
+  if (o) return o;
+  const { u, P, ldu, cycles, dac } = inputs;
+  if (!e) o = jsDigits(u, P, ldu, k0, kb, cycles, dac, rowBytes);
+  else {
+    const rpg = rowsPerGroup(dac);
+    const G = Math.ceil(kb / rpg);
+    const offsAt = inputs.top;
+    const s2At = align(offsAt + P * cycles * G * 4);
+    inputs.top = align(s2At + P * cycles * 4);
+    e.ensure(inputs.top);
+    run(e, 'digits', [0, ldu, kb, k0, cycles, dac, rpg, 0, 0, G, 2 ** (rpg * dac), rowBytes, offsAt, s2At], P, P * cycles * kb * 4);
+    o = { offs: new Int32Array(0), s2: new Float32Array(0), offsAt, s2At };
+  }
+  inputs.offsets.set(key, o);
+  return o;
+}
+
+/** Copies src [rows × (slices·cols)] into the heap as [G·r rows × (slices·nbp)], zero-padded. */
+function putLevels(e: Engine, at: number, src: Float32Array, b: BitSerialBlock, rowsPadded: number, nbp: number): void {
+  const len = b.slices * nbp;
+  const f = e.heap.f32;
+  f.fill(0, at >> 2, (at >> 2) + rowsPadded * len);
+  for (let k = 0; k < b.rows; k++) {
+    for (let s = 0; s < b.slices; s++) {
+      const from = (k * b.slices + s) * b.cols;
+      f.set(src.subarray(from, from + b.cols), (at >> 2) + k * len + s * nbp);
+    }
+  }
+}
+
+function putPlan(e: Engine, at: number, plan: Plan): void {
+  for (let i = 0; i < plan.prev.length; i++) {
+    e.heap.i32[(at >> 2) + 3 * i] = plan.prev[i];
+    e.heap.i32[(at >> 2) + 3 * i + 1] = plan.row[i];
+    e.heap.f32[(at >> 2) + 3 * i + 2] = plan.mult[i];
+  }
+}
+
+/**
+ * One block's Σ_s coef_s·Σ_t 2^(t·dacBits)·ADC_s(Y + noise) for every input vector: [P × cols], float64.
+ */
+export function bitSerialBlock(inputs: BitSerialInputs, b: BitSerialBlock): Float64Array {
+  if (inputs.generation !== generation) throw new Error('bitSerialBlock: these inputs were overwritten by a later bitSerialInputs call');
+  const e = engine();
+  const nbp = paddedCols(b.cols);
+  const rowBytes = b.slices * nbp * 4;
+  const o = offsetsFor(inputs, e, b.k0, b.rows, rowBytes);
+  const { P, cycles, dac } = inputs;
+  let out: Float64Array;
+  if (!e) out = jsConvert(inputs, o, b);
+  else {
+    const rpg = rowsPerGroup(dac);
+    const G = Math.ceil(b.rows / rpg);
+    const E = 2 ** (rpg * dac);
+    const noise = noiseKind(b);
+    const adcAt = inputs.top;
+    const planAt = align(adcAt + b.slices * ADC_RECORD);
+    const vplanAt = align(planAt + E * 12);
+    const levelsAt = align(vplanAt + E * 12);
+    const tableAt = align(levelsAt + G * rpg * rowBytes);
+    const varAt = align(tableAt + G * E * rowBytes);
+    const outAt = align(varAt + (noise === 'cells' ? G * E * rowBytes : 0));
+    e.ensure(outAt + P * nbp * 8);
+    const h = e.heap;
+    for (let s = 0; s < b.slices; s++) {
+      const a = b.adc[s];
+      const r = (adcAt >> 3) + s * (ADC_RECORD >> 3);
+      h.f64.set([a.gain, a.offset, a.step, a.inlPeak, a.lo, a.invSpan, a.minCode, a.maxCode, b.coef[s]], r);
+      h.f32[2 * r + 18] = b.uniformReadVariance ?? 0;
+      h.i32[2 * r + 20] = a.minCode;
+      h.i32[2 * r + 21] = a.maxCode;
+    }
+    putPlan(e, planAt, tablePlan(dac, false));
+    putLevels(e, levelsAt, b.levels, b, G * rpg, nbp);
+    e.fns.table(levelsAt, rowBytes >> 4, E, G, rpg, planAt, tableAt);
+    if (noise === 'cells') {
+      putPlan(e, vplanAt, tablePlan(dac, true));
+      putLevels(e, levelsAt, b.readVariance!, b, G * rpg, nbp);
+      e.fns.table(levelsAt, rowBytes >> 4, E, G, rpg, vplanAt, varAt);
+    }
+    h.f64.fill(0, outAt >> 3, (outAt >> 3) + P * nbp);
+    const fn = `convert_${noise}_${adcKind(b)}`;
+    run(e, fn, [o.offsAt, o.s2At, tableAt, varAt - tableAt, G, cycles, outAt, 0, 0, b.slices, nbp, adcAt, b.seed, dac], P, P * cycles * G * b.slices * nbp);
+    out = e.heap.f64.subarray(outAt >> 3, (outAt >> 3) + P * nbp);
+  }
+  if (nbp === b.cols) return out.slice();
+  const r = new Float64Array(P * b.cols);
+  for (let p = 0; p < P; p++) r.set(out.subarray(p * nbp, p * nbp + b.cols), p * b.cols);
+  return r;
+}
+
+/**
+ * Standard normals of stream `seed` (numbers 0 .. out.length − 1 of it; see bitserial-wasm.ts): the
+ * read noise the kernel draws, for the paths that materialise it.
+ */
+export function fillStandardNormals(out: Float32Array, seed: number): Float32Array {
+  const n = out.length;
+  const g8 = Math.ceil(n / 8);
+  const e = engine();
+  if (e) {
+    generation++; // the heap's start is overwritten: earlier inputs are gone
+    e.ensure(g8 * 32);
+    e.fns.normals(0, g8, seed | 0, 0);
+    out.set(e.heap.f32.subarray(0, n));
+  } else {
+    const z = new Float32Array(8);
+    for (let g = 0; g < g8; g++) {
+      normals8(seed | 0, g, z, 0);
+      for (let l = 0; l < 8 && 8 * g + l < n; l++) out[8 * g + l] = z[l];
+    }
+  }
+  return out;
+}
