@@ -6,8 +6,9 @@ import { lower } from '../compiler/lower/lower.js';
 import { printSchedule, utilisation } from '../compiler/lower/print.js';
 import type { Schedule } from '../compiler/lower/schedule.js';
 import { scheduleProblems } from '../compiler/lower/verify.js';
-import { runInt8 } from '../compiler/passes/quantize/int8-executor.js';
-import { cellReadPj, CELL_ACTIVITY, costOf } from '../sim/cost/model.js';
+import { integerLayers, runInt8 } from '../compiler/passes/quantize/int8-executor.js';
+import { measureInputActivity } from '../sim/cost/activity.js';
+import { costOf } from '../sim/cost/model.js';
 import { Simulator } from '../sim/simulate.js';
 import { weightDigits } from '../sim/weight-digits.js';
 import { fashionImages } from './helpers.js';
@@ -170,9 +171,24 @@ describe('cost model', () => {
     assert.equal(sc.timeNs, cycles * (10 + 4 * 1.5));
     assert.equal(sc.energyPj.adc, cycles * 64 * 2);
     assert.equal(sc.energyPj.dac, cycles * 96 * 0.05);
-    const gMid = (1 + 100) / 2; // µS
-    assert.ok(Math.abs(cellReadPj(spec) - (0.2 ** 2 * gMid * 10) / 1000) < 1e-12);
-    assert.ok(Math.abs(sc.energyPj.array - cycles * 96 * 128 * CELL_ACTIVITY * 0.0202) < 1e-6);
+    // cell reads: Σ G of the block's 96 × 128 cells, each at Gmin + level·ΔG (1 µS + level·33 µS); a
+    // weight w puts |w|'s base-4 digits on one cell of each pair and level 0 on the other
+    const w = integerLayers(g).get('conv2')!.weights; // [288 × 32]
+    let digitSum = 0;
+    for (let k = 0; k < 96; k++) {
+      for (let n = 0; n < 16; n++) {
+        for (let m = Math.abs(w[k * 32 + n]); m > 0; m = Math.floor(m / 4)) digitSum += m % 4;
+      }
+    }
+    const sumG = 96 * 128 * 1 + 33 * digitSum;
+    assert.ok(Math.abs(st.cellConductanceUs - sumG) < 1e-6, `${st.cellConductanceUs} vs ${sumG}`);
+    // default input activity 0.5: a cycle draws 0.5·ΣG at 0.2 V for 10 ns (µS·V²·ns = fJ)
+    assert.equal(st.inputActivity, 0.5);
+    const arrayPj = (cycles * 0.5 * sumG * 0.2 ** 2 * 10) / 1000;
+    assert.ok(Math.abs(sc.energyPj.array - arrayPj) < 1e-9 * arrayPj, `${sc.energyPj.array} vs ${arrayPj}`);
+    // a measured activity scales it
+    const measured = costOf(lower(g, spec, { inputActivity: new Map([['conv2', 0.125]]) })).steps.find((x) => x.step === st.id)!;
+    assert.ok(Math.abs(measured.energyPj.array - arrayPj / 4) < 1e-9 * arrayPj);
     assert.equal(sc.energyPj.buffer, (96 * 1 + 16 * 4) * 784 * 0.5);
     assert.equal(sc.energyPj.interconnect, 16 * 4 * 784 * 1);
     // the layer: six blocks on six arrays in parallel, then the accumulate step on the digital unit
@@ -182,5 +198,19 @@ describe('cost model', () => {
     const total = c.layers.reduce((a, l) => a + l.timeNs, 0);
     assert.ok(Math.abs(c.latencyNs - total) < 1e-6);
     assert.ok(Math.abs(c.tops - (2 * c.macs) / c.latencyNs / 1e3) < 1e-9);
+  });
+
+  it('input activity: the density of 1 bits of u = q + 128 per input cycle, by hand for fc2', async () => {
+    const g = await quantizedVgg();
+    const { x } = await fashionImages('test', 8);
+    const activity = measureInputActivity(g, TEST_SPEC, x, 8, 3);
+    const input = g.nodes.find((n) => n.id === 'fc2')!.inputs[0];
+    const codes = runInt8(g, x, 8, { keep: new Set([input]) }).codes.get(input)!;
+    let ones = 0;
+    for (const q of codes) for (let u = q + 128; u > 0; u >>= 1) ones += u & 1;
+    const expected = ones / (codes.length * 8);
+    assert.ok(Math.abs(activity.get('fc2')! - expected) < 1e-12, `${activity.get('fc2')} vs ${expected}`);
+    assert.ok(expected > 0.01 && expected < 0.5, `${expected}`);
+    for (const id of ['conv1', 'conv2', 'conv6', 'fc1']) assert.ok(activity.get(id)! > 0 && activity.get(id)! < 1, id);
   });
 });

@@ -15,6 +15,7 @@ import { WEIGHTED } from '../../compiler/passes/quantize/scheme.js';
 import { initBackend } from '../../compiler/train/backend.js';
 import type { ProgressFn } from '../../compiler/util/progress.js';
 import { calibrateAdc } from '../../sim/calibrate.js';
+import { measureInputActivity } from '../../sim/cost/activity.js';
 import type { AcceleratorSpec } from '../../sim/spec/types.js';
 import { loadSpec } from '../../sim/spec/validate.js';
 import { type DataOptions, fashionMnistSplits, type Splits } from './data.js';
@@ -55,6 +56,9 @@ export function trainImages(data: Splits, n: number): { x: Float32Array; n: numb
   return { x, n: k };
 }
 
+/** Images for the input activity: a density converges long before the ADC percentiles do. */
+const ACTIVITY_IMAGES = 64;
+
 /** A directory written by `tandem compile` (schedule.json + the graph it was compiled from)? */
 export const isScheduleDir = (p: string) => existsSync(path.join(p, 'schedule.json')) && existsSync(path.join(p, 'graph.json'));
 
@@ -94,7 +98,11 @@ export async function prepare(modelOrDir: string, f: AccelFlags, progress: Progr
     calibrated = calibrateAdc(graph, spec, calib.x, calib.n, spec.adc.calibrationPercentile!, { onProgress: progress, signal });
     notes.push(`ADC full scale per layer: the ${spec.adc.calibrationPercentile}th percentile of |column sums| of each weight digit on ${calib.n} training images`);
   }
-  const schedule = lower(graph, spec, { calibratedFullScale: calibrated });
+  // the cost model's cell-read energy follows the input bits' density (sim/cost/activity.ts)
+  const activityImages = trainImages(data, Math.min(nCalib, ACTIVITY_IMAGES));
+  const inputActivity = measureInputActivity(graph, spec, activityImages.x, activityImages.n);
+  notes.push(`input activity per layer (cell read energy): measured on ${activityImages.n} training images`);
+  const schedule = lower(graph, spec, { calibratedFullScale: calibrated, inputActivity });
   verifySchedule(schedule, graph);
   return { model, graph, spec, schedule, data, notes };
 }

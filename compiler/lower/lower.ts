@@ -1,18 +1,25 @@
 // Lowering: quantized Graph + AcceleratorSpec -> Schedule (schedule.ts). A pure function; the only
 // data it needs besides the two is the calibrated ADC full scale per layer when the spec asks for it
-// (sim/calibrate.ts measures it).
+// (sim/calibrate.ts measures it) and, for the cost model, the measured input activity per layer
+// (sim/cost/activity.ts; a default otherwise).
 import { createHash } from 'node:crypto';
+import { DEFAULT_INPUT_ACTIVITY } from '../../sim/cost/activity.js';
+import { blockConductanceUs } from '../../sim/cost/conductance.js';
 import { digitalNs, mvmNs } from '../../sim/cost/timing.js';
 import { type AcceleratorSpec, columnsPerWeight, signedSums, weightColumns } from '../../sim/spec/types.js';
 import { graphStats } from '../ir/graph.js';
 import { serializeGraph } from '../ir/serialize.js';
 import { type Graph, IrError, type Node, OpKind, type Shape } from '../ir/types.js';
+import { integerLayers } from '../passes/quantize/int8-executor.js';
 import { valueParams } from '../passes/quantize/scheme.js';
+import { weightDigits } from '../../sim/weight-digits.js';
 import type { AccumulateStep, AdcSetting, DigitalStep, LayerMapping, MvmStep, ProgramStep, Schedule, Step, WeightBlock } from './schedule.js';
 
 export interface LowerOptions {
   /** ADC full scale per crossbar layer (node id) and weight digit, in unit levels, for adc.range 'calibrated'. */
   readonly calibratedFullScale?: ReadonlyMap<string, readonly number[]>;
+  /** Mean input drive per row and cycle per crossbar layer (sim/cost/activity.ts); default 0.5. */
+  readonly inputActivity?: ReadonlyMap<string, number>;
 }
 
 const size = (s: Shape) => s.reduce((a, b) => a * b, 1);
@@ -93,6 +100,7 @@ export function lower(graph: Graph, spec: AcceleratorSpec, opts: LowerOptions = 
   const shapes = new Map<string, Shape>(graph.inputs.map((i) => [i.id, i.shape]));
   for (const s of stats.nodes) shapes.set(s.id, s.outputShape);
   const params = valueParams(graph);
+  const intLayers = integerLayers(graph, params);
   const notes: string[] = [];
   const R = spec.crossbar.rows;
   const cpw = columnsPerWeight(spec);
@@ -191,6 +199,8 @@ export function lower(graph: Graph, spec: AcceleratorSpec, opts: LowerOptions = 
     const cycles = inputCycles(spec, d.inputBits);
     const maxRows = d.p.diagonal ? d.p.taps : Math.max(...d.tiles.map((t) => t.rows[1] - t.rows[0]));
     const adc = adcSetting(spec, node.id, maxRows, d.inputBits, opts.calibratedFullScale?.get(node.id));
+    const digits = weightDigits(intLayers.get(node.id)!.weights, spec);
+    const inputActivity = opts.inputActivity?.get(node.id) ?? DEFAULT_INPUT_ACTIVITY;
     const mvms: string[] = [];
     for (let r = 0; r < d.replicas; r++) {
       for (const t of d.tiles) {
@@ -209,7 +219,7 @@ export function lower(graph: Graph, spec: AcceleratorSpec, opts: LowerOptions = 
         const conversions = (t.cols[1] - t.cols[0]) * spec.weights.cellsPerWeight;
         const share = adcShare(spec, t.cols[1] - t.cols[0]);
         const mid = `${id}:mvm`;
-        steps.push({ id: mid, kind: 'mvm', deps: [programId, ...deps], layer: node.id, block: id, vectors: replicaShare(d.vectors, d.replicas, r), inputCycles: cycles, conversions, adcs: share.adcs, columnsPerAdc: share.columnsPerAdc, activeRows: t.physicalRows } satisfies MvmStep);
+        steps.push({ id: mid, kind: 'mvm', deps: [programId, ...deps], layer: node.id, block: id, vectors: replicaShare(d.vectors, d.replicas, r), inputCycles: cycles, conversions, adcs: share.adcs, columnsPerAdc: share.columnsPerAdc, activeRows: t.physicalRows, cellConductanceUs: blockConductanceUs(spec, b, digits, d.p.cols), inputActivity } satisfies MvmStep);
         mvms.push(mid);
         roundMvms.push(mid);
       }

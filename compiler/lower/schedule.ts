@@ -111,6 +111,12 @@ export interface MvmStep extends StepBase {
   readonly adcs: number;
   readonly columnsPerAdc: number;
   readonly activeRows: number;
+  /** Σ G of the block's physical cells at their programmed levels (reference columns included), µS:
+   * a row driven at full input draws its share of this (cost model, array read energy). */
+  readonly cellConductanceUs: number;
+  /** Mean input drive per row and cycle as a fraction of full scale (bit-serial: the density of 1
+   * bits), from calibration inputs or a default (sim/cost/activity.ts). */
+  readonly inputActivity: number;
 }
 
 /** Digital: shift-add of digits and cycles, row-block partial sums, corrections, bias, requantization. */

@@ -5,7 +5,7 @@
 //   mvm         time   = vectors · cycles · (arrayReadNs + columnsPerAdc · adcNsPerConversion)
 //               energy = conversions·vectors·cycles·adcPj                      (adc)
 //                      + activeRows·vectors·cycles·dacPj                       (dac: every row driven each cycle)
-//                      + cells·vectors·cycles·activity·V²·Gmid·arrayReadNs     (array: cell reads, V²·G·t)
+//                      + vectors·cycles·activity·ΣG·V²·arrayReadNs             (array: cell reads, V²·G·t)
 //                      + (activeRows·inBytes + cols·4)·vectors·bufferPj         (buffers: inputs in, int32 partial sums out)
 //                      + cols·4·vectors·interconnectPj                          (interconnect: partial sums to the accumulator)
 //   accumulate  energy = adds·shiftAddPj + requantizations·4·digitalPj; time = requantizations·4 ops on the
@@ -15,13 +15,13 @@
 // A layer's time: the busiest array's mvm time (arrays run in parallel, blocks sharing an array in turn)
 // plus its accumulate / digital time; layers run one after another (latency). With everything on chip,
 // layers can also run as a pipeline whose interval is the slowest layer.
-// Assumptions (no data-dependent activity): half the cells of an active row conduct (activity 0.5) at
-// the mid conductance (Gmin + Gmax)/2.
+// Cell reads: ΣG is the block's cells' total conductance at their programmed levels (reference columns
+// included, sim/cost/conductance.ts) and `activity` the mean input drive per row and cycle, measured
+// on calibration inputs (sim/cost/activity.ts, else 0.5): a cycle draws activity·ΣG·V² on average.
 import type { AccumulateStep, DigitalStep, MvmStep, ProgramStep, Schedule, Step } from '../../compiler/lower/schedule.js';
 import type { AcceleratorSpec } from '../spec/types.js';
 import { cycleNs, digitalNs } from './timing.js';
 
-export const CELL_ACTIVITY = 0.5;
 const PARTIAL_SUM_BYTES = 4;
 const REQUANT_OPS = 4;
 
@@ -69,18 +69,17 @@ function addInto(a: EnergyBreakdown, b: EnergyBreakdown): void {
   for (const k of ENERGY_COMPONENTS) a[k] += b[k];
 }
 
-/** Energy of one cell read: V²·G·t at the mid conductance (µS·V²·ns = fJ, so /1000 for pJ). */
-export function cellReadPj(spec: AcceleratorSpec): number {
-  const g = (spec.crossbar.gMinUs + spec.crossbar.gMaxUs) / 2;
-  return (spec.crossbar.readVoltageV ** 2 * g * spec.latency.arrayReadNs) / 1000;
+/** Energy of reading conductance G (µS) at full input for one cycle: V²·G·t (µS·V²·ns = fJ, /1000 for pJ). */
+function cellReadPj(spec: AcceleratorSpec, gUs: number): number {
+  return (spec.crossbar.readVoltageV ** 2 * gUs * spec.latency.arrayReadNs) / 1000;
 }
 
-export function mvmCost(spec: AcceleratorSpec, st: MvmStep, physicalCols: number, inputBits: number, cols: number): StepCost {
+export function mvmCost(spec: AcceleratorSpec, st: MvmStep, inputBits: number, cols: number): StepCost {
   const e = zero();
   const ops = st.vectors * st.inputCycles;
   e.adc = st.conversions * ops * spec.energy.adcPjPerConversion;
   e.dac = st.activeRows * ops * spec.energy.dacPjPerRowCycle;
-  e.array = st.activeRows * physicalCols * ops * CELL_ACTIVITY * cellReadPj(spec);
+  e.array = ops * st.inputActivity * cellReadPj(spec, st.cellConductanceUs);
   e.buffer = (st.activeRows * Math.ceil(inputBits / 8) + cols * PARTIAL_SUM_BYTES) * st.vectors * spec.energy.bufferPjPerByte;
   e.interconnect = cols * PARTIAL_SUM_BYTES * st.vectors * spec.energy.interconnectPjPerByte;
   return { step: st.id, timeNs: ops * cycleNs(spec, st.columnsPerAdc), energyPj: e };
@@ -143,7 +142,7 @@ export function costOf(s: Schedule): CostReport {
     } else if (st.kind === 'mvm') {
       const b = blocks.get(st.block)!;
       const l = mappings.get(st.layer)!;
-      c = mvmCost(spec, st, b.physicalCols, l.inputBits, b.cols[1] - b.cols[0]);
+      c = mvmCost(spec, st, l.inputBits, b.cols[1] - b.cols[0]);
       const e = entry(st.layer);
       e.mvm.set(b.array, (e.mvm.get(b.array) ?? 0) + c.timeNs);
       addInto(e.energy, c.energyPj);
