@@ -52,6 +52,22 @@ describe('accelerator spec', () => {
       bad((s) => (s.crossbar.gMaxUs = 0.5)),
       { message: 'spec.json: crossbar.gMaxUs = 0.5: expected > crossbar.gMinUs (1.1111111111111112)' },
     );
+    // the wires: each resistance >= 0, and the old single field is gone (not silently ignored)
+    assert.throws(
+      bad((s) => (s.crossbar.colWireResistanceOhm = -0.5)),
+      { message: 'spec.json: crossbar.colWireResistanceOhm = -0.5: expected a number >= 0' },
+    );
+    assert.throws(
+      bad((s) => (s.crossbar.rowWireResistanceOhm = 'high')),
+      { message: "spec.json: crossbar.rowWireResistanceOhm = 'high': expected a number >= 0" },
+    );
+    assert.throws(
+      bad((s) => {
+        delete s.crossbar.rowWireResistanceOhm;
+        s.crossbar.wireResistanceOhm = 2;
+      }),
+      { message: /crossbar\.wireResistanceOhm: unknown field \(known: .*rowWireResistanceOhm, colWireResistanceOhm\)\n {2}crossbar\.rowWireResistanceOhm: missing/ },
+    );
     assert.throws(() => loadSpec('rram-256'), { message: "accelerator 'rram-256': unknown preset (known: ideal-int8, rram-128, pcm-256, sram-cim-256) and not a .json/.yaml file" });
   });
 
