@@ -17,22 +17,67 @@
 // except the ADC; bitserial.ts has the same arithmetic in plain JS, bit for bit.
 import { I32, leb, section, str, V128, vec } from '../../compiler/util/wasm-encode.js';
 import {
-  ADD, AND, BLOCK, br, brIf, emitter, END, F32_CONVERT_I32_U, F32_MUL, F32_SQRT, f32load, f32store, F32X4_ADD, F32X4_CONVERT_I32X4_S, F32X4_CONVERT_I32X4_U,
-  F32X4_MUL, F32X4_SPLAT, F32X4_SQRT, F32X4_SUB, F64X2_ABS, F64X2_ADD, F64X2_CONVERT_LOW_I32X4_S, F64X2_DIV, F64X2_GE, F64X2_MUL, F64X2_PMAX, F64X2_PMIN,
-  F64X2_PROMOTE_LOW, F64X2_SUB, F64X2_TRUNC, GE_S, get, GT_S, i32, I32X4_ADD, I32X4_MAX_S, I32X4_MIN_S, I32X4_MUL, I32X4_NEG, I32X4_SHL, I32X4_SHR_U,
-  I32X4_SPLAT, I32X4_SUB, I32X4_TRUNC_SAT_F32X4_S, I32X4_TRUNC_SAT_F64X2_S_ZERO, i32load, i32load16s, i32store, IF, LOOP, LT_S, LT_U, MUL, OR, set, SHL, SHR_U,
-  shuffle, simd, splat32, splat64, SUB, tee, V128_AND, V128_BITSELECT, V128_OR, V128_XOR, vconst32, vconstF32, vconstF64, vload, vstore, vzero,
+  ADD, AND, BLOCK, br, brIf, emitter, END, F32_CONVERT_I32_U, F32_MUL, F32_SQRT, f32load, f32store, F32X4_ADD, F32X4_CONVERT_I32X4_S,
+  F32X4_GT, F32X4_MUL, F32X4_PMAX, F32X4_PMIN, F32X4_SPLAT, F32X4_SQRT, F32X4_SUB, F32X4_TRUNC, F64X2_ABS, F64X2_ADD,
+  F64X2_CONVERT_LOW_I32X4_S, F64X2_DIV, F64X2_GE, F64X2_MUL, F64X2_PMAX, F64X2_PMIN, F64X2_PROMOTE_LOW, F64X2_SUB, F64X2_TRUNC, GE_S, get, GT_S, i32, I32X4_ADD,
+  I32X4_MUL, I32X4_NEG, I32X4_SHL, I32X4_SHR_U, I32X4_SPLAT, I32X4_SUB, I32X4_TRUNC_SAT_F64X2_S_ZERO, i32load,
+  i32load16s, i32store, IF, LOOP, LT_S, LT_U, MUL, OR, set, SHL, SHR_U, shuffle, splat32, splat64, SUB, tee, V128_AND, V128_BITSELECT, V128_OR, V128_XOR, vload,
+  vstore, vzero,
 } from './wasm-ops.js';
+
+/** Bytes at address 0 of the memory holding the kernels' vector constants (ConstPool). */
+export const CONST_BYTES = 1024;
+
+/**
+ * Vector constants, read from memory at address 0 (the engine writes `bytes` there): a v128.const costs
+ * V8 about three instructions to materialise, a load one.
+ */
+class ConstPool {
+  readonly bytes: number[] = [];
+  private readonly at = new Map<string, number>();
+  private lanes(b: Uint8Array): number[] {
+    const key = b.join(',');
+    let off = this.at.get(key);
+    if (off === undefined) {
+      off = this.bytes.length;
+      if (off + 16 > CONST_BYTES) throw new Error('bitserial-wasm: too many constants');
+      this.at.set(key, off);
+      this.bytes.push(...b);
+    }
+    return [...i32(0), ...vload(off)];
+  }
+  i32(lanes: readonly number[]): number[] {
+    return this.lanes(new Uint8Array(Int32Array.from(lanes.length === 1 ? [lanes[0], lanes[0], lanes[0], lanes[0]] : lanes).buffer));
+  }
+  f32(v: number): number[] {
+    return this.lanes(new Uint8Array(new Float32Array([v, v, v, v]).buffer));
+  }
+  f64(v: number): number[] {
+    return this.lanes(new Uint8Array(new Float64Array([v, v]).buffer));
+  }
+}
 
 /** mulberry32's increment: the state after i draws is seed + i·GOLDEN. */
 export const GOLDEN = 0x6d2b79f5;
-/** Bytes per weight digit (slice) in the ADC record: float64 gain, offset, step, inlPeak, lo, invSpan, minCode, maxCode, coef; float32 read variance; int32 minCode, maxCode. */
-export const ADC_RECORD = 96;
+/**
+ * Bytes per weight digit (slice) in the ADC record: float64 gain, offset, step, inlPeak, lo, invSpan,
+ * minCode, maxCode, coef (0..71); float32 read variance (72); float32 gain/step, offset/step,
+ * 4·inlPeak/step, lo, invSpan, minCode, maxCode (96..127).
+ */
+export const ADC_RECORD = 128;
 
 export type NoiseKind = 'none' | 'uniform' | 'cells';
-export type AdcKind = 'identity' | 'f64' | 'inl';
-export const NOISE_KINDS: readonly NoiseKind[] = ['none', 'uniform', 'cells'];
-export const ADC_KINDS: readonly AdcKind[] = ['identity', 'f64', 'inl'];
+/**
+ * identity: integer sums, the code is the clipped sum; f64/inl: sim/devices/adc.ts's float64 arithmetic
+ * (without/with the INL term); f32/f32inl (with read noise, whose spread is far above float32 rounding):
+ * q = v·(gain/step) + offset/step (+ (4·inlPeak/step)·x(1 − x), the same bow), rounded as trunc(q ± ½)
+ * in float32 — a code differs from the float64 one only where q falls within ~1e-7 of a rounding boundary.
+ */
+export type AdcKind = 'identity' | 'f64' | 'inl' | 'f32' | 'f32inl';
+/** The convert functions: the float64 ADC without read noise, float32 with it. */
+export const CONVERT_KINDS: readonly (readonly [NoiseKind, AdcKind])[] = [
+  ['none', 'identity'], ['none', 'f64'], ['none', 'inl'], ['uniform', 'f32'], ['uniform', 'f32inl'], ['cells', 'f32'], ['cells', 'f32inl'],
+];
 
 /** Parameters of convert (r0, r1 at 7 and 8, where threads.ts's splitter sets them). */
 export const CONVERT_PARAMS = ['offs', 's2', 'table', 'varDelta', 'groups', 'cycles', 'out', 'r0', 'r1', 'slices', 'nbp', 'adc', 'seed', 'dac'] as const;
@@ -53,58 +98,56 @@ export const COS_P = [2.443315711809948e-5, -1.388731625493765e-3, 4.16666456829
 export const PHI_SCALE = Math.PI / 2 / 16777216;
 export const PHI_BASE = (0.5 / 16777216 - 0.5) * (Math.PI / 2);
 
-const F32X4_GT = simd(0x44);
-const SIGN64 = [...simd(0x0c), 0, 0, 0, 0, 0, 0, 0, 0x80, 0, 0, 0, 0, 0, 0, 0, 0x80];
 
 /**
  * Emits the Box-Muller pair for the 8 normals starting at normal index `n0` (an i32 local) of the stream
  * `seed` (i32 local): leaves the first four in zc, the last four in zs. t1..t5 are scratch v128 locals.
  */
-function boxMuller(c: (...xs: number[][]) => void, n0: number, seed: number, zc: number, zs: number, t: readonly number[]): void {
+function boxMuller(c: (...xs: number[][]) => void, k: ConstPool, n0: number, seed: number, zc: number, zs: number, t: readonly number[]): void {
   const [h1, h2, x, y, z] = t;
   // states σ + (n0 + l + 1)·G, l = 0..7
   c(get(n0), i32(1), ADD, i32(GOLDEN), MUL, get(seed), ADD, I32X4_SPLAT, set(h2));
-  c(get(h2), vconst32([0, GOLDEN, 2 * GOLDEN, 3 * GOLDEN]), I32X4_ADD, set(h1));
-  c(get(h2), vconst32([4 * GOLDEN, 5 * GOLDEN, 6 * GOLDEN, 7 * GOLDEN]), I32X4_ADD, set(h2));
+  c(get(h2), k.i32([0, GOLDEN, 2 * GOLDEN, 3 * GOLDEN]), I32X4_ADD, set(h1));
+  c(get(h2), k.i32([4 * GOLDEN, 5 * GOLDEN, 6 * GOLDEN, 7 * GOLDEN]), I32X4_ADD, set(h2));
   for (const h of [h1, h2]) {
     // mulberry32: t = imul(t ^ t>>>15, t | 1); t ^= t + imul(t ^ t>>>7, t | 61); t ^= t>>>14
-    c(get(h), get(h), i32(15), I32X4_SHR_U, V128_XOR, get(h), vconst32([1, 1, 1, 1]), V128_OR, I32X4_MUL, set(h));
-    c(get(h), get(h), get(h), i32(7), I32X4_SHR_U, V128_XOR, get(h), vconst32([61, 61, 61, 61]), V128_OR, I32X4_MUL, I32X4_ADD, get(h), V128_XOR, set(h));
+    c(get(h), get(h), i32(15), I32X4_SHR_U, V128_XOR, get(h), k.i32([1]), V128_OR, I32X4_MUL, set(h));
+    c(get(h), get(h), get(h), i32(7), I32X4_SHR_U, V128_XOR, get(h), k.i32([61]), V128_OR, I32X4_MUL, I32X4_ADD, get(h), V128_XOR, set(h));
     c(get(h), get(h), i32(14), I32X4_SHR_U, V128_XOR, set(h));
   }
-  // u1 = f32(h1)·2^-32 + 2^-33 in (0, 1]; ln u1 = e·ln2 + ln m, m ∈ [√½, √2)
-  c(get(h1), F32X4_CONVERT_I32X4_U, vconstF32(2 ** -32), F32X4_MUL, vconstF32(2 ** -33), F32X4_ADD, set(h1));
+  // u1 = f32(h1 >>> 1)·2^-31 + 2^-32 in (0, 1] (x86 has no unsigned conversion); ln u1 = e·ln2 + ln m, m ∈ [√½, √2)
+  c(get(h1), i32(1), I32X4_SHR_U, F32X4_CONVERT_I32X4_S, k.f32(2 ** -31), F32X4_MUL, k.f32(2 ** -32), F32X4_ADD, set(h1));
   // e (i32) in y, m in x
-  c(get(h1), i32(23), I32X4_SHR_U, vconst32([127, 127, 127, 127]), I32X4_SUB, set(y));
-  c(get(h1), vconst32([0x7fffff, 0x7fffff, 0x7fffff, 0x7fffff]), V128_AND, vconst32([0x3f800000, 0x3f800000, 0x3f800000, 0x3f800000]), V128_OR, set(x));
-  c(get(x), vconstF32(Math.SQRT2), F32X4_GT, set(z)); // m > √2: halve it, e + 1
-  c(get(x), vconstF32(0.5), F32X4_MUL, get(x), get(z), V128_BITSELECT, vconstF32(1), F32X4_SUB, set(x));
+  c(get(h1), i32(23), I32X4_SHR_U, k.i32([127]), I32X4_SUB, set(y));
+  c(get(h1), k.i32([0x7fffff]), V128_AND, k.i32([0x3f800000]), V128_OR, set(x));
+  c(get(x), k.f32(Math.SQRT2), F32X4_GT, set(z)); // m > √2: halve it, e + 1
+  c(get(x), k.f32(0.5), F32X4_MUL, get(x), get(z), V128_BITSELECT, k.f32(1), F32X4_SUB, set(x));
   c(get(y), get(z), I32X4_SUB, F32X4_CONVERT_I32X4_S, set(y)); // e as float
   // poly(x) by Horner, then ln = x + (x·z·poly + e·q1 − z/2) + e·q2 with z = x²
-  c(vconstF32(LOG_P[0]));
-  for (let i = 1; i < LOG_P.length; i++) c(get(x), F32X4_MUL, vconstF32(LOG_P[i]), F32X4_ADD);
+  c(k.f32(LOG_P[0]));
+  for (let i = 1; i < LOG_P.length; i++) c(get(x), F32X4_MUL, k.f32(LOG_P[i]), F32X4_ADD);
   c(set(h1), get(x), get(x), F32X4_MUL, set(z));
   c(get(x), get(z), F32X4_MUL, get(h1), F32X4_MUL); // x·z·poly
-  c(get(y), vconstF32(LOG_Q1), F32X4_MUL, F32X4_ADD);
-  c(get(z), vconstF32(0.5), F32X4_MUL, F32X4_SUB);
-  c(get(x), F32X4_ADD, get(y), vconstF32(LOG_Q2), F32X4_MUL, F32X4_ADD);
+  c(get(y), k.f32(LOG_Q1), F32X4_MUL, F32X4_ADD);
+  c(get(z), k.f32(0.5), F32X4_MUL, F32X4_SUB);
+  c(get(x), F32X4_ADD, get(y), k.f32(LOG_Q2), F32X4_MUL, F32X4_ADD);
   // r = sqrt(−2 ln u1) in h1
-  c(vconstF32(-2), F32X4_MUL, F32X4_SQRT, set(h1));
+  c(k.f32(-2), F32X4_MUL, F32X4_SQRT, set(h1));
   // φ from the high 24 bits of h2, quadrant from the low 2 (kept in y)
-  c(get(h2), vconst32([3, 3, 3, 3]), V128_AND, set(y));
-  c(get(h2), i32(8), I32X4_SHR_U, F32X4_CONVERT_I32X4_S, vconstF32(PHI_SCALE), F32X4_MUL, vconstF32(PHI_BASE), F32X4_ADD, set(x));
+  c(get(h2), k.i32([3]), V128_AND, set(y));
+  c(get(h2), i32(8), I32X4_SHR_U, F32X4_CONVERT_I32X4_S, k.f32(PHI_SCALE), F32X4_MUL, k.f32(PHI_BASE), F32X4_ADD, set(x));
   c(get(x), get(x), F32X4_MUL, set(z));
   // sin φ in h2
-  c(vconstF32(SIN_P[0]), get(z), F32X4_MUL, vconstF32(SIN_P[1]), F32X4_ADD, get(z), F32X4_MUL, vconstF32(SIN_P[2]), F32X4_ADD, get(z), F32X4_MUL, get(x), F32X4_MUL, get(x), F32X4_ADD, set(h2));
+  c(k.f32(SIN_P[0]), get(z), F32X4_MUL, k.f32(SIN_P[1]), F32X4_ADD, get(z), F32X4_MUL, k.f32(SIN_P[2]), F32X4_ADD, get(z), F32X4_MUL, get(x), F32X4_MUL, get(x), F32X4_ADD, set(h2));
   // cos φ in x
-  c(vconstF32(COS_P[0]), get(z), F32X4_MUL, vconstF32(COS_P[1]), F32X4_ADD, get(z), F32X4_MUL, vconstF32(COS_P[2]), F32X4_ADD, get(z), F32X4_MUL, get(z), F32X4_MUL);
-  c(get(z), vconstF32(0.5), F32X4_MUL, F32X4_SUB, vconstF32(1), F32X4_ADD, set(x));
+  c(k.f32(COS_P[0]), get(z), F32X4_MUL, k.f32(COS_P[1]), F32X4_ADD, get(z), F32X4_MUL, k.f32(COS_P[2]), F32X4_ADD, get(z), F32X4_MUL, get(z), F32X4_MUL);
+  c(get(z), k.f32(0.5), F32X4_MUL, F32X4_SUB, k.f32(1), F32X4_ADD, set(x));
   // odd quadrants swap sin and cos (mask in z); cos θ negated in quadrants 1, 2, sin θ in 2, 3
-  c(get(y), vconst32([1, 1, 1, 1]), V128_AND, I32X4_NEG, set(z));
+  c(get(y), k.i32([1]), V128_AND, I32X4_NEG, set(z));
   c(get(h2), get(x), get(z), V128_BITSELECT); // C' = swap ? sin : cos
-  c(get(y), vconst32([1, 1, 1, 1]), I32X4_ADD, vconst32([2, 2, 2, 2]), V128_AND, i32(30), I32X4_SHL, V128_XOR, get(h1), F32X4_MUL, set(zc));
+  c(get(y), k.i32([1]), I32X4_ADD, k.i32([2]), V128_AND, i32(30), I32X4_SHL, V128_XOR, get(h1), F32X4_MUL, set(zc));
   c(get(x), get(h2), get(z), V128_BITSELECT); // S' = swap ? cos : sin
-  c(get(y), vconst32([2, 2, 2, 2]), V128_AND, i32(30), I32X4_SHL, V128_XOR, get(h1), F32X4_MUL, set(zs));
+  c(get(y), k.i32([2]), V128_AND, i32(30), I32X4_SHL, V128_XOR, get(h1), F32X4_MUL, set(zs));
 }
 
 
@@ -117,7 +160,7 @@ function forLoop(c: (...xs: number[][]) => void, x: number, from: number[][], to
 }
 
 /** convert for one noise and ADC kind (see the header); r0, r1: vectors. */
-function convertBody(noise: NoiseKind, adc: AdcKind): number[] {
+function convertBody(noise: NoiseKind, adc: AdcKind, k: ConstPool): number[] {
   const [offs, s2, table, varDelta, groups, cycles, out, r0, r1, slices, nbp, adcAt, seed, dac] = CONVERT_PARAMS.map((_, i) => i);
   let l = CONVERT_PARAMS.length;
   const s = l++;
@@ -142,11 +185,25 @@ function convertBody(noise: NoiseKind, adc: AdcKind): number[] {
   const nV = l - CONVERT_PARAMS.length - nI32;
   const { code, c } = emitter();
 
+  /** An integer-valued f32x4 (|v| < 2^22) on the stack to i32x4: the bits of v + 1.5·2^23, less those of 1.5·2^23. */
+  const toInt = () => [...k.f32(12582912), ...F32X4_ADD, ...k.i32([0x4b400000]), ...I32X4_SUB];
   /** Leaves the ADC code of the f32x4 column sums in y[i] on the stack, as i32x4. */
   const convert = (i: number) => {
     if (adc === 'identity') {
       // integer sums (exact cells), step 1, no offset/gain/INL: the code is the sum, clipped
-      c(get(y[i]), I32X4_TRUNC_SAT_F32X4_S, get(rec), splat32(84), I32X4_MIN_S, get(rec), splat32(80), I32X4_MAX_S);
+      c(get(y[i]), get(rec), splat32(120), F32X4_PMIN, get(rec), splat32(116), F32X4_PMAX, toInt());
+      return;
+    }
+    if (adc === 'f32' || adc === 'f32inl') {
+      const [x] = tmp;
+      if (adc === 'f32inl') {
+        c(get(y[i]), get(rec), splat32(108), F32X4_SUB, get(rec), splat32(112), F32X4_MUL, k.f32(1), F32X4_PMIN, k.f32(0), F32X4_PMAX, tee(x));
+        c(k.f32(1), get(x), F32X4_SUB, F32X4_MUL, set(x));
+      }
+      c(get(y[i]), get(rec), splat32(96), F32X4_MUL, get(rec), splat32(100), F32X4_ADD);
+      if (adc === 'f32inl') c(get(rec), splat32(104), get(x), F32X4_MUL, F32X4_ADD);
+      c(tee(x), get(x), k.i32([-0x80000000]), V128_AND, k.f32(0.5), V128_OR, F32X4_ADD, F32X4_TRUNC);
+      c(get(rec), splat32(120), F32X4_PMIN, get(rec), splat32(116), F32X4_PMAX, toInt());
       return;
     }
     const [a, q, x] = tmp;
@@ -155,15 +212,15 @@ function convertBody(noise: NoiseKind, adc: AdcKind): number[] {
       if (h) c(get(y[i]), get(y[i]), shuffle([8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15]), F64X2_PROMOTE_LOW, set(a));
       else c(get(y[i]), F64X2_PROMOTE_LOW, set(a));
       if (adc === 'inl') {
-        c(get(a), get(rec), splat64(32), F64X2_SUB, get(rec), splat64(40), F64X2_MUL, vconstF64(1), F64X2_PMIN, vconstF64(0), F64X2_PMAX, set(x));
-        c(get(x), vconstF64(2), F64X2_MUL, vconstF64(1), F64X2_SUB, set(x));
+        c(get(a), get(rec), splat64(32), F64X2_SUB, get(rec), splat64(40), F64X2_MUL, k.f64(1), F64X2_PMIN, k.f64(0), F64X2_PMAX, set(x));
+        c(get(x), k.f64(2), F64X2_MUL, k.f64(1), F64X2_SUB, set(x));
       }
       c(get(a), get(rec), splat64(0), F64X2_MUL, get(rec), splat64(8), F64X2_ADD);
-      if (adc === 'inl') c(get(rec), splat64(24), vconstF64(1), get(x), get(x), F64X2_MUL, F64X2_SUB, F64X2_MUL, F64X2_ADD);
+      if (adc === 'inl') c(get(rec), splat64(24), k.f64(1), get(x), get(x), F64X2_MUL, F64X2_SUB, F64X2_MUL, F64X2_ADD);
       c(get(rec), splat64(16), F64X2_DIV, set(q));
       // round half away from zero: trunc(q) + (|q − trunc(q)| ≥ ½ ? sign(q) : 0), then clip
       c(get(q), F64X2_TRUNC, set(a));
-      c(get(a), get(q), get(a), F64X2_SUB, F64X2_ABS, vconstF64(0.5), F64X2_GE, get(q), SIGN64, V128_AND, vconstF64(1), V128_OR, V128_AND, F64X2_ADD);
+      c(get(a), get(q), get(a), F64X2_SUB, F64X2_ABS, k.f64(0.5), F64X2_GE, get(q), k.i32([0, -0x80000000, 0, -0x80000000]), V128_AND, k.f64(1), V128_OR, V128_AND, F64X2_ADD);
       c(get(rec), splat64(56), F64X2_PMIN, get(rec), splat64(48), F64X2_PMAX, I32X4_TRUNC_SAT_F64X2_S_ZERO);
       c(set(tmp[3 + h]));
     }
@@ -194,7 +251,7 @@ function convertBody(noise: NoiseKind, adc: AdcKind): number[] {
           c(get(p), get(cycles), MUL, get(t), ADD, get(slices), MUL, get(s), ADD, get(nbp), MUL, get(j0), ADD, set(n0));
           for (let i = 0; i < w; i += 2) {
             if (i) c(get(n0), i32(8), ADD, set(n0));
-            boxMuller(c, n0, seed, zc, zs, tmp);
+            boxMuller(c, k, n0, seed, zc, zs, tmp);
             for (const [k, z] of [[i, zc], [i + 1, zs]]) {
               if (noise === 'uniform') c(get(y[k]), get(sd), get(z), F32X4_MUL, F32X4_ADD, set(y[k]));
               else c(get(y[k]), get(vr[k]), F32X4_SQRT, get(z), F32X4_MUL, F32X4_ADD, set(y[k]));
@@ -312,7 +369,7 @@ function tableBody(): number[] {
 }
 
 /** normals: groups of 8 standard normals [base8, base8 + count8) of the stream `seed`, to out. */
-function normalsBody(): number[] {
+function normalsBody(k: ConstPool): number[] {
   const [out, count8, seed, base8] = NORMALS_PARAMS.map((_, i) => i);
   let l = NORMALS_PARAMS.length;
   const q = l++;
@@ -324,7 +381,7 @@ function normalsBody(): number[] {
   const { code, c } = emitter();
   forLoop(c, q, [i32(0)], [get(count8)], [i32(1)], () => {
     c(get(base8), get(q), ADD, i32(8), MUL, set(n0));
-    boxMuller(c, n0, seed, zc, zs, tmp);
+    boxMuller(c, k, n0, seed, zc, zs, tmp);
     c(get(out), get(q), i32(32), MUL, ADD, get(zc), vstore(0));
     c(get(out), get(q), i32(32), MUL, ADD, get(zs), vstore(16));
   });
@@ -332,15 +389,19 @@ function normalsBody(): number[] {
   return [...vec([[...leb(nI32), I32], [7, V128]]), ...code];
 }
 
-/** Export names in function order: digits, table, normals, then convert per noise × ADC kind. */
-export const BITSERIAL_EXPORTS: readonly string[] = ['digits', 'table', 'normals', ...NOISE_KINDS.flatMap((n) => ADC_KINDS.map((a) => `convert_${n}_${a}`))];
+/** Export names in function order: digits, table, normals, then the convert kinds. */
+export const BITSERIAL_EXPORTS: readonly string[] = ['digits', 'table', 'normals', ...CONVERT_KINDS.map(([n, a]) => `convert_${n}_${a}`)];
 
-/** The module: imports env.mem (shared: limits 1..65536 pages, for the helper thread). */
-export function bitSerialModuleBytes(shared: boolean): Uint8Array {
-  const bodies = [digitsBody(), tableBody(), normalsBody(), ...NOISE_KINDS.flatMap((n) => ADC_KINDS.map((a) => convertBody(n, a)))];
+/**
+ * The module (imports env.mem; shared: limits 1..65536 pages, for the helper thread) and the constants
+ * to write at address 0 of its memory before use.
+ */
+export function bitSerialModule(shared: boolean): { bytes: Uint8Array; constants: Uint8Array } {
+  const k = new ConstPool();
+  const bodies = [digitsBody(), tableBody(), normalsBody(k), ...CONVERT_KINDS.map(([n, a]) => convertBody(n, a, k))];
   const sig = (n: number) => [0x60, ...vec(new Array(n).fill([I32])), 0];
   const types = [sig(DIGITS_PARAMS.length), sig(TABLE_PARAMS.length), sig(NORMALS_PARAMS.length), sig(CONVERT_PARAMS.length)];
-  return new Uint8Array([
+  const bytes = new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec(types)),
     ...section(2, vec([[...str('env'), ...str('mem'), 0x02, ...(shared ? [0x03, 0x01, ...leb(65536)] : [0x00, 0x01])]])),
@@ -348,4 +409,5 @@ export function bitSerialModuleBytes(shared: boolean): Uint8Array {
     ...section(7, vec(BITSERIAL_EXPORTS.map((name, i) => [...str(name), 0x00, i]))),
     ...section(10, vec(bodies.map((b) => [...leb(b.length), ...b]))),
   ]);
+  return { bytes, constants: Uint8Array.from(k.bytes) };
 }

@@ -17,7 +17,7 @@
 import type { WasmApi } from '../../compiler/util/wasm-encode.js';
 import type { PreparedAdc } from '../devices/adc.js';
 import {
-  ADC_RECORD, type AdcKind, BITSERIAL_EXPORTS, bitSerialModuleBytes, CONVERT_PARAMS, COS_P, GOLDEN, LOG_P, LOG_Q1, LOG_Q2, type NoiseKind, PHI_BASE, PHI_SCALE,
+  ADC_RECORD, type AdcKind, BITSERIAL_EXPORTS, bitSerialModule, CONST_BYTES, CONVERT_PARAMS, COS_P, GOLDEN, LOG_P, LOG_Q1, LOG_Q2, type NoiseKind, PHI_BASE, PHI_SCALE,
   SIN_P,
 } from './bitserial-wasm.js';
 import { rowSplitter, type RowSplitter } from './threads.js';
@@ -26,11 +26,11 @@ import { rowSplitter, type RowSplitter } from './threads.js';
 const MAX_DAC_BITS = 4;
 
 /**
- * Whether the kernel computes this layer exactly as defined: DAC digits of at most 4 bits, and the
- * shift-add Σ_t 2^(t·dacBits)·code within int32.
+ * Whether the kernel computes this layer exactly as defined: DAC digits of at most 4 bits, codes below
+ * 2^22 (float32 integers), and the shift-add Σ_t 2^(t·dacBits)·code within int32.
  */
 export function bitSerialSupported(dacBits: number, cycles: number, maxCode: number): boolean {
-  return dacBits <= MAX_DAC_BITS && (2 ** (cycles * dacBits) - 1) * maxCode < 2 ** 31;
+  return dacBits <= MAX_DAC_BITS && maxCode < 2 ** 22 && (2 ** (cycles * dacBits) - 1) * maxCode < 2 ** 31;
 }
 
 /** One block's cells and converters. */
@@ -86,8 +86,13 @@ function tablePlan(dac: number, square: boolean): Plan {
   return { prev, row, mult };
 }
 
-const adcKind = (b: BitSerialBlock): AdcKind => (b.identity ? 'identity' : b.adc.some((a) => a.inlPeak !== 0) ? 'inl' : 'f64');
 const noiseKind = (b: BitSerialBlock): NoiseKind => (b.uniformReadVariance !== undefined ? 'uniform' : b.readVariance ? 'cells' : 'none');
+/** The ADC arithmetic: float64 as sim/devices/adc.ts without read noise, float32 with it (bitserial-wasm.ts). */
+function adcKind(b: BitSerialBlock): AdcKind {
+  const inl = b.adc.some((a) => a.inlPeak !== 0);
+  if (noiseKind(b) !== 'none') return inl ? 'f32inl' : 'f32';
+  return b.identity ? 'identity' : inl ? 'inl' : 'f64';
+}
 
 // ---------------------------------------------------------------------------------------------------
 // Plain JS, the kernel's arithmetic step by step (float32 via Math.fround).
@@ -113,7 +118,7 @@ function normals8(seed: number, g8: number, out: Float32Array, o: number): void 
   for (let l = 0; l < 4; l++) {
     const h1 = mix((base + Math.imul(l, GOLDEN)) | 0);
     const h2 = mix((base + Math.imul(l + 4, GOLDEN)) | 0);
-    const u1 = fr(fr(fr(h1) * 2 ** -32) + 2 ** -33);
+    const u1 = fr(fr(fr(h1 >>> 1) * 2 ** -31) + 2 ** -32);
     bitsF[0] = u1;
     let e = (bits[0] >>> 23) - 127;
     bits[0] = (bits[0] & 0x7fffff) | 0x3f800000;
@@ -144,9 +149,24 @@ function normals8(seed: number, g8: number, out: Float32Array, o: number): void 
   }
 }
 
+/** The ADC code of a column sum y in float32 arithmetic (bitserial-wasm.ts; pmin/pmax as wasm spells them). */
+function codeOfF32(y: number, a: PreparedAdc): number {
+  let q = fr(fr(y * fr(a.gain / a.step)) + fr(a.offset / a.step));
+  if (a.inlPeak !== 0) {
+    let x = fr(fr(y - fr(a.lo)) * fr(a.invSpan));
+    x = 1 < x ? 1 : x;
+    x = x < 0 ? 0 : x;
+    q = fr(q + fr(fr((4 * a.inlPeak) / a.step) * fr(x * fr(1 - x))));
+  }
+  let c = Math.trunc(fr(q + (q < 0 ? -0.5 : 0.5)));
+  c = a.maxCode < c ? a.maxCode : c;
+  return c < a.minCode ? a.minCode : c;
+}
+
 /** The ADC code of a column sum y (float64 arithmetic of sim/devices/adc.ts; `identity`: clip only). */
-function codeOf(y: number, a: PreparedAdc, identity: boolean): number {
-  if (identity) return y < a.minCode ? a.minCode : y > a.maxCode ? a.maxCode : y;
+function codeOf(y: number, a: PreparedAdc, kind: AdcKind): number {
+  if (kind === 'identity') return y < a.minCode ? a.minCode : y > a.maxCode ? a.maxCode : y;
+  if (kind === 'f32' || kind === 'f32inl') return codeOfF32(y, a);
   let v = y * a.gain + a.offset;
   if (a.inlPeak !== 0) {
     let x = (y - a.lo) * a.invSpan;
@@ -229,7 +249,8 @@ function jsConvert(inputs: BitSerialInputs, o: Offsets, b: BitSerialBlock): Floa
   const table = jsTable(b.levels, b, dac, false);
   const vt = b.readVariance && b.uniformReadVariance === undefined ? jsTable(b.readVariance, b, dac, true) : undefined;
   const noise = noiseKind(b);
-  const identity = adcKind(b) === 'identity';
+  const kind = adcKind(b);
+  const identity = kind === 'identity';
   const out = new Float64Array(P * nbp);
   const z = new Float32Array(8);
   const rowBytes = len * 4;
@@ -253,7 +274,7 @@ function jsConvert(inputs: BitSerialInputs, o: Offsets, b: BitSerialBlock): Floa
             const sd = noise === 'uniform' ? fr(Math.sqrt(fr(c * o.s2[p * cycles + t]))) : fr(Math.sqrt(v));
             y = fr(y + fr(sd * z[n % 8]));
           }
-          acc = (acc + (codeOf(identity ? Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, Math.trunc(y))) : y, a, identity) << (t * dac))) | 0;
+          acc = (acc + (codeOf(identity ? Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, Math.trunc(y))) : y, a, kind) << (t * dac))) | 0;
         }
         out[p * nbp + j] += b.coef[s] * acc;
       }
@@ -281,9 +302,10 @@ function makeEngine(): Engine | undefined {
   if (!wasm) return undefined;
   for (const shared of typeof SharedArrayBuffer === 'function' ? [true, false] : [false]) {
     try {
-      const bytes = bitSerialModuleBytes(shared);
+      const { bytes, constants } = bitSerialModule(shared);
       if (!wasm.validate(bytes)) continue;
       const mem = new wasm.Memory({ initial: 64, ...(shared ? { maximum: 65536, shared: true } : {}) });
+      new Uint8Array(mem.buffer).set(constants);
       const module = new wasm.Module(bytes);
       const inst = new wasm.Instance(module, { env: { mem } });
       const fns = Object.fromEntries(BITSERIAL_EXPORTS.map((n) => [n, inst.exports[n] as Fn]));
@@ -357,9 +379,9 @@ export function bitSerialInputs(u: Int16Array, P: number, ldu: number, cycles: n
   const inputs: BitSerialInputs = { u, P, ldu, cycles, dac, generation: ++generation, offsets: new Map(), top: 0 };
   const e = engine();
   if (e) {
-    inputs.top = align(P * ldu * 2);
+    inputs.top = align(CONST_BYTES + P * ldu * 2);
     e.ensure(inputs.top);
-    e.heap.i16.set(u.subarray(0, P * ldu), 0);
+    e.heap.i16.set(u.subarray(0, P * ldu), CONST_BYTES >> 1);
   }
   return inputs;
 }
@@ -377,7 +399,7 @@ function offsetsFor(inputs: BitSerialInputs, e: Engine | undefined, k0: number, 
     const s2At = align(offsAt + P * cycles * G * 4);
     inputs.top = align(s2At + P * cycles * 4);
     e.ensure(inputs.top);
-    run(e, 'digits', [0, ldu, kb, k0, cycles, dac, rpg, 0, 0, G, 2 ** (rpg * dac), rowBytes, offsAt, s2At], P, P * cycles * kb * 4);
+    run(e, 'digits', [CONST_BYTES, ldu, kb, k0, cycles, dac, rpg, 0, 0, G, 2 ** (rpg * dac), rowBytes, offsAt, s2At], P, P * cycles * kb * 4);
     o = { offs: new Int32Array(0), s2: new Float32Array(0), offsAt, s2At };
   }
   inputs.offsets.set(key, o);
@@ -436,8 +458,7 @@ export function bitSerialBlock(inputs: BitSerialInputs, b: BitSerialBlock): Floa
       const r = (adcAt >> 3) + s * (ADC_RECORD >> 3);
       h.f64.set([a.gain, a.offset, a.step, a.inlPeak, a.lo, a.invSpan, a.minCode, a.maxCode, b.coef[s]], r);
       h.f32[2 * r + 18] = b.uniformReadVariance ?? 0;
-      h.i32[2 * r + 20] = a.minCode;
-      h.i32[2 * r + 21] = a.maxCode;
+      h.f32.set([a.gain / a.step, a.offset / a.step, (4 * a.inlPeak) / a.step, a.lo, a.invSpan, a.minCode, a.maxCode], 2 * r + 24);
     }
     putPlan(e, planAt, tablePlan(dac, false));
     putLevels(e, levelsAt, b.levels, b, G * rpg, nbp);
@@ -468,9 +489,9 @@ export function fillStandardNormals(out: Float32Array, seed: number): Float32Arr
   const e = engine();
   if (e) {
     generation++; // the heap's start is overwritten: earlier inputs are gone
-    e.ensure(g8 * 32);
-    e.fns.normals(0, g8, seed | 0, 0);
-    out.set(e.heap.f32.subarray(0, n));
+    e.ensure(CONST_BYTES + g8 * 32);
+    e.fns.normals(CONST_BYTES, g8, seed | 0, 0);
+    out.set(e.heap.f32.subarray(CONST_BYTES >> 2, (CONST_BYTES >> 2) + n));
   } else {
     const z = new Float32Array(8);
     for (let g = 0; g < g8; g++) {

@@ -55,10 +55,13 @@ export function quantizeInput(x: Float32Array, p: ValueParams): Int32Array {
   const [qmin, qmax] = activationRange(p.bits);
   const { scale, zeroPoint } = p;
   const out = new Int32Array(x.length);
-  // clamp(roundHalfAway(...)) spelled out: this loop sees every input value of every run
+  // clamp(roundHalfAway(...)) spelled out: this loop sees every input value of every run. For a float32
+  // v, |v| + ½ is exact in a double (or |v| ≥ 2^53 is an integer already), so floor(|v| + ½) is
+  // Math.round(|v|): the same codes, ~4x faster than Math.round in V8
   for (let i = 0; i < x.length; i++) {
     const v = Math.fround(x[i] / scale);
-    const q = (v < 0 ? -Math.round(-v) : Math.round(v)) + zeroPoint;
+    const r = Math.floor(Math.abs(v) + 0.5);
+    const q = (v < 0 ? -r : r) + zeroPoint;
     out[i] = q < qmin ? qmin : q > qmax ? qmax : q; // NaN stays NaN and stores as 0, as clamp's did
   }
   return out;
@@ -238,15 +241,16 @@ function requantize(acc: Float64Array, channels: number, L: IntLayer, pout: Valu
   // arithmetic: |x·m0| < 2^53 makes the product exact); larger |x| take the function itself
   const m0 = Float64Array.from(L.multipliers, (m) => m.m0);
   const pow = Float64Array.from(L.multipliers, (m) => 2 ** (31 - m.shift));
+  const inv = pow.map((P) => 1 / P); // a power of two: prod·inv is prod / P exactly
   for (let p = 0; p < acc.length; p += channels) {
     for (let c = 0; c < channels; c++) {
       const a = acc[p + c];
-      const x = (a < 0 ? -Math.round(-a) : Math.round(a)) + L.bias[c];
+      const x = (a === Math.trunc(a) ? a : roundHalfAway(a)) + L.bias[c];
       let v: number;
       if (x < 4194304 && x > -4194304) {
         const P = pow[c];
         const prod = x * m0[c];
-        const f = Math.floor(prod / P);
+        const f = Math.floor(prod * inv[c]);
         const rem = prod - f * P;
         const half = P / 2;
         v = f + (rem > half || (rem === half && f >= 0) ? 1 : 0);
