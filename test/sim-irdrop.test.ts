@@ -3,8 +3,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Rng } from '../compiler/util/rng.js';
+import type { LayerMapping, WeightBlock } from '../compiler/lower/schedule.js';
 import { fillUniform, irDropEffectiveConductances, irDropFirstOrder, irDropLoss, irDropSolve, type WireResistance } from '../sim/devices/index.js';
-import { blockLayout } from '../sim/analog.js';
+import { analogDevices, blockLayout } from '../sim/analog.js';
+import type { AcceleratorSpec } from '../sim/spec/types.js';
+import { weightDigits } from '../sim/weight-digits.js';
+import { TEST_SPEC } from './sim-helpers.js';
 
 /**
  * Output currents (µS·V) of the network for inputs x (V), by nodal analysis: unknowns are the row-wire
@@ -218,5 +222,41 @@ describe('IR drop on a block layout', () => {
     const h = offset.pack(plus, undefined, ref);
     assert.deepEqual(Array.from(h.subarray(8, 10)), [50, 51]);
     assert.deepEqual(offset.unpack(h), { plus, minus: undefined, ref });
+  });
+
+  it('the analog model reads levels (G_eff − G_eff of the reference)/ΔG, reference columns in the network', () => {
+    // offset scheme, 2-bit cells: 5 rows × 2 weights × 4 digits + 4 reference columns; ideal devices
+    const spec: AcceleratorSpec = {
+      ...TEST_SPEC,
+      crossbar: { ...TEST_SPEC.crossbar, rowWireResistanceOhm: 20, colWireResistanceOhm: 50 },
+      weights: { bits: 8, cellsPerWeight: 4, signed: 'offset' },
+    };
+    const [K, N, S] = [5, 2, 4];
+    const codes = Float64Array.from({ length: K * N }, (_, i) => ((i * 53) % 255) - 127);
+    const digits = weightDigits(codes, spec);
+    const block: WeightBlock = { id: 'b', layer: 'l', replica: 0, rows: [0, K], cols: [0, N], diagonal: false, array: 0, rowOffset: 0, colOffset: 0, physicalRows: K, physicalCols: N * S, round: 0 };
+    const layer = { layer: 'l', cols: N } as LayerMapping;
+    const { levels } = analogDevices(spec, { seed: 1, timeS: 0 }).cells(layer, block, digits);
+    // the physical row k by hand: weight n's digits s at column n·S + s, then the reference of digit s
+    const dG = (100 - 1) / 3;
+    const cols = N * S + S;
+    const g = new Float64Array(K * cols);
+    for (let k = 0; k < K; k++) {
+      for (let n = 0; n < N; n++) for (let s = 0; s < S; s++) g[k * cols + n * S + s] = 1 + dG * digits.plus[s][k * N + n];
+      for (let s = 0; s < S; s++) g[k * cols + N * S + s] = 1 + dG * digits.reference[s];
+    }
+    const wires = { rowOhm: 20, colOhm: 50 };
+    for (let k = 0; k < K; k++) {
+      const unit = new Float64Array(K);
+      unit[k] = 1;
+      const eff = denseSolve(g, K, cols, wires, unit); // row k of G_eff
+      for (let s = 0; s < S; s++) {
+        for (let n = 0; n < N; n++) {
+          const expected = (eff[n * S + s] - eff[N * S + s]) / dG;
+          const got = levels[(k * S + s) * N + n];
+          assert.ok(Math.abs(got - expected) <= 1e-5 * 3, `row ${k} digit ${s} weight ${n}: ${got} vs ${expected}`);
+        }
+      }
+    }
   });
 });
