@@ -2,20 +2,19 @@
 // each crossbar-mapped conv/dense of the Schedule is recomputed in the forward pass the way
 // sim/crossbar.ts computes it, on the fake-quantized values, so that QAT sees the accelerator:
 //   input codes u = q − qmin unrolled per output position (sim/unroll.ts), split into DAC digits;
-//   weight codes (from the current kernel, snapped per output channel) split into cell digits
-//   (sim/weight-digits.ts, the offset scheme's reference column subtracted);
-//   for every row block of the Schedule, all input cycles × all digits' column sums Y in one GEMM
-//   (cycles stacked along the vectors, digits along the columns);
-//   the layer's ADC per digit (sim/devices/adc.ts), the shift-add Σ_t 2^(t·dacBits)·Σ_s significance_s·
-//   ADC(Y), the rounding of the accumulator and the zero-point correction as sim/crossbar.ts and the
-//   integer executor do; then back to the float accumulator domain s_x·s_w·acc + bias, which fake-quant
-//   snaps as usual.
-// Gradient: straight-through, the ideal conv's (the forward value is the simulated one).
+//   weight codes (from the current kernel, snapped per output channel as fakeQuantWeights does) split
+//   into cell digits (sim/weight-digits.ts, the offset scheme's reference column subtracted);
+//   per row block of the Schedule, the column sums Y of all input cycles and digits in one GEMM (tfjs);
+//   the layer's ADC per digit (sim/devices/adc.ts convertInPlace: the simulator's own float64
+//   conversion), the shift-add Σ_t 2^(t·dacBits)·Σ_s significance_s·ADC(Y), the accumulator rounded
+//   and zero-point corrected as the simulator and the integer executor do (so with the noise off the
+//   layer's accumulator is the exact mode's, bit for bit); then s_x·s_w·acc + bias, which fake-quant
+//   snaps as usual. The conversion and shift-add run in plain JS: as tfjs element-wise ops on the wasm
+//   backend they cost 3x the GEMM.
+// Gradient: straight-through, the ideal layer's (the forward value is the simulated one).
 // Noise (CimNoise, each part switchable, seeded, resampled at every step): the simulator's analog cells
 // (sim/analog.ts: stuck-at cells, programming noise, drift to timeS, optionally its IR drop), read noise
-// on every column sum, the ADC's offset / gain error / INL. With everything off the model is the
-// simulator's exact mode; its ADC is then a table of the simulator's own transfer on every integer
-// column sum, so the conversion is the same bit for bit (ties included).
+// on every column sum, the ADC's offset / gain error / INL.
 // Not modelled: depthwise (block-diagonal) crossbar layers; replicas (duplicate blocks) are the same
 // arithmetic in exact mode and are represented by replica 0.
 import * as tf from '@tensorflow/tfjs';
@@ -24,10 +23,11 @@ import type { LayerMapping, Schedule, WeightBlock } from '../compiler/lower/sche
 import { roundHalfAway } from '../compiler/passes/quantize/fixed-point.js';
 import { activationRange, type ValueParams, weightMax } from '../compiler/passes/quantize/scheme.js';
 import type { AcceleratorModel, LayerContext } from '../compiler/train/accelerator.js';
-import { mixSeed } from '../compiler/util/rng.js';
+import { mixSeed, Rng } from '../compiler/util/rng.js';
 import { analogDevices } from './analog.js';
 import type { BlockCells } from './crossbar.js';
-import { adcFromSpec, convertInPlace, prepareAdc, type PreparedAdc } from './devices/adc.js';
+import { adcFromSpec, type AdcTransfer, convertInPlace } from './devices/adc.js';
+import { fillNormal } from './devices/random.js';
 import { idealAdc, idealLevels } from './simulate.js';
 import type { AcceleratorSpec as HardwareSpec } from './spec/types.js';
 import { unrollInputs } from './unroll.js';
@@ -84,9 +84,6 @@ export function checkCimAccelerator(a: CimAcceleratorSpec): void {
   }
 }
 
-/** round half away from zero, elementwise (exact where the fraction is not within float error of 1/2). */
-const roundAway = (t: tf.Tensor) => tf.mul(tf.sign(t), tf.floor(tf.add(tf.abs(t), 0.5)));
-
 /** Crossbar spec with its wires ideal (analog.ts models IR drop when a wire resistance is > 0). */
 function idealWires(spec: HardwareSpec): HardwareSpec {
   // every *ResistanceOhm field: the crossbar's wire resistance is being split into rows and columns
@@ -110,7 +107,7 @@ interface RowGroup {
   readonly k0: number;
   readonly k1: number;
   readonly levels: Float32Array;
-  /** Read-noise variance per cell (level²), or the common one (then per-vector std from Σ digit²). */
+  /** Read-noise variance per cell (level²), or the common one (then one std per vector and cycle). */
   readonly variance?: Float32Array;
   readonly uniformVariance?: number;
   /** Digital gain per column (global drift compensation), or undefined for 1 everywhere. */
@@ -158,9 +155,9 @@ class CimLayer {
   readonly T: number;
   readonly S: number;
   readonly N: number;
-  readonly adc: PreparedAdc[];
-  /** Noise-free conversion: the ADC's code of every integer column sum −maxSum..maxSum, per digit. */
-  private table?: tf.Tensor1D;
+  /** The layer's ADC per digit: ideal (rounding, clipping) or with the spec's offset, gain error, INL. */
+  readonly adc: AdcTransfer[];
+  private table?: Float64Array[];
 
   constructor(
     readonly a: CimAcceleratorSpec,
@@ -170,25 +167,12 @@ class CimLayer {
     this.T = m.inputCycles;
     this.S = a.spec.weights.cellsPerWeight;
     this.N = m.cols;
-    this.adc = Array.from({ length: this.S }, (_, s) => prepareAdc(a.noise.adc ? adcFromSpec(a.spec.adc, m.adc!.fullScale[s], m.adc!.signed) : idealAdc(m, s)));
-  }
-
-  private adcTable(): tf.Tensor1D {
-    if (this.table) return this.table;
-    const m = this.plan.mapping;
-    const M = m.adc!.maxSum;
-    const t = new Float32Array(this.S * (2 * M + 1));
-    for (let s = 0; s < this.S; s++) {
-      const part = t.subarray(s * (2 * M + 1), (s + 1) * (2 * M + 1));
-      for (let i = 0; i < part.length; i++) part[i] = i - M;
-      convertInPlace(part, this.a.noise.adc ? adcFromSpec(this.a.spec.adc, m.adc!.fullScale[s], m.adc!.signed) : idealAdc(m, s), 'code');
-    }
-    return (this.table = tf.keep(tf.tensor1d(t)));
+    this.adc = Array.from({ length: this.S }, (_, s) => (a.noise.adc ? adcFromSpec(a.spec.adc, m.adc!.fullScale[s], m.adc!.signed) : idealAdc(m, s)));
   }
 
   /** The layer's output in the float accumulator domain, s_x·s_w·acc + bias, [batch, ...output]. */
   forward(node: Node, x: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor | undefined, pin: ValueParams, ctx: LayerContext): tf.Tensor {
-    const { a, plan, T, S, N } = this;
+    const { a, plan, N } = this;
     const m = plan.mapping;
     if (pin.bits !== m.inputBits) throw new Error(`cim accelerator layer '${m.layer}': input has ${pin.bits}-bit codes, the schedule ${m.inputBits}-bit`);
     const wbits = node.quant?.weightBits ?? a.spec.weights.bits;
@@ -204,13 +188,13 @@ class CimLayer {
       const c = devices.cells(m, b, digits);
       return a.noise.read ? c : { ...c, readVariance: undefined, uniformReadVariance: undefined };
     });
-    const integerSums = !a.noise.cells && !a.noise.read;
+    const noise = new Rng(mixSeed(seed, 0x7ead));
     // zero-point correction (qmin − z_x)·Σ_k q_w[k, n] and the per-channel real scale s_x·s_w[n]
     const [qmin, qmax] = activationRange(pin.bits);
-    const corr = new Float32Array(N);
+    const corr = new Float64Array(N);
     for (let i = 0; i < codes.length; i++) corr[i % N] += (qmin - pin.zeroPoint) * codes[i];
-    const scale = Float32Array.from(scales, (s) => s * pin.scale);
-    // input codes (x is on its grid) and their shapes
+    const scale = tf.tensor1d(Float32Array.from(scales, (s) => s * pin.scale));
+    // input codes (x is on its grid)
     const B = x.shape[0];
     const xs = x.shape.slice(1);
     const ys = node.op === OpKind.Dense ? [N] : convOutput(node, xs);
@@ -218,91 +202,88 @@ class CimLayer {
     const xv = x.dataSync();
     const q = new Int32Array(xv.length);
     for (let i = 0; i < q.length; i++) q[i] = Math.min(qmax, Math.max(qmin, roundHalfAway(xv[i] / pin.scale) + pin.zeroPoint));
-    const perImage = T * P * S * N;
-    const imagesPerChunk = Math.max(1, Math.floor(CHUNK / perImage));
-    const outs: tf.Tensor[] = [];
-    for (let b0 = 0, chunk = 0; b0 < B; b0 += imagesPerChunk, chunk++) {
+    const imagesPerChunk = Math.max(1, Math.floor(CHUNK / (this.T * P * this.S * N)));
+    const acc = new Float32Array(B * P * N);
+    for (let b0 = 0; b0 < B; b0 += imagesPerChunk) {
       const b1 = Math.min(B, b0 + imagesPerChunk);
       const u = unrollInputs(node, q, b0, b1, xs, ys, qmin, pin.zeroPoint);
       const rows = (b1 - b0) * P;
-      outs.push(
-        tf.tidy(() => {
-          let sums: tf.Tensor | undefined; // Σ_t 2^(t·dac)·code, per vector and digit column [rows, S·N]
-          groups.forEach((g, gi) => {
-            const { d, std } = this.inputDigits(u, rows, K, g);
-            let y = tf.matMul(tf.tensor2d(d, [T * rows, g.k1 - g.k0]), tf.tensor2d(g.levels, [g.k1 - g.k0, S * N]));
-            if (std || g.variance) {
-              const sd = std ? tf.tensor2d(std, [T * rows, 1]) : tf.sqrt(tf.matMul(tf.tensor2d(squared(d), [T * rows, g.k1 - g.k0]), tf.tensor2d(g.variance!, [g.k1 - g.k0, S * N])));
-              y = tf.add(y, tf.mul(sd, tf.randomNormal(y.shape, 0, 1, 'float32', mixSeed(seed, chunk, gi, 0x7ead))));
-            }
-            let c = integerSums ? this.convertExact(y) : this.convert(y);
-            if (g.gain) c = tf.mul(c, tf.tensor1d(g.gain));
-            const shifted = tf.reshape(tf.matMul(tf.tensor2d(Array.from({ length: T }, (_, t) => 2 ** (t * a.spec.input.dacBits)), [1, T]), tf.reshape(c, [T, rows * S * N])), [rows, S * N]);
-            sums = sums ? tf.add(sums, shifted) : shifted;
-          });
-          const weights = tf.tensor3d(
-            this.adc.map((p, s) => p.step * digits.significance[s]),
-            [1, S, 1],
-          );
-          const acc = tf.add(roundAway(tf.sum(tf.mul(tf.reshape(sums!, [rows, S, N]), weights), 1)), tf.tensor1d(corr));
-          const y = tf.mul(acc, tf.tensor1d(scale));
-          return bias ? tf.add(y, bias) : y;
-        }),
-      );
+      const sumT = new Float64Array(N * rows); // [column, vector]
+      for (const g of groups) this.accumulate(g, u, rows, K, digits.significance, noise, sumT);
+      // the simulator's accumulator: rounded (half away from zero), then the zero-point correction
+      const o = b0 * P * N;
+      for (let p = 0; p < rows; p++) for (let n = 0; n < N; n++) acc[o + p * N + n] = roundHalfAway(sumT[n * rows + p]) + corr[n];
     }
-    const all = outs.length === 1 ? outs[0] : tf.concat(outs, 0);
-    if (outs.length > 1) tf.dispose(outs);
-    return tf.reshape(all, [B, ...ys]);
+    const y = tf.mul(tf.tensor2d(acc, [B * P, N]), scale);
+    return tf.reshape(bias ? tf.add(y, bias) : y, [B, ...ys]);
   }
 
   /**
-   * DAC digits of the group's rows of u, all cycles stacked: [(t·rows + p), k]; with uniform read
-   * noise also the column sums' std per vector and cycle, sqrt(variance·Σ_k digit²).
+   * One row group's converted, shifted-and-added column sums added into sumT [N × rows]: the column sums
+   * of all cycles and digits in one GEMM, [(s·N + n), (t·rows + p)] so each digit's are contiguous for
+   * its ADC (sim/devices/adc.ts), read noise added before conversion.
    */
-  private inputDigits(u: Float32Array, rows: number, K: number, g: RowGroup): { d: Float32Array; std?: Float32Array } {
+  private accumulate(g: RowGroup, u: Float32Array, rows: number, K: number, significance: readonly number[], noise: Rng, sumT: Float64Array): void {
+    const { T, S, N } = this;
     const Kb = g.k1 - g.k0;
     const dac = this.a.spec.input.dacBits;
     const mask = 2 ** dac - 1;
-    const d = new Float32Array(this.T * rows * Kb);
-    for (let p = 0; p < rows; p++) {
-      for (let k = 0; k < Kb; k++) {
-        const v = u[p * K + g.k0 + k];
-        for (let t = 0; t < this.T; t++) d[(t * rows + p) * Kb + k] = (v >> (t * dac)) & mask;
+    const ui = new Int32Array(rows * Kb);
+    for (let p = 0; p < rows; p++) for (let k = 0; k < Kb; k++) ui[p * Kb + k] = u[p * K + g.k0 + k];
+    const d = new Float32Array(T * rows * Kb);
+    for (let t = 0; t < T; t++) {
+      const sh = t * dac;
+      const o = t * rows * Kb;
+      for (let i = 0; i < ui.length; i++) d[o + i] = (ui[i] >> sh) & mask;
+    }
+    const y = readGemm(g.levels, d, Kb, S * N, T * rows);
+    const TR = T * rows;
+    if (g.uniformVariance !== undefined || g.variance) {
+      const sq = dac > 1 ? d.map((v) => v * v) : d;
+      // read noise: std sqrt(Σ_k digit²·variance_k) per column sum (per vector and cycle when uniform)
+      const variance = g.variance ? readGemm(g.variance, sq, Kb, S * N, TR) : undefined;
+      const rowVar = new Float32Array(TR);
+      if (!variance) for (let r = 0; r < TR; r++) for (let k = 0; k < Kb; k++) rowVar[r] += sq[r * Kb + k] * g.uniformVariance!;
+      const z = fillNormal(new Float32Array(y.length), noise);
+      for (let i = 0; i < y.length; i++) y[i] += Math.sqrt(variance ? variance[i] : rowVar[i % TR]) * z[i];
+    }
+    // integer column sums (ideal cells, no read noise): the conversion as a table lookup
+    const tables = g.uniformVariance === undefined && !g.variance && !this.a.noise.cells ? this.tables() : undefined;
+    const M = this.plan.mapping.adc!.maxSum;
+    for (let s = 0; s < S; s++) {
+      const ys = y.subarray(s * N * TR, (s + 1) * N * TR);
+      const table = tables?.[s];
+      if (!table) convertInPlace(ys, this.adc[s], 'value');
+      for (let n = 0; n < N; n++) {
+        const gain = significance[s] * (g.gain ? g.gain[s * N + n] : 1);
+        const dst = n * rows;
+        for (let t = 0; t < T; t++) {
+          const w = gain * 2 ** (t * dac);
+          const o = (n * T + t) * rows;
+          if (table) for (let p = 0; p < rows; p++) sumT[dst + p] += w * table[ys[o + p] + M];
+          else for (let p = 0; p < rows; p++) sumT[dst + p] += w * ys[o + p];
+        }
       }
     }
-    if (g.uniformVariance === undefined) return { d };
-    const std = new Float32Array(this.T * rows);
-    for (let r = 0; r < std.length; r++) {
-      let s2 = 0;
-      for (let k = 0; k < Kb; k++) s2 += d[r * Kb + k] * d[r * Kb + k];
-      std[r] = Math.sqrt(s2 * g.uniformVariance);
-    }
-    return { d, std };
   }
 
-  /** Integer column sums [rows, S·N] -> ADC codes, by the table of the simulator's own transfer. */
-  private convertExact(y: tf.Tensor): tf.Tensor {
+  /** Per digit, the ADC's output (code·step) for every integer column sum −maxSum..maxSum. */
+  private tables(): Float64Array[] {
+    if (this.table) return this.table;
     const M = this.plan.mapping.adc!.maxSum;
-    const offset = new Int32Array(this.S * this.N);
-    for (let s = 0; s < this.S; s++) offset.fill(M + s * (2 * M + 1), s * this.N, (s + 1) * this.N);
-    return tf.gather(this.adcTable(), tf.add(tf.cast(y, 'int32'), tf.tensor1d(offset, 'int32')));
-  }
-
-  /** Real-valued (noisy) column sums -> ADC codes: sim/devices/adc.ts's transfer in tensor ops. */
-  private convert(y: tf.Tensor): tf.Tensor {
-    const per = (f: (p: PreparedAdc) => number) => tf.tensor1d(Float32Array.from({ length: this.S * this.N }, (_, i) => f(this.adc[Math.floor(i / this.N)])));
-    const p0 = this.adc[0];
-    let a = tf.add(tf.mul(y, per((p) => p.gain)), per((p) => p.offset));
-    if (this.adc.some((p) => p.inlPeak !== 0)) {
-      const w = tf.sub(tf.mul(tf.clipByValue(tf.mul(tf.sub(y, per((p) => p.lo)), per((p) => p.invSpan)), 0, 1), 2), 1);
-      a = tf.add(a, tf.mul(per((p) => p.inlPeak), tf.sub(1, tf.square(w))));
-    }
-    return tf.clipByValue(roundAway(tf.div(a, per((p) => p.step))), p0.minCode, p0.maxCode);
+    return (this.table = this.adc.map((adc) => convertInPlace(Float64Array.from({ length: 2 * M + 1 }, (_, i) => i - M), adc, 'value')));
   }
 }
 
-/** d² of DAC digits (multi-bit DACs; 1-bit digits are their own squares). */
-const squared = (d: Float32Array) => d.map((v) => v * v);
+/** aᵀ·bᵀ for a [k × m], b [n × k], read back: [m × n]. (Not returned through tf.tidy: it walks typed arrays element by element.) */
+function readGemm(a: Float32Array, b: Float32Array, k: number, m: number, n: number): Float32Array {
+  const ta = tf.tensor2d(a, [k, m]);
+  const tb = tf.tensor2d(b, [n, k]);
+  const c = tf.matMul(ta, tb, true, true);
+  const out = c.dataSync() as Float32Array;
+  tf.dispose([ta, tb, c]);
+  return out;
+}
 
 /** [Ho, Wo, N] of a conv2d from its input [H, W, C]. */
 function convOutput(node: Node, xs: readonly number[]): number[] {
