@@ -12,6 +12,8 @@ import { writeFileAtomic } from '../compiler/util/atomic.js';
 import { inferenceThroughput } from './inference.js';
 import { benchKernels } from './kernels.js';
 import { benchDecompose, decomposeTable } from './decompose.js';
+import { benchSimulator, simBenchLines } from './sim.js';
+import { benchSimKernels, simKernelsTable } from './sim-kernels.js';
 import { trainingThroughput } from './training.js';
 
 const quick = process.argv.includes('--quick');
@@ -78,6 +80,12 @@ const inference = await inferenceThroughput(graph, x, batch, quick ? 3 : 7, core
 log('CP-ALS / Tucker-2 vs numpy...');
 const decompose = await benchDecompose({ quick, log });
 
+log('CIM simulator kernels (gemmF32/gemmI16) vs the f64 GEMM and tfjs wasm...');
+const simKernels = await benchSimKernels({ quick, log });
+
+log('CIM simulator: exact, digit by digit and full analog vs the per-cell reference and numpy...');
+const simulator = await benchSimulator({ quick, log });
+
 log('optional PyTorch reference...');
 const torch = pytorch(128, quick ? 3 : 8);
 
@@ -91,6 +99,8 @@ const result = {
   kernels,
   inference: { rows: inference.rows, maxAbsDiffVsOnnxruntime: inference.maxAbsDiff, ratioEngineToOnnxruntime: best.imgPerSec / ort.imgPerSec },
   decompose,
+  simKernels,
+  simulator,
   pytorch:
     typeof torch === 'string'
       ? torch
@@ -112,6 +122,8 @@ const lines = [
   ...inference.rows.map((r) => `  ${r.label.padEnd(44)} ${f(r.medianMs, 0).padStart(6)} ms  ${f(r.imgPerSec, 0).padStart(6)} img/s`),
   `  ratio best engine / onnxruntime: ${f(result.inference.ratioEngineToOnnxruntime, 2)}   (max |diff| of outputs ${inference.maxAbsDiff.toExponential(1)})`,
   ...decomposeTable(decompose),
+  ...simKernelsTable(simKernels),
+  ...simBenchLines(simulator),
   `results: ${path.relative(process.cwd(), file)}`,
 ];
 process.stdout.write(lines.join('\n') + '\n');

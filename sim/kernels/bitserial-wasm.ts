@@ -20,8 +20,8 @@ import {
   ADD, AND, BLOCK, br, brIf, emitter, END, F32_CONVERT_I32_U, F32_MUL, F32_SQRT, f32load, f32store, F32X4_ADD, F32X4_CONVERT_I32X4_S,
   F32X4_GT, F32X4_MUL, F32X4_PMAX, F32X4_PMIN, F32X4_SPLAT, F32X4_SQRT, F32X4_SUB, F32X4_TRUNC, F64X2_ABS, F64X2_ADD,
   F64X2_CONVERT_LOW_I32X4_S, F64X2_DIV, F64X2_GE, F64X2_MUL, F64X2_PMAX, F64X2_PMIN, F64X2_PROMOTE_LOW, F64X2_SUB, F64X2_TRUNC, GE_S, get, GT_S, i32, I32X4_ADD,
-  I32X4_MUL, I32X4_NEG, I32X4_SHL, I32X4_SHR_U, I32X4_SPLAT, I32X4_SUB, I32X4_TRUNC_SAT_F64X2_S_ZERO, i32load,
-  i32load16s, i32store, IF, LOOP, LT_S, LT_U, MUL, OR, set, SHL, SHR_U, shuffle, splat32, splat64, SUB, tee, V128_AND, V128_BITSELECT, V128_OR, V128_XOR, vload,
+  I32X4_DOT_I16X8_S, I32X4_MUL, I32X4_NEG, I32X4_SHL, I32X4_SHR_U, I32X4_SPLAT, I32X4_SUB, I32X4_TRUNC_SAT_F64X2_S_ZERO, i32load,
+  i32load16s, i32store, IF, LOOP, LT_S, LT_U, MUL, OR, set, SHL, SHR_U, shuffle, simd, splat32, splat64, SUB, tee, V128_AND, V128_BITSELECT, V128_OR, V128_XOR, vload,
   vstore, vzero,
 } from './wasm-ops.js';
 
@@ -150,6 +150,11 @@ function boxMuller(c: (...xs: number[][]) => void, k: ConstPool, n0: number, see
   c(get(y), k.i32([2]), V128_AND, i32(30), I32X4_SHL, V128_XOR, get(h1), F32X4_MUL, set(zs));
 }
 
+
+const EQ = [0x46];
+const I16X8_SPLAT = simd(0x10);
+const I16X8_SHR_U = simd(0x8d);
+const lane = (i: number) => [...simd(0x1b), i];
 
 /** for (x = from; x < to; x += by) { body } (signed compare; from/to/by as code). */
 function forLoop(c: (...xs: number[][]) => void, x: number, from: number[][], to: number[][], by: number[][], body: () => void): void {
@@ -289,46 +294,101 @@ function convertBody(noise: NoiseKind, adc: AdcKind, k: ConstPool): number[] {
   return [...vec([[...leb(nI32), I32], [...leb(nV), V128]]), ...code];
 }
 
-/** digits: per vector p of [r0, r1), cycle t, group g: offs = (g·entries + index)·rowBytes; s2 = Σ_k digit². */
-function digitsBody(): number[] {
+/**
+ * digits: per vector p of [r0, r1), cycle t, group g: offs = (g·entries + index)·rowBytes, index =
+ * Σ_j digit_t(u[g·rpg + j]) << (j·dac) (rows past kb: digit 0); s2 = Σ_k digit². Four groups at a time
+ * in SIMD (lanes = groups) while they are whole, the rest one by one; s2 by i32x4.dot_i16x8_s.
+ */
+function digitsBody(k: ConstPool): number[] {
   const [u, ldu, kb, k0, cycles, dac, rpg, r0, r1, groups, entries, rowBytes, offs, s2] = DIGITS_PARAMS.map((_, i) => i);
   let l = DIGITS_PARAMS.length;
   const p = l++;
   const t = l++;
   const g = l++;
   const j = l++;
-  const k = l++;
+  const kk = l++;
   const idx = l++;
   const d = l++;
   const sq = l++;
   const row = l++;
   const mask = l++;
-  const o = l++;
+  const oRow = l++;
   const nI32 = l - DIGITS_PARAMS.length;
+  const a = l++;
+  const b = l++;
+  const U = [l++, l++, l++, l++];
+  const gv = l++;
+  const stepV = l++;
+  const x = l++;
+  const nV = l - DIGITS_PARAMS.length - nI32;
   const { code, c } = emitter();
   c(i32(1), get(dac), SHL, i32(1), SUB, set(mask));
+  // lane q of a chunk is group g + q: its table base (g + q)·entries·rowBytes
+  c(k.i32([0, 1, 2, 3]), get(entries), get(rowBytes), MUL, I32X4_SPLAT, I32X4_MUL, set(stepV));
+
+  /** Four whole groups of r rows from group g (r = rpg; dac = 4/r, or 3 or 4 for r = 1). */
+  const chunk = (r: number) => {
+    c(get(row), get(g), i32(2 * r), MUL, ADD, tee(kk), vload(0), set(a), get(kk), vload(16), set(b));
+    for (let jj = 0; jj < r; jj++) {
+      const lanes: number[] = [];
+      for (let q = 0; q < 4; q++) {
+        const at = 2 * (q * r + jj);
+        lanes.push(at, at + 1, at, at + 1);
+      }
+      c(get(a), get(b), shuffle(lanes), k.i32([0xffff]), V128_AND, set(U[jj]));
+    }
+    c(get(g), get(entries), MUL, get(rowBytes), MUL, I32X4_SPLAT, get(stepV), I32X4_ADD, set(gv));
+    forLoop(c, t, [i32(0)], [get(cycles)], [i32(1)], () => {
+      for (let jj = 0; jj < r; jj++) {
+        c(get(U[jj]), get(t), get(dac), MUL, I32X4_SHR_U, get(mask), I32X4_SPLAT, V128_AND);
+        if (jj) c(i32(jj * (4 / r)), I32X4_SHL, get(x), V128_OR);
+        c(set(x));
+      }
+      c(get(oRow), get(t), get(groups), MUL, get(g), ADD, i32(4), MUL, ADD);
+      c(get(x), get(rowBytes), I32X4_SPLAT, I32X4_MUL, get(gv), I32X4_ADD, vstore(0));
+    });
+    c(get(g), i32(4), ADD, set(g));
+  };
+
   forLoop(c, p, [get(r0)], [get(r1)], [i32(1)], () => {
     c(get(u), get(p), get(ldu), MUL, get(k0), ADD, i32(2), MUL, ADD, set(row));
-    c(get(offs), get(p), get(cycles), MUL, get(groups), MUL, i32(4), MUL, ADD, set(o));
-    forLoop(c, t, [i32(0)], [get(cycles)], [i32(1)], () => {
-      c(i32(0), set(sq));
-      forLoop(c, g, [i32(0)], [get(groups)], [i32(1)], () => {
+    c(get(offs), get(p), get(cycles), MUL, get(groups), MUL, i32(4), MUL, ADD, set(oRow));
+    c(i32(0), set(g));
+    for (const r of [4, 2, 1]) {
+      c(get(rpg), i32(r), EQ, IF);
+      c(BLOCK, LOOP, get(g), i32(4), ADD, i32(r), MUL, get(kb), GT_S, brIf(1));
+      chunk(r);
+      c(br(0), END, END, END);
+    }
+    // the remaining groups one by one
+    forLoop(c, g, [get(g)], [get(groups)], [i32(1)], () => {
+      forLoop(c, t, [i32(0)], [get(cycles)], [i32(1)], () => {
         c(i32(0), set(idx));
         forLoop(c, j, [i32(0)], [get(rpg)], [i32(1)], () => {
-          c(get(g), get(rpg), MUL, get(j), ADD, tee(k), get(kb), LT_S, IF);
-          c(get(row), get(k), i32(2), MUL, ADD, i32load16s(), get(t), get(dac), MUL, SHR_U, get(mask), AND, set(d));
+          c(get(g), get(rpg), MUL, get(j), ADD, tee(kk), get(kb), LT_S, IF);
+          c(get(row), get(kk), i32(2), MUL, ADD, i32load16s(), get(t), get(dac), MUL, SHR_U, get(mask), AND, set(d));
           c(get(idx), get(d), get(j), get(dac), MUL, SHL, OR, set(idx));
-          c(get(sq), get(d), get(d), MUL, ADD, set(sq));
           c(END);
         });
-        c(get(o), get(g), get(entries), MUL, get(idx), ADD, get(rowBytes), MUL, i32store());
-        c(get(o), i32(4), ADD, set(o));
+        c(get(oRow), get(t), get(groups), MUL, get(g), ADD, i32(4), MUL, ADD, get(g), get(entries), MUL, get(idx), ADD, get(rowBytes), MUL, i32store());
+      });
+    });
+    // s2 = Σ_k digit² per cycle: eight rows at a time, then the rest
+    forLoop(c, t, [i32(0)], [get(cycles)], [i32(1)], () => {
+      c(vzero(), set(x), i32(0), set(kk));
+      c(BLOCK, LOOP, get(kk), i32(8), ADD, get(kb), GT_S, brIf(1));
+      c(get(row), get(kk), i32(2), MUL, ADD, vload(0), get(t), get(dac), MUL, I16X8_SHR_U, get(mask), I16X8_SPLAT, V128_AND, tee(a), get(a), I32X4_DOT_I16X8_S);
+      c(get(x), I32X4_ADD, set(x), get(kk), i32(8), ADD, set(kk), br(0), END, END);
+      c(get(x), lane(0), get(x), lane(1), ADD, get(x), lane(2), ADD, get(x), lane(3), ADD, set(sq));
+      forLoop(c, kk, [get(kk)], [get(kb)], [i32(1)], () => {
+        c(get(row), get(kk), i32(2), MUL, ADD, i32load16s(), get(t), get(dac), MUL, SHR_U, get(mask), AND, set(d));
+        c(get(sq), get(d), get(d), MUL, ADD, set(sq));
       });
       c(get(s2), get(p), get(cycles), MUL, get(t), ADD, i32(4), MUL, ADD, get(sq), F32_CONVERT_I32_U, f32store());
     });
   });
   c(END);
-  return [...vec([[...leb(nI32), I32]]), ...code];
+  return [...vec([[...leb(nI32), I32], [...leb(nV), V128]]), ...code];
 }
 
 /** table: per group, entry e = entry[prev_e] + d_e·levels[group row j_e] (plan: (prev, j, d as f32) per entry). */
@@ -398,7 +458,7 @@ export const BITSERIAL_EXPORTS: readonly string[] = ['digits', 'table', 'normals
  */
 export function bitSerialModule(shared: boolean): { bytes: Uint8Array; constants: Uint8Array } {
   const k = new ConstPool();
-  const bodies = [digitsBody(), tableBody(), normalsBody(k), ...CONVERT_KINDS.map(([n, a]) => convertBody(n, a, k))];
+  const bodies = [digitsBody(k), tableBody(), normalsBody(k), ...CONVERT_KINDS.map(([n, a]) => convertBody(n, a, k))];
   const sig = (n: number) => [0x60, ...vec(new Array(n).fill([I32])), 0];
   const types = [sig(DIGITS_PARAMS.length), sig(TABLE_PARAMS.length), sig(NORMALS_PARAMS.length), sig(CONVERT_PARAMS.length)];
   const bytes = new Uint8Array([
