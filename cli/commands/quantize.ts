@@ -1,15 +1,29 @@
 // `tandem quantize <model>`: int8 (or 2..16-bit) quantization, post-training or quantization-aware,
 // with the integer-only executor checked against the fake-quantized model (docs/int8-semantics.md).
+// QAT with --accel trains with the CIM accelerator in the forward pass (sim/qat-model.ts): the ADC ranges
+// are calibrated on the calibration images and the model lowered as `tandem compile` does, and the
+// output folder also holds that Schedule (schedule.json), so `tandem simulate` runs the ranges it was
+// trained for.
 import { type Graph, QAT_RANGE_WEIGHT } from '../../compiler/ir/types.js';
+import { lower } from '../../compiler/lower/lower.js';
+import type { Schedule } from '../../compiler/lower/schedule.js';
+import { verifySchedule } from '../../compiler/lower/verify.js';
 import { resolveModel } from '../../compiler/models/registry.js';
-import { finetune } from '../../compiler/passes/compress/finetune.js';
+import { FINETUNE, finetune } from '../../compiler/passes/compress/finetune.js';
 import { bitOps, type BopsRow } from '../../compiler/passes/quantize/bops.js';
 import { checkInt8, type Int8Check } from '../../compiler/passes/quantize/check-int8.js';
 import { type Calibration, type LayerQuantRow, quantizeGraph, type QuantizeConfig } from '../../compiler/passes/quantize/quantize.js';
 import { fromRangeState, RANGE_MOMENTUM, withRangeState } from '../../compiler/passes/quantize/qat-ranges.js';
 import { snapWeights } from '../../compiler/passes/quantize/snap-weights.js';
 import { type ActivationScheme, checkBits } from '../../compiler/passes/quantize/scheme.js';
+import { shiftFlip } from '../../compiler/train/dataset.js';
 import type { Quality } from '../../compiler/train/evaluate.js';
+import { train } from '../../compiler/train/trainer.js';
+import { calibrateAdc } from '../../sim/calibrate.js';
+import { type CimAcceleratorSpec, cimAccelerator, type CimNoise, EXACT_NOISE } from '../../sim/qat-model.js';
+import { loadSpec } from '../../sim/spec/validate.js';
+import type { Dataset } from '../../compiler/train/dataset.js';
+import type { ProgressFn } from '../../compiler/util/progress.js';
 import { num, table } from '../table.js';
 import type { DataOptions } from './data.js';
 import { qualityText, startModelRun, writeModelDir } from './model-run.js';
@@ -30,13 +44,50 @@ export interface QuantizeFlags extends DataOptions {
   workers?: number;
   trainLimit?: number;
   evalLimit?: number;
+  /** qat: a CIM accelerator (preset or spec file) in the training forward pass, with spec overrides. */
+  accel?: string;
+  set?: string[];
+  /** --accel: the non-idealities sampled in training ('none' or a list of cells, read, adc, ir-drop). */
+  cimNoise?: string;
   json?: boolean;
+}
+
+const NOISE_PARTS: Record<string, keyof CimNoise> = { cells: 'cells', read: 'read', adc: 'adc', 'ir-drop': 'irDrop' };
+
+export function parseCimNoise(s: string): CimNoise {
+  if (s === 'none') return EXACT_NOISE;
+  const noise: Record<string, boolean | number> = { ...EXACT_NOISE };
+  for (const part of s.split(',').map((p) => p.trim())) {
+    const key = NOISE_PARTS[part];
+    if (!key) throw new Error(`--cim-noise ${s}: '${part}' is not one of none, ${Object.keys(NOISE_PARTS).join(', ')}`);
+    noise[key] = true;
+  }
+  if (noise.irDrop && !noise.cells) throw new Error(`--cim-noise ${s}: ir-drop acts on the analog cells; add 'cells'`);
+  return noise as unknown as CimNoise;
+}
+
+/** The CIM training model for a PTQ graph: ADC ranges calibrated (as `tandem compile`), lowered, verified. */
+function cimSetup(q: Graph, f: QuantizeFlags, calib: { x: Float32Array; n: number }, seed: number, run: { progress: ProgressFn; signal: AbortSignal }): CimAcceleratorSpec {
+  const spec = loadSpec(f.accel!, f.set ?? []);
+  const calibrated = spec.adc.range === 'calibrated' ? calibrateAdc(q, spec, calib.x, calib.n, spec.adc.calibrationPercentile!, { onProgress: run.progress, signal: run.signal }) : undefined;
+  const schedule = lower(q, spec, { calibratedFullScale: calibrated });
+  verifySchedule(schedule, q);
+  return cimAccelerator(schedule, parseCimNoise(f.cimNoise ?? 'none'), seed);
+}
+
+/** The trained graph's Schedule with the ADC ranges it was trained with. */
+function trainedSchedule(g: Graph, a: CimAcceleratorSpec): Schedule {
+  const schedule = lower(g, a.spec, { calibratedFullScale: new Map(a.layers.map((l) => [l.mapping.layer, [...l.mapping.adc!.fullScale]])) });
+  verifySchedule(schedule, g);
+  return schedule;
 }
 
 export interface QuantizeReport {
   readonly model: string;
   readonly command: string;
   readonly config: QuantizeConfig & { mode: 'ptq' | 'qat'; calibImages: number; qatEpochs: number };
+  /** QAT with a CIM accelerator in the loop: the spec, the noise sampled, its seed, the ADC full scales per layer and digit. */
+  readonly accelerator?: { readonly spec: string; readonly noise: CimNoise; readonly seed: number; readonly adcFullScale: Readonly<Record<string, readonly number[]>> };
   readonly layers: readonly LayerQuantRow[];
   readonly before: { readonly quality: Quality; readonly bops: number };
   /** Fake-quantized model in the float engine. */
@@ -48,6 +99,17 @@ export interface QuantizeReport {
   readonly bops: readonly BopsRow[];
 }
 
+/**
+ * QAT with the CIM model in the forward pass: the fine-tuning recipe (compiler/passes/compress/finetune.ts),
+ * without per-epoch validation (it would run the simulated forward on every validation image): the
+ * result is the last epoch's weights.
+ */
+async function cimTrain(g: Graph, accelerator: CimAcceleratorSpec, epochs: number, seed: number, lr: number, workers: number | undefined, run: { data: { train: Dataset }; progress: ProgressFn; signal: AbortSignal }): Promise<Graph> {
+  const r = FINETUNE.classification;
+  const cfg = { epochs, batchSize: r.batchSize, optimizer: r.optimizer, schedule: { ...r.schedule, lr }, loss: r.loss, seed };
+  return (await train(g, run.data.train, undefined, cfg, { workers, augment: shiftFlip(2), accelerator, signal: run.signal, onProgress: run.progress })).graph;
+}
+
 function reportTable(r: QuantizeReport): string {
   const rows = r.layers.map((l) => [l.value, l.op, l.scale.toExponential(4), String(l.zeroPoint), `[${l.range[0].toFixed(3)}, ${l.range[1].toFixed(3)}]`, Number.isFinite(l.sqnrDb) ? l.sqnrDb.toFixed(1) : '-']);
   const i = r.int8;
@@ -56,6 +118,7 @@ function reportTable(r: QuantizeReport): string {
     [
       table(['value', 'op', 'scale', 'zero pt', r.config.mode === 'qat' ? 'range (QAT EMA)' : 'calibrated range', r.config.mode === 'qat' ? 'PTQ SQNR dB' : 'SQNR dB'], rows, ['l', 'l', 'r', 'r', 'l', 'r']),
       `scheme: weights int${c.weightBits} symmetric per channel, activations int${c.activationBits} ${c.activations} per tensor, ${c.calibration} calibration on ${c.calibImages} images${c.mode === 'qat' ? `, QAT ${c.qatEpochs} epoch(s) with EMA activation ranges (momentum ${RANGE_MOMENTUM})` : ''}`,
+      r.accelerator ? `QAT forward pass: the CIM accelerator '${r.accelerator.spec}' (sim/qat-model.ts), noise: ${noiseText(r.accelerator.noise)}, seed ${r.accelerator.seed}; schedule.json holds the ADC ranges it trained with` : '',
       `quality: float ${qualityText(r.before.quality)} -> fake-quant ${qualityText(r.after.quality)}`,
       i ? `integer executor on ${i.images} test images: ${(100 * i.accuracy).toFixed(2)}% accuracy; top-1 differs from fake-quant on ${i.argmaxMismatches}; op by op on identical inputs max ${i.layerwiseMaxLsb} LSB (${i.layerwiseDiffering} of ${num(i.codes)} codes differ); end to end max ${i.endToEndMaxLsb} LSB (${i.endToEndDiffering} differ)${i.inexact.length ? `; fake-quant evaluated in float (not exactly) at ${i.inexact.join(', ')}` : ''}` : '',
       `BOPs: ${num(r.before.bops)} -> ${num(r.after.bops)} (${r.bopsReduction.toFixed(2)}x fewer)`,
@@ -65,6 +128,8 @@ function reportTable(r: QuantizeReport): string {
       .join('\n') + '\n'
   );
 }
+
+const noiseText = (n: CimNoise) => Object.entries(NOISE_PARTS).filter(([, k]) => n[k]).map(([p]) => p).join(', ') || 'none (exact mode)';
 
 export async function quantizeCommand(model: string, f: QuantizeFlags): Promise<void> {
   const m = await resolveModel(model);
@@ -82,6 +147,9 @@ export async function quantizeCommand(model: string, f: QuantizeFlags): Promise<
   const calibImages = f.calib ?? 256;
   if (!Number.isInteger(calibImages) || calibImages < 1) throw new Error(`--calib ${calibImages}: the calibration set needs at least 1 image`);
   const qatEpochs = f.mode === 'qat' ? (f.epochs ?? 1) : 0;
+  if (f.accel && f.mode !== 'qat') throw new Error('--accel trains with the accelerator in the loop: it needs --mode qat');
+  if ((f.set?.length || f.cimNoise) && !f.accel) throw new Error('--set and --cim-noise describe the accelerator: they need --accel');
+  if (f.accel && !Number.isInteger(qatEpochs)) throw new Error(`--epochs ${qatEpochs}: with --accel whole epochs (use --train-limit for fewer images)`);
   const command = [
     'tandem quantize',
     model,
@@ -93,6 +161,9 @@ export async function quantizeCommand(model: string, f: QuantizeFlags): Promise<
     `--calibration ${cfg.calibration}`,
     cfg.calibration === 'percentile' ? `--percentile ${cfg.percentile}` : '',
     f.mode === 'qat' ? `--epochs ${qatEpochs}` : '',
+    f.accel ? `--accel ${f.accel}` : '',
+    ...(f.set ?? []).map((v) => `--set ${v}`),
+    f.accel ? `--cim-noise ${f.cimNoise ?? 'none'}` : '',
     f.lr ? `--lr ${f.lr}` : '',
     f.trainLimit ? `--train-limit ${f.trainLimit}` : '',
     f.evalLimit ? `--eval-limit ${f.evalLimit}` : '',
@@ -106,10 +177,13 @@ export async function quantizeCommand(model: string, f: QuantizeFlags): Promise<
   const ptq = quantizeGraph(m.graph, run.calib, cfg);
   let q: Graph = ptq.graph;
   let rows = ptq.rows;
+  const accelerator = f.accel ? cimSetup(q, f, run.calib, cfg.seed ?? 1, run) : undefined;
   if (f.mode === 'qat') {
-    run.log(`QAT: ${qatEpochs} epoch(s) of fake-quantized training`);
+    run.log(`QAT: ${qatEpochs} epoch(s) of fake-quantized training${accelerator ? ` with the CIM accelerator '${accelerator.spec.name}' in the forward pass (noise: ${noiseText(accelerator.noise)})` : ''}`);
     // activation ranges follow the training batches (EMA, qat-ranges.ts), starting from the calibrated ones
-    const trained = await finetune(withRangeState(q, cfg.activations), { task: m.task, train: run.data.train, val: run.data.val, epochs: qatEpochs, seed: cfg.seed ?? 1, lr: f.lr ?? 0.001, workers: f.workers, signal: run.signal, onProgress: run.progress });
+    const start = withRangeState(q, cfg.activations);
+    const lr = f.lr ?? 0.001;
+    const trained = accelerator ? await cimTrain(start, accelerator, qatEpochs, cfg.seed ?? 1, lr, f.workers, run) : await finetune(start, { task: m.task, train: run.data.train, val: run.data.val, epochs: qatEpochs, seed: cfg.seed ?? 1, lr, workers: f.workers, signal: run.signal, onProgress: run.progress });
     const ranges = new Map(trained.nodes.flatMap((n) => (n.weights[QAT_RANGE_WEIGHT] ? [[n.id, Array.from(n.weights[QAT_RANGE_WEIGHT].data.subarray(0, 2))] as const] : [])));
     q = snapWeights(fromRangeState(trained));
     const byId = new Map(q.nodes.map((n) => [n.id, n] as const));
@@ -141,6 +215,7 @@ export async function quantizeCommand(model: string, f: QuantizeFlags): Promise<
     model: m.graph.name,
     command,
     config: { ...cfg, mode: f.mode, calibImages, qatEpochs },
+    ...(accelerator ? { accelerator: { spec: accelerator.spec.name, noise: accelerator.noise, seed: accelerator.seed, adcFullScale: Object.fromEntries(accelerator.layers.map((l) => [l.mapping.layer, l.mapping.adc!.fullScale])) } } : {}),
     layers: rows,
     before: { quality: run.baseQuality, bops: before },
     after: { quality, bops: after },
@@ -159,7 +234,9 @@ export async function quantizeCommand(model: string, f: QuantizeFlags): Promise<
     bops: afterBops.rows,
   };
   const meta = { ...(m.graph.meta ?? {}), quantization: { command, config: report.config }, test: quality };
-  await writeModelDir(f.out, { ...q, meta }, { 'report.json': JSON.stringify(report, null, 1) + '\n', 'report.txt': reportTable(report) }, { onnx: false });
+  const files: Record<string, string> = { 'report.json': JSON.stringify(report, null, 1) + '\n', 'report.txt': reportTable(report) };
+  if (accelerator) files['schedule.json'] = JSON.stringify(trainedSchedule({ ...q, meta }, accelerator), null, 1) + '\n';
+  await writeModelDir(f.out, { ...q, meta }, files, { onnx: false });
   run.stop();
   process.stdout.write(f.json ? JSON.stringify(report) + '\n' : reportTable(report));
 }
