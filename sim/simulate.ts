@@ -13,6 +13,7 @@ import { type AccumulateHook, type Int8Result, integerLayers, type IntLayer, run
 import { activationRange, type ValueParams } from '../compiler/passes/quantize/scheme.js';
 import { type BlockCells, columnSums, layerAccumulator, type LayerJob } from './crossbar.js';
 import { type AdcTransfer, prepareAdc } from './devices/adc.js';
+import { quantizeCodes } from './kernels/index.js';
 import { unrollInputs } from './unroll.js';
 import { weightDigits, type WeightDigits } from './weight-digits.js';
 
@@ -93,7 +94,7 @@ export class Simulator {
   /** Runs a batch of real inputs (NHWC, batch-major) through the accelerator. */
   run(input: Float32Array, batch: number, opts: SimRunOptions = {}): Int8Result {
     const accumulate: AccumulateHook = (node, x, b, xs, ys, L, pin) => this.accumulate(node, x, b, xs, ys, L, pin, opts);
-    return runInt8(this.graph, input, batch, { keep: opts.keep, accumulate, layers: this.layers });
+    return runInt8(this.graph, input, batch, { keep: opts.keep, accumulate, layers: this.layers, quantizeInput: quantizeCodes });
   }
 
   private layerDigits(node: Node, L: IntLayer): WeightDigits {
@@ -133,14 +134,11 @@ export class Simulator {
     const K = m.rows * (this.blocks.get(node.id)?.some((b) => b.diagonal) ? m.cols : 1);
     const perVector = Math.max(K, job.lossless ? 0 : m.inputCycles * digits.slices * m.cols);
     const imagesPerChunk = Math.max(1, Math.floor(CHUNK_ELEMENTS / (m.vectors * perVector)));
-    const acc = new Float64Array(batch * outPerImage);
     const [qmin] = activationRange(pin.bits);
-    for (let b0 = 0; b0 < batch; b0 += imagesPerChunk) {
-      const b1 = Math.min(batch, b0 + imagesPerChunk);
-      const u = unrollInputs(node, x, b0, b1, xs, ys, qmin, pin.zeroPoint, 'i16');
-      const P = (b1 - b0) * m.vectors;
-      acc.set(layerAccumulator(job, u, P, (p) => p % m.vectors), b0 * outPerImage);
-    }
+    const chunk = (b0: number, b1: number) => layerAccumulator(job, unrollInputs(node, x, b0, b1, xs, ys, qmin, pin.zeroPoint, 'i16'), (b1 - b0) * m.vectors, (p) => p % m.vectors);
+    if (imagesPerChunk >= batch) return chunk(0, batch);
+    const acc = new Float64Array(batch * outPerImage);
+    for (let b0 = 0; b0 < batch; b0 += imagesPerChunk) acc.set(chunk(b0, Math.min(batch, b0 + imagesPerChunk)), b0 * outPerImage);
     return acc;
   }
 }

@@ -2,14 +2,16 @@
 // cycles, digits, columns and rows (integer levels; identity and float64 ADCs with offset, gain error and
 // INL; DACs of 1..4 bits; ragged shapes), the WebAssembly kernel bit for bit equal to the plain-JS one and
 // across 1 and 2 threads, seeded reproducible read noise of the right variance, and its normal
-// generator's distribution (moments, Kolmogorov-Smirnov distance, tails).
+// generator's distribution (moments, Kolmogorov-Smirnov distance, tails); the WebAssembly input quantization
+// against the integer executor's.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Rng } from '../compiler/util/rng.js';
 import { adcCode, type AdcTransfer, prepareAdc } from '../sim/devices/adc.js';
 import {
-  bitSerialBlock, type BitSerialBlock, bitSerialInputs, bitSerialSupported, fillStandardNormals, setSimKernelThreads, simKernelSplits, useBitSerialBackend,
+  bitSerialBlock, type BitSerialBlock, bitSerialInputs, bitSerialSupported, fillStandardNormals, quantizeCodes, setSimKernelThreads, simKernelSplits, useBitSerialBackend,
 } from '../sim/kernels/index.js';
+import { quantizeInput } from '../compiler/passes/quantize/int8-executor.js';
 
 /** Φ(x) to ~1e-7 (Abramowitz & Stegun 7.1.26). */
 function phi(x: number): number {
@@ -262,5 +264,21 @@ describe('bit-serial kernel: the normal generator', () => {
     assert.ok(Math.abs(dot / a.length) < 5 / Math.sqrt(a.length), `correlation ${dot / a.length}`);
     // the shorter fill is a prefix of the longer one
     assert.deepEqual(fillStandardNormals(new Float32Array(13), 9), a.subarray(0, 13));
+  });
+});
+
+describe('quantizeCodes', () => {
+  it("equals the integer executor's quantizeInput bit for bit: random values, rounding ties, ±0, NaN, ±Infinity, odd lengths", () => {
+    const rng = new Rng(6);
+    const p = { bits: 8, scale: 0.0170058, zeroPoint: -3 };
+    for (const n of [1, 1023, 1024, 5001, 300_001]) {
+      const x = Float32Array.from({ length: n }, () => rng.normal() * 1.5);
+      // exact ties: (k + ½)·scale rounded to float32 lands on, next to and across the boundary
+      for (let i = 0; i < Math.min(n, 400); i++) x[i] = Math.fround((i - 200 + 0.5) * p.scale);
+      if (n > 500) x.set([0, -0, NaN, Infinity, -Infinity, 1e30, -1e30, 1e-40, -1e-40, 0.5 * p.scale, -0.5 * p.scale], 400);
+      const ref = quantizeInput(x, p);
+      const got = quantizeCodes(x, p);
+      assert.deepEqual(got, ref, `n = ${n}: ${firstDiff(got, ref)}`);
+    }
   });
 });

@@ -21,7 +21,7 @@ import {
   F32X4_GT, F32X4_MUL, F32X4_PMAX, F32X4_PMIN, F32X4_SPLAT, F32X4_SQRT, F32X4_SUB, F32X4_TRUNC, F64X2_ABS, F64X2_ADD,
   F64X2_CONVERT_LOW_I32X4_S, F64X2_DIV, F64X2_GE, F64X2_MUL, F64X2_PMAX, F64X2_PMIN, F64X2_PROMOTE_LOW, F64X2_SUB, F64X2_TRUNC, GE_S, get, GT_S, i32, I32X4_ADD,
   I32X4_DOT_I16X8_S, I32X4_MUL, I32X4_NEG, I32X4_SHL, I32X4_SHR_U, I32X4_SPLAT, I32X4_SUB, I32X4_TRUNC_SAT_F64X2_S_ZERO, i32load,
-  i32load16s, i32store, IF, LOOP, LT_S, LT_U, MUL, OR, set, SHL, SHR_U, shuffle, simd, splat32, splat64, SUB, tee, V128_AND, V128_BITSELECT, V128_OR, V128_XOR, vload,
+  i32load16s, i32store, IF, LOOP, LT_S, SELECT, LT_U, MUL, OR, set, SHL, SHR_U, shuffle, simd, splat32, splat64, SUB, tee, V128_AND, V128_BITSELECT, V128_OR, V128_XOR, vload,
   vstore, vzero,
 } from './wasm-ops.js';
 
@@ -87,6 +87,9 @@ export const DIGITS_PARAMS = ['u', 'ldu', 'kb', 'k0', 'cycles', 'dac', 'rpg', 'r
 export const TABLE_PARAMS = ['levels', 'rowVecs', 'entries', 'groups', 'rpg', 'plan', 'table'] as const;
 /** Parameters of normals: groups of 8 normals [base8, base8 + count8) to out. */
 export const NORMALS_PARAMS = ['out', 'count8', 'seed', 'base8'] as const;
+/** Parameters of quantize: float32 x[n] to int32 codes, blocks [r0, r1) of QUANTIZE_BLOCK values; float64 scale, zero point, qmin, qmax at prm. */
+export const QUANTIZE_PARAMS = ['x', 'out', 'prm', 'n', 'unused4', 'unused5', 'unused6', 'r0', 'r1'] as const;
+export const QUANTIZE_BLOCK = 1024;
 
 // Cephes float32 coefficients (logf, sinf, cosf)
 export const LOG_P = [7.0376836292e-2, -1.151461031e-1, 1.167699874e-1, -1.2420140846e-1, 1.4249322787e-1, -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1];
@@ -152,6 +155,15 @@ function boxMuller(c: (...xs: number[][]) => void, k: ConstPool, n0: number, see
 
 
 const EQ = [0x46];
+const LOAD64_ZERO = [...simd(0x5d), 3, 0];
+const STORE64_LANE0 = [...simd(0x5b), 3, 0, 0];
+const F32X4_DEMOTE = simd(0x5e);
+const F64X2_FLOOR = simd(0x75);
+
+/** x = min(lhs, rhs) (signed). */
+function minInto(c: (...xs: number[][]) => void, x: number, lhs: number[][], rhs: number[][]): void {
+  c(...lhs, tee(x), ...rhs, get(x), ...rhs, LT_S, SELECT, set(x));
+}
 const I16X8_SPLAT = simd(0x10);
 const I16X8_SHR_U = simd(0x8d);
 const lane = (i: number) => [...simd(0x1b), i];
@@ -449,8 +461,32 @@ function normalsBody(k: ConstPool): number[] {
   return [...vec([[...leb(nI32), I32], [7, V128]]), ...code];
 }
 
+/**
+ * quantize: q = clamp(floor(|v| + ½)·sign(v) + zeroPoint, qmin, qmax), v = fround(x / scale) — the integer
+ * executor's quantizeInput, two values at a time in float64 (|v| + ½ is exact for a float32 v).
+ */
+function quantizeBody(k: ConstPool): number[] {
+  const [x, out, prm, n, , , , r0, r1] = QUANTIZE_PARAMS.map((_, i) => i);
+  let l = QUANTIZE_PARAMS.length;
+  const i = l++;
+  const end = l++;
+  const nI32 = l - QUANTIZE_PARAMS.length;
+  const q = l++;
+  const { code, c } = emitter();
+  c(get(r0), i32(QUANTIZE_BLOCK), MUL, set(i));
+  minInto(c, end, [get(r1), i32(QUANTIZE_BLOCK), MUL], [get(n)]);
+  c(BLOCK, LOOP, get(i), get(end), GE_S, brIf(1));
+  c(get(x), get(i), i32(4), MUL, ADD, LOAD64_ZERO, F64X2_PROMOTE_LOW, get(prm), splat64(0), F64X2_DIV, F32X4_DEMOTE, F64X2_PROMOTE_LOW, set(q));
+  c(get(out), get(i), i32(4), MUL, ADD);
+  c(get(q), F64X2_ABS, k.f64(0.5), F64X2_ADD, F64X2_FLOOR, get(q), k.i32([0, -0x80000000, 0, -0x80000000]), V128_AND, V128_OR, get(prm), splat64(8), F64X2_ADD);
+  c(get(prm), splat64(24), F64X2_PMIN, get(prm), splat64(16), F64X2_PMAX, I32X4_TRUNC_SAT_F64X2_S_ZERO, STORE64_LANE0);
+  c(get(i), i32(2), ADD, set(i), br(0), END, END);
+  c(END);
+  return [...vec([[...leb(nI32), I32], [1, V128]]), ...code];
+}
+
 /** Export names in function order: digits, table, normals, then the convert kinds. */
-export const BITSERIAL_EXPORTS: readonly string[] = ['digits', 'table', 'normals', ...CONVERT_KINDS.map(([n, a]) => `convert_${n}_${a}`)];
+export const BITSERIAL_EXPORTS: readonly string[] = ['digits', 'table', 'normals', 'quantize', ...CONVERT_KINDS.map(([n, a]) => `convert_${n}_${a}`)];
 
 /**
  * The module (imports env.mem; shared: limits 1..65536 pages, for the helper thread) and the constants
@@ -458,14 +494,14 @@ export const BITSERIAL_EXPORTS: readonly string[] = ['digits', 'table', 'normals
  */
 export function bitSerialModule(shared: boolean): { bytes: Uint8Array; constants: Uint8Array } {
   const k = new ConstPool();
-  const bodies = [digitsBody(k), tableBody(), normalsBody(k), ...CONVERT_KINDS.map(([n, a]) => convertBody(n, a, k))];
+  const bodies = [digitsBody(k), tableBody(), normalsBody(k), quantizeBody(k), ...CONVERT_KINDS.map(([n, a]) => convertBody(n, a, k))];
   const sig = (n: number) => [0x60, ...vec(new Array(n).fill([I32])), 0];
-  const types = [sig(DIGITS_PARAMS.length), sig(TABLE_PARAMS.length), sig(NORMALS_PARAMS.length), sig(CONVERT_PARAMS.length)];
+  const types = [sig(DIGITS_PARAMS.length), sig(TABLE_PARAMS.length), sig(NORMALS_PARAMS.length), sig(QUANTIZE_PARAMS.length), sig(CONVERT_PARAMS.length)];
   const bytes = new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec(types)),
     ...section(2, vec([[...str('env'), ...str('mem'), 0x02, ...(shared ? [0x03, 0x01, ...leb(65536)] : [0x00, 0x01])]])),
-    ...section(3, vec(bodies.map((_, i) => [Math.min(i, 3)]))),
+    ...section(3, vec(bodies.map((_, i) => [Math.min(i, 4)]))),
     ...section(7, vec(BITSERIAL_EXPORTS.map((name, i) => [...str(name), 0x00, i]))),
     ...section(10, vec(bodies.map((b) => [...leb(b.length), ...b]))),
   ]);

@@ -14,11 +14,13 @@
 // WebAssembly SIMD on both threads (threads.ts's splitter, vectors in chunks), or the same arithmetic in
 // plain JS, bit for bit (tests). Column sums are float32 sums in group order: exact for integer levels
 // (|Y| < 2^24), so exact mode is bit-exact; analog levels see float32 rounding (relative ~1e-7).
+import { quantizeInput } from '../../compiler/passes/quantize/int8-executor.js';
+import { activationRange, type ValueParams } from '../../compiler/passes/quantize/scheme.js';
 import type { WasmApi } from '../../compiler/util/wasm-encode.js';
 import type { PreparedAdc } from '../devices/adc.js';
 import {
   ADC_RECORD, type AdcKind, BITSERIAL_EXPORTS, bitSerialModule, CONST_BYTES, CONVERT_PARAMS, COS_P, GOLDEN, LOG_P, LOG_Q1, LOG_Q2, type NoiseKind, PHI_BASE, PHI_SCALE,
-  SIN_P,
+  QUANTIZE_BLOCK, SIN_P,
 } from './bitserial-wasm.js';
 import { rowSplitter, type RowSplitter } from './threads.js';
 
@@ -530,4 +532,25 @@ export function fillStandardNormals(out: Float32Array, seed: number): Float32Arr
     }
   }
   return out;
+}
+
+/**
+ * The integer executor's quantizeInput, bit for bit (test/sim-bitserial.test.ts), in WebAssembly on both
+ * threads: the simulator's first step on every batch.
+ */
+export function quantizeCodes(x: Float32Array, p: ValueParams): Int32Array {
+  const e = engine();
+  const n = x.length;
+  if (!e || n < QUANTIZE_BLOCK) return quantizeInput(x, p);
+  generation++; // the heap's start is overwritten: earlier inputs are gone
+  const [qmin, qmax] = activationRange(p.bits);
+  const xAt = CONST_BYTES;
+  const outAt = align(xAt + 4 * n + 8);
+  const prmAt = align(outAt + 4 * n + 8);
+  e.ensure(prmAt + 32);
+  e.heap.f32.set(x, xAt >> 2);
+  e.heap.f64.set([p.scale, p.zeroPoint, qmin, qmax], prmAt >> 3);
+  const blocks = Math.ceil(n / QUANTIZE_BLOCK);
+  run(e, 'quantize', [xAt, outAt, prmAt, n, 0, 0, 0, 0, 0], blocks, 8 * n);
+  return e.heap.i32.slice(outAt >> 2, (outAt >> 2) + n);
 }

@@ -221,6 +221,8 @@ export interface RunInt8Options {
   readonly accumulate?: AccumulateHook;
   /** Integer weights already made by integerLayers (callers that run the same graph many times). */
   readonly layers?: ReadonlyMap<string, IntLayer>;
+  /** A bit-identical quantizeInput (the simulator's WebAssembly one). */
+  readonly quantizeInput?: (x: Float32Array, p: ValueParams) => Int32Array;
 }
 
 /** integerWeights of every conv/dense of a quantized graph, by node id. */
@@ -270,7 +272,7 @@ export function runInt8(graph: Graph, input: Float32Array, batch: number, opts: 
   const values = new Map<string, Int32Array>();
   const reals = new Map<string, Float32Array>();
   const inp = graph.inputs[0];
-  values.set(inp.id, quantizeInput(input.subarray(0, batch * prod(inp.shape)), params.get(inp.id)!));
+  values.set(inp.id, (opts.quantizeInput ?? quantizeInput)(input.subarray(0, batch * prod(inp.shape)), params.get(inp.id)!));
   for (const n of graph.nodes) {
     const x = values.get(n.inputs[0])!;
     const xs = shapes.get(n.inputs[0])!;
