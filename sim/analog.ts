@@ -7,7 +7,8 @@
 //   2. programming: stuck-at cells, then programming noise (sim/devices/programming.ts);
 //   3. drift to the inference time t after programming, per-device ν (sim/devices/drift.ts);
 //   4. IR drop on the block's physical layout, reference columns included: the wire network solved
-//      exactly for linear cells as effective conductances (sim/devices/ir-drop.ts);
+//      exactly for linear cells as effective conductances (sim/devices/ir-drop.ts); with gate-driven
+//      inputs (crossbar.inputDrive 'gate') a mean field at the block's input activity (its MvmStep's);
 //   5. effective signed levels the column sums see: (G⁺ − G⁻)/ΔG, or (G − G_ref)/ΔG;
 //   6. read noise: per-cell variance at t, resampled at every read as the column sum's Gaussian noise;
 //   7. global drift compensation (aihwkit): the block's outputs are scaled digitally by Σ|levels at
@@ -15,9 +16,10 @@
 // The ADC applies its offset, gain error and INL (sim/devices/adc.ts) at the layer's full scale.
 // Not modelled here: leakage of the unused cells of a depthwise (diagonal) block, the correlation of
 // the shared reference column's read noise across columns (taken as independent), DAC non-linearity.
-import type { LayerMapping, WeightBlock } from '../compiler/lower/schedule.js';
+import type { LayerMapping, Schedule, WeightBlock } from '../compiler/lower/schedule.js';
 import { Rng } from '../compiler/util/rng.js';
 import type { BlockCells } from './crossbar.js';
+import { DEFAULT_INPUT_ACTIVITY } from './cost/activity.js';
 import { adcFromSpec, applyDrift, globalDriftFactor, irDropEffectiveConductances, programConductances, readNoiseStdUs, sampleDriftNu, type WireResistance } from './devices/index.js';
 import type { DeviceModel } from './simulate.js';
 import type { AcceleratorSpec } from './spec/types.js';
@@ -30,6 +32,14 @@ export interface AnalogOptions {
   readonly timeS: number;
   /** Overrides the spec's drift compensation. */
   readonly driftCompensation?: boolean;
+  /** Per block id, the mean input activity (scheduleInputActivity): gate drive's IR-drop mean field.
+   * A block without one gets DEFAULT_INPUT_ACTIVITY, as an unmeasured schedule does. */
+  readonly inputActivity?: ReadonlyMap<string, number>;
+}
+
+/** Block id -> its MvmStep's input activity. */
+export function scheduleInputActivity(s: Schedule): Map<string, number> {
+  return new Map(s.steps.flatMap((st) => (st.kind === 'mvm' ? [[st.block, st.inputActivity] as const] : [])));
 }
 
 /** FNV-1a of a string mixed with a seed: independent, stable streams per block. */
@@ -85,7 +95,8 @@ export function analogDevices(spec: AcceleratorSpec, o: AnalogOptions): DeviceMo
       const wires: WireResistance = { rowOhm: x.rowWireResistanceOhm, colOhm: x.colWireResistanceOhm };
       if ((wires.rowOhm > 0 || wires.colOhm > 0) && !block.diagonal) {
         const layout = blockLayout(Kb, S, Nb, !!minus, !!ref);
-        const dropped = (when: 'now' | 'initial') => layout.unpack(irDropEffectiveConductances(layout.pack(plus[when], minus?.[when], ref?.[when]), Kb, layout.cols, wires));
+        const solve = x.inputDrive === 'gate' ? { gateActivity: o.inputActivity?.get(block.id) ?? DEFAULT_INPUT_ACTIVITY } : {};
+        const dropped = (when: 'now' | 'initial') => layout.unpack(irDropEffectiveConductances(layout.pack(plus[when], minus?.[when], ref?.[when]), Kb, layout.cols, wires, solve));
         const now = dropped('now');
         // without drift the two are the same cells: one solve
         const initial = plus.initial === plus.now ? now : dropped('initial');

@@ -10,7 +10,7 @@ import { observedAt } from '../compiler/passes/quantize/quantize.js';
 import { valueParams } from '../compiler/passes/quantize/scheme.js';
 import { runGraph } from '../compiler/train/executor.js';
 import { type ProgressFn, throwIfAborted } from '../compiler/util/progress.js';
-import { analogDevices } from './analog.js';
+import { analogDevices, scheduleInputActivity } from './analog.js';
 import { EXACT_DEVICES, type SimMode, Simulator } from './simulate.js';
 
 export interface SimEvalOptions {
@@ -119,7 +119,7 @@ function countDifferences(sim: Int8Result, exact: Int8Result, keep: ReadonlySet<
 
 export async function evaluateOnAccelerator(graph: Graph, schedule: Schedule, x: Float32Array, labels: Float32Array, n: number, o: SimEvalOptions): Promise<SimEvaluation> {
   const seeds = o.mode === 'exact' ? [o.seeds[0] ?? 0] : o.seeds;
-  const sims = seeds.map((seed) => new Simulator(graph, schedule, o.mode === 'exact' ? EXACT_DEVICES : analogDevices(schedule.spec, { seed, timeS: o.timeS, driftCompensation: o.driftCompensation })));
+  const sims = seeds.map((seed) => new Simulator(graph, schedule, o.mode === 'exact' ? EXACT_DEVICES : analogDevices(schedule.spec, { seed, timeS: o.timeS, driftCompensation: o.driftCompensation, inputActivity: scheduleInputActivity(schedule) })));
   const params = valueParams(graph);
   const crossbar = schedule.layers.filter((l) => l.where === 'crossbar');
   const values = crossbar.map((l) => observedAt(graph, graph.nodes.find((q) => q.id === l.layer)!));

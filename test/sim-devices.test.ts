@@ -34,7 +34,7 @@ import {
   type AdcTransfer,
 } from '../sim/devices/index.js';
 
-const XBAR: CrossbarSpec = { rows: 256, cols: 256, cellBits: 2, gMinUs: 0.5, gMaxUs: 25, readVoltageV: 0.2, rowWireResistanceOhm: 1, colWireResistanceOhm: 1 };
+const XBAR: CrossbarSpec = { rows: 256, cols: 256, cellBits: 2, gMinUs: 0.5, gMaxUs: 25, readVoltageV: 0.2, rowWireResistanceOhm: 1, colWireResistanceOhm: 1, inputDrive: 'voltage' };
 const IDEAL: DeviceSpec = {
   programmingNoise: { model: 'none' },
   readNoise: { model: 'none' },

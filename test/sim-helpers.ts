@@ -9,7 +9,7 @@ import { fashionImages } from './helpers.js';
 export const TEST_SPEC: AcceleratorSpec = {
   name: 'test-ideal',
   description: 'test spec: ideal cells, wide ADC',
-  crossbar: { rows: 128, cols: 128, cellBits: 2, gMinUs: 1, gMaxUs: 100, readVoltageV: 0.2, rowWireResistanceOhm: 0, colWireResistanceOhm: 0 },
+  crossbar: { rows: 128, cols: 128, cellBits: 2, gMinUs: 1, gMaxUs: 100, readVoltageV: 0.2, rowWireResistanceOhm: 0, colWireResistanceOhm: 0, inputDrive: 'voltage' },
   weights: { bits: 8, cellsPerWeight: 4, signed: 'differential' },
   input: { dacBits: 1 },
   adc: { bits: 16, perArray: 16, range: 'max', offsetLsb: 0, gainError: 0, inlLsb: 0 },

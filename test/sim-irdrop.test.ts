@@ -1,11 +1,18 @@
 // IR drop solved exactly (sim/devices/ir-drop.ts): known answers against a direct dense nodal solve of
-// the whole resistor network (Gaussian elimination), written here independently of the solver.
+// the whole resistor network (Gaussian elimination), written here independently of the solver. Gate
+// drive's mean field against the exact open-row ladder of every input, and the schedule fields it reads.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { GraphBuilder } from '../compiler/ir/builder.js';
+import { lower } from '../compiler/lower/lower.js';
+import { printSchedule } from '../compiler/lower/print.js';
 import { Rng } from '../compiler/util/rng.js';
-import type { LayerMapping, WeightBlock } from '../compiler/lower/schedule.js';
+import type { LayerMapping, Schedule, WeightBlock } from '../compiler/lower/schedule.js';
+import { scheduleProblems } from '../compiler/lower/verify.js';
+import { DEFAULT_QUANTIZE, quantizeGraph } from '../compiler/passes/quantize/quantize.js';
 import { fillUniform, irDropEffectiveConductances, irDropFirstOrder, irDropLoss, irDropSolve, type WireResistance } from '../sim/devices/index.js';
-import { analogDevices, blockLayout } from '../sim/analog.js';
+import { analogDevices, blockLayout, scheduleInputActivity } from '../sim/analog.js';
+import { PRESETS } from '../sim/spec/presets.js';
 import type { AcceleratorSpec } from '../sim/spec/types.js';
 import { weightDigits } from '../sim/weight-digits.js';
 import { TEST_SPEC } from './sim-helpers.js';
@@ -258,5 +265,153 @@ describe('IR drop on a block layout', () => {
         }
       }
     }
+  });
+});
+
+/**
+ * Gate drive, exact for one input: the column current (µS·V, V_read = 1) of a column ladder (segments
+ * 1/R, the last into the 0 V sense amplifier) whose only rungs are the active rows' cells, each from
+ * 1 V to its node; the inactive rows' cells are open. A tridiagonal solve (Thomas), O(k).
+ */
+function gateLadderExact(g: ArrayLike<number>, active: ArrayLike<boolean>, colOhm: number): number {
+  const k = g.length;
+  const gc = 1e6 / colOhm;
+  const d = new Float64Array(k);
+  const b = new Float64Array(k);
+  for (let i = 0; i < k; i++) {
+    const rung = active[i] ? g[i] : 0;
+    d[i] = (i > 0 ? gc : 0) + gc + rung;
+    b[i] = rung;
+    if (i > 0) {
+      const f = gc / d[i - 1];
+      d[i] -= f * gc;
+      b[i] += f * b[i - 1];
+    }
+  }
+  return (gc * b[k - 1]) / d[k - 1]; // g_c·v_{k−1}
+}
+
+/** rram-128's cells: 2-bit levels from Gmin to Gmax (µS), uniformly random. */
+const rramLevels = (k: number, rng: Rng) => Float64Array.from({ length: k }, () => 1e6 / 9e5 + (1e6 / 6e3 - 1e6 / 9e5) * (Math.floor(rng.next() * 4) / 3));
+
+describe('IR drop, gate-driven inputs (mean field)', () => {
+  const col = 2.12; // rram-128's colWireResistanceOhm
+
+  it('the exact per-input ladder equals the dense nodal solve with the open cells removed', () => {
+    const k = 9;
+    const rng = new Rng(11);
+    const g = rramLevels(k, rng);
+    for (let t = 0; t < 5; t++) {
+      const active = Array.from({ length: k }, () => rng.next() < 0.5);
+      const open = g.map((v, i) => (active[i] ? v : 0));
+      const y = denseSolve(open, k, 1, { rowOhm: 0, colOhm: 40 }, new Float64Array(k).fill(1))[0];
+      const exact = gateLadderExact(g, active, 40);
+      assert.ok(Math.abs(exact - y) <= 1e-12 * y, `input ${t}: ${exact} vs ${y}`);
+    }
+  });
+
+  it('a = 1 is the voltage drive; a = 0 and R = 0 give G; bad activity and a row wire are rejected', () => {
+    const [k, n] = [40, 7];
+    const g = conductances(k, n, 12, 167);
+    const wires = { rowOhm: 0, colOhm: col };
+    assertClose(irDropSolve(g, k, n, wires, { gateActivity: 1 }), irDropSolve(g, k, n, wires), 1e-12, 'a = 1');
+    assert.deepEqual(irDropSolve(g, k, n, wires, { gateActivity: 0 }), Float64Array.from(g));
+    assert.deepEqual(irDropEffectiveConductances(g, k, n, { rowOhm: 0, colOhm: 0 }, { gateActivity: 0.3 }), g);
+    assert.throws(() => irDropSolve(g, k, n, wires, { gateActivity: 1.5 }), { message: 'ir drop: gate drive activity = 1.5: expected a number in [0, 1]' });
+    assert.throws(() => irDropSolve(g, k, n, { rowOhm: 1, colOhm: col }, { gateActivity: 0.5 }), { message: 'ir drop: gate drive with wire resistance rowOhm = 1: expected 0 (a word line drives gates and carries no cell current)' });
+  });
+
+  it('against the exact open-row ladder of every input (rram-128-like columns): column-current error measured', () => {
+    const k = 128;
+    const rng = new Rng(13);
+    // measured bounds per activity: [mean |error|, 99th percentile, |bias|]; the measured values are printed
+    const bounds: Record<number, [number, number, number]> = { 0.05: [0.025, 0.09, 0.008], 0.2: [0.035, 0.11, 0.006], 0.5: [0.031, 0.1, 0.004], 0.8: [0.02, 0.065, 0.002] };
+    for (const a of [0.05, 0.2, 0.5, 0.8]) {
+      const err: number[] = [];
+      const voltageErr: number[] = [];
+      let bias = 0;
+      let loss = 0;
+      for (let c = 0; c < 64; c++) {
+        const g = rramLevels(k, rng);
+        const gate = irDropSolve(g, k, 1, { rowOhm: 0, colOhm: col }, { gateActivity: a });
+        const voltage = irDropSolve(g, k, 1, { rowOhm: 0, colOhm: col });
+        for (let t = 0; t < 200; t++) {
+          const active = Array.from({ length: k }, () => rng.next() < a);
+          if (!active.includes(true)) continue;
+          const exact = gateLadderExact(g, active, col);
+          let [mean, held, ideal] = [0, 0, 0];
+          for (let i = 0; i < k; i++) if (active[i]) [mean, held, ideal] = [mean + gate[i], held + voltage[i], ideal + g[i]];
+          err.push(Math.abs(mean - exact) / exact);
+          voltageErr.push(Math.abs(held - exact) / exact);
+          bias += (mean - exact) / exact;
+          loss += 1 - exact / ideal;
+        }
+      }
+      const m = err.length;
+      err.sort((p, q) => p - q);
+      const meanErr = err.reduce((p, q) => p + q, 0) / m;
+      const p99 = err[Math.floor(0.99 * m)];
+      const heldErr = voltageErr.reduce((p, q) => p + q, 0) / m;
+      console.log(`  a = ${a}: exact loss ${(100 * loss / m).toFixed(1)}%; mean field |error| mean ${(100 * meanErr).toFixed(2)}%, p99 ${(100 * p99).toFixed(2)}%, bias ${(100 * bias / m).toFixed(2)}%; rows held at 0 V: |error| mean ${(100 * heldErr).toFixed(1)}% (${m} inputs)`);
+      const [bMean, bP99, bBias] = bounds[a];
+      assert.ok(meanErr < bMean && p99 < bP99 && Math.abs(bias / m) < bBias, `a = ${a}: mean ${meanErr}, p99 ${p99}, bias ${bias / m}`);
+      // the voltage model (inactive cells loading the column) is far off for a gate-driven array
+      if (a < 0.8) assert.ok(heldErr > 3 * meanErr, `a = ${a}: voltage model |error| ${heldErr}`);
+    }
+  });
+
+  it('the analog model solves each block at its MvmStep activity (default 0.5), reference columns included', () => {
+    const rram = PRESETS['rram-128'];
+    const spec: AcceleratorSpec = { ...rram, adc: { ...rram.adc, range: 'max' }, devices: TEST_SPEC.devices };
+    const [K, N, S] = [20, 3, 4];
+    const b = new GraphBuilder('gate', 3);
+    b.dense(b.input('x', [K]), N, { id: 'fc' });
+    const rng = new Rng(14);
+    const graph = quantizeGraph(b.build(['fc']), { x: Float32Array.from({ length: 32 * K }, () => rng.next()), n: 32 }, DEFAULT_QUANTIZE).graph;
+    const s = lower(graph, spec, { inputActivity: new Map([['fc', 0.25]]) });
+    const activity = scheduleInputActivity(s);
+    const block = s.blocks.find((x) => x.layer === 'fc')!;
+    assert.equal(activity.get(block.id), 0.25);
+    const layer = s.layers.find((l) => l.layer === 'fc')!;
+    const codes = Float64Array.from({ length: K * N }, (_, i) => ((i * 37) % 255) - 127);
+    const digits = weightDigits(codes, spec);
+    const dG = (rram.crossbar.gMaxUs - rram.crossbar.gMinUs) / 3;
+    const cols = N * S + S;
+    const g = new Float64Array(K * cols);
+    for (let k = 0; k < K; k++) {
+      for (let n = 0; n < N; n++) for (let d = 0; d < S; d++) g[k * cols + n * S + d] = rram.crossbar.gMinUs + dG * digits.plus[d][k * N + n];
+      for (let d = 0; d < S; d++) g[k * cols + N * S + d] = rram.crossbar.gMinUs + dG * digits.reference[d];
+    }
+    const levelsAt = (a: number) => {
+      const eff = irDropSolve(g, K, cols, { rowOhm: 0, colOhm: rram.crossbar.colWireResistanceOhm }, { gateActivity: a });
+      return Float64Array.from({ length: K * S * N }, (_, i) => {
+        const [k, d, n] = [Math.floor(i / (S * N)), Math.floor(i / N) % S, i % N];
+        return (eff[k * cols + n * S + d] - eff[k * cols + N * S + d]) / dG;
+      });
+    };
+    for (const [a, map] of [[0.25, activity], [0.5, undefined]] as const) {
+      const { levels } = analogDevices(spec, { seed: 1, timeS: 0, inputActivity: map }).cells(layer, block, digits);
+      assertClose(levels, levelsAt(a), 1e-5, `activity ${a}`);
+    }
+    // the two activities give visibly different cells: the solve does read it
+    const [l25, l50] = [levelsAt(0.25), levelsAt(0.5)];
+    assert.ok(l25.some((v, i) => Math.abs(v - l50[i]) > 0.05), 'activity 0.25 vs 0.5');
+  });
+
+  it('the schedule carries each mvm step\'s conductance and activity: printed, and checked by the verifier', () => {
+    const b = new GraphBuilder('fields', 3);
+    b.dense(b.input('x', [24]), 5, { id: 'fc' });
+    const rng = new Rng(15);
+    const graph = quantizeGraph(b.build(['fc']), { x: Float32Array.from({ length: 32 * 24 }, () => rng.next()), n: 32 }, DEFAULT_QUANTIZE).graph;
+    const s = lower(graph, TEST_SPEC, { inputActivity: new Map([['fc', 0.1875]]) });
+    const step = s.steps.find((st) => st.kind === 'mvm')!;
+    assert.ok(step.kind === 'mvm');
+    assert.match(printSchedule(s), new RegExp(`step ${step.id}: mvm block ${step.block} .* adcs=\\S+ G=${Number(step.cellConductanceUs.toPrecision(6))}uS activity=0.1875`));
+    assert.deepEqual(scheduleProblems(s, graph), []);
+    const broken = (edit: object): Schedule => ({ ...s, steps: s.steps.map((st) => (st.id === step.id ? { ...st, ...edit } : st)) });
+    assert.deepEqual(scheduleProblems(broken({ inputActivity: 1.5 }), graph), [`step ${step.id}: inputActivity = 1.5, expected a number in [0, 1]`]);
+    assert.deepEqual(scheduleProblems(broken({ inputActivity: undefined }), graph), [`step ${step.id}: inputActivity = undefined, expected a number in [0, 1]`]);
+    assert.deepEqual(scheduleProblems(broken({ cellConductanceUs: -3 }), graph), [`step ${step.id}: cellConductanceUs = -3, expected a finite number >= 0 (µS)`]);
+    assert.deepEqual(scheduleProblems(broken({ cellConductanceUs: Infinity }), graph), [`step ${step.id}: cellConductanceUs = Infinity, expected a finite number >= 0 (µS)`]);
   });
 });

@@ -13,9 +13,10 @@ const clone = <T>(x: T): T => structuredClone(x);
 const rram = () => clone(PRESETS['rram-128']) as unknown as Record<string, Record<string, unknown>>;
 
 describe('accelerator spec', () => {
-  it('the four presets validate', () => {
+  it('the four presets validate; rram-128 (1T1R, NeuroSim) drives the gates, the others voltages', () => {
     assert.deepEqual(Object.keys(PRESETS).sort(), ['ideal-int8', 'pcm-256', 'rram-128', 'sram-cim-256']);
     for (const name of Object.keys(PRESETS)) assert.equal(loadSpec(name).name, name);
+    assert.deepEqual(Object.fromEntries(Object.entries(PRESETS).map(([k, p]) => [k, p.crossbar.inputDrive])), { 'ideal-int8': 'voltage', 'rram-128': 'gate', 'pcm-256': 'voltage', 'sram-cim-256': 'voltage' });
   });
 
   it('bad specs: the error names the field and what was expected', () => {
@@ -66,8 +67,18 @@ describe('accelerator spec', () => {
         delete s.crossbar.rowWireResistanceOhm;
         s.crossbar.wireResistanceOhm = 2;
       }),
-      { message: /crossbar\.wireResistanceOhm: unknown field \(known: .*rowWireResistanceOhm, colWireResistanceOhm\)\n {2}crossbar\.rowWireResistanceOhm: missing/ },
+      { message: /crossbar\.wireResistanceOhm: unknown field \(known: .*rowWireResistanceOhm, colWireResistanceOhm, inputDrive\)\n {2}crossbar\.rowWireResistanceOhm: missing/ },
     );
+    // the input drive: an enum, and a gate-driven row (a word line) carries no cell current
+    assert.throws(
+      bad((s) => (s.crossbar.inputDrive = 'current')),
+      { message: "spec.json: crossbar.inputDrive = 'current': expected one of voltage, gate" },
+    );
+    assert.throws(
+      bad((s) => (s.crossbar.rowWireResistanceOhm = 2.12)),
+      { message: "spec.json: crossbar.rowWireResistanceOhm = 2.12: expected 0 with crossbar.inputDrive 'gate' (the word lines drive transistor gates and carry no cell current)" },
+    );
+    assert.equal(loadSpec('rram-128', ['crossbar.inputDrive=voltage', 'crossbar.rowWireResistanceOhm=2.12']).crossbar.rowWireResistanceOhm, 2.12);
     assert.throws(() => loadSpec('rram-256'), { message: "accelerator 'rram-256': unknown preset (known: ideal-int8, rram-128, pcm-256, sram-cim-256) and not a .json/.yaml file" });
   });
 

@@ -74,7 +74,7 @@ export function printSchedule(s: Schedule): string {
       case 'program':
         return `  step ${st.id}: program round ${st.round} ${st.perInference ? 'every inference' : 'once'}: ${st.blocks.length} blocks, ${st.cells} cells, ${st.rowsWritten} row writes${deps}`;
       case 'mvm':
-        return `  step ${st.id}: mvm block ${st.block} vectors=${st.vectors} cycles=${st.inputCycles} rows=${st.activeRows} conversions=${st.conversions} adcs=${st.adcs}x${st.columnsPerAdc}${deps}`;
+        return `  step ${st.id}: mvm block ${st.block} vectors=${st.vectors} cycles=${st.inputCycles} rows=${st.activeRows} conversions=${st.conversions} adcs=${st.adcs}x${st.columnsPerAdc} G=${fmtNum(st.cellConductanceUs)}uS activity=${fmtNum(st.inputActivity)}${deps}`;
       case 'accumulate':
         return `  step ${st.id}: accumulate adds=${st.adds} requantize=${st.requantizations}${deps}`;
       case 'digital':

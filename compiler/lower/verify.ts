@@ -1,6 +1,7 @@
 // The Schedule verifier, separate from the lowering so that hand-edited or loaded schedules are checked
 // the same way: every weight element mapped exactly once per replica, blocks inside their arrays and
-// not overlapping, ADC counts respected, step dependencies known and acyclic, one mapping per node.
+// not overlapping, ADC counts respected, mvm steps' conductance and input activity in range, step
+// dependencies known and acyclic, one mapping per node.
 import { columnsPerWeight, weightColumns } from '../../sim/spec/types.js';
 import type { Graph } from '../ir/types.js';
 import type { Schedule, WeightBlock } from './schedule.js';
@@ -114,6 +115,9 @@ export function scheduleProblems(s: Schedule, graph?: Graph): string[] {
     if (st.conversions !== conversions) e.push(`step ${st.id}: ${st.conversions} conversions per cycle, block ${b.id} needs ${conversions}`);
     if (st.adcs > spec.adc.perArray) e.push(`step ${st.id}: uses ${st.adcs} ADCs, an array has ${spec.adc.perArray} (adc.perArray)`);
     if (st.adcs < 1 || st.adcs * st.columnsPerAdc < conversions) e.push(`step ${st.id}: ${st.adcs} ADCs × ${st.columnsPerAdc} columns each cannot convert ${conversions} columns`);
+    // read by the cost model (cell read energy) and the analog model (gate drive's IR drop)
+    if (!(Number.isFinite(st.cellConductanceUs) && st.cellConductanceUs >= 0)) e.push(`step ${st.id}: cellConductanceUs = ${st.cellConductanceUs}, expected a finite number >= 0 (µS)`);
+    if (!(Number.isFinite(st.inputActivity) && st.inputActivity >= 0 && st.inputActivity <= 1)) e.push(`step ${st.id}: inputActivity = ${st.inputActivity}, expected a number in [0, 1]`);
     const prog = s.steps.find((p) => p.kind === 'program' && p.round === b.round);
     if (prog && !st.deps.includes(prog.id)) e.push(`step ${st.id}: does not wait for ${prog.id}, which programs its block`);
   }

@@ -94,6 +94,7 @@ const RRAM_128: AcceleratorSpec = {
     // 1T1R, inputs on the word lines (transistor gates): no cell current flows along a row
     rowWireResistanceOhm: 0,
     colWireResistanceOhm: NEUROSIM.colWireOhmPerCell,
+    inputDrive: 'gate', // SubArray.cpp conventionalParallel: the input bit switches the word line (capRow2·vdd²)
   },
   weights: { bits: 8, cellsPerWeight: 4, signed: 'offset' },
   input: { dacBits: 1 },
@@ -152,6 +153,7 @@ const IDEAL_INT8: AcceleratorSpec = {
     readVoltageV: NEUROSIM.readVoltageV,
     rowWireResistanceOhm: 0,
     colWireResistanceOhm: 0,
+    inputDrive: 'voltage', // no wire resistance: either drive gives the same (ideal) currents
   },
   weights: { bits: 8, cellsPerWeight: 2, signed: 'differential' },
   input: { dacBits: 1 },
@@ -212,6 +214,7 @@ const PCM_256: AcceleratorSpec = {
     readVoltageV: 0.4, // IOParametersIRDropT.ir_drop_v_read = 0.4005
     rowWireResistanceOhm: 0, // assumption: aihwkit's IR-drop model has no input-wire term
     colWireResistanceOhm: 0.15, // IOParametersIRDropT.ir_drop_rs, along the column (InferenceRPUConfig default ir_drop = 0)
+    inputDrive: 'voltage', // aihwkit IRDropT: inputs are voltages on the rows (ir_drop_v_read), PWM in HERMES
   },
   weights: { bits: 8, cellsPerWeight: 1, signed: 'differential' },
   input: { dacBits: 8 }, // IOParameters.inp_res = 1/(2^7 - 2): 7 b + sign, one 8-b code per cycle
@@ -300,6 +303,7 @@ const SRAM_CIM_256: AcceleratorSpec = {
     readVoltageV: JIA.vdd,
     rowWireResistanceOhm: 0, // charge domain: no static current, no IR drop
     colWireResistanceOhm: 0,
+    inputDrive: 'voltage', // no wire resistance: either drive gives the same currents
   },
   weights: { bits: 8, cellsPerWeight: 8, signed: 'twos-complement' },
   input: { dacBits: 1 }, // bit-parallel/bit-serial (BPBS) inputs

@@ -24,6 +24,10 @@ export type SignedWeightScheme = 'differential' | 'offset' | 'twos-complement';
 /** max: full scale = the largest column sum the block can produce; calibrated: per layer, from the
  * column sums observed on calibration inputs; fixed: `fixedFullScaleFraction` of the max. */
 export type AdcRangePolicy = 'max' | 'calibrated' | 'fixed';
+/** How inputs reach the cells (IR drop, sim/devices/ir-drop.ts). voltage: every row driven, an inactive
+ * row at 0 V (its cells still load the column); gate: 1T1R word lines switch the access transistors, an
+ * inactive row's cells are open (the row wire then carries no cell current: rowWireResistanceOhm 0). */
+export type InputDrive = 'voltage' | 'gate';
 /** Where depthwise convolutions run: the digital unit, block-diagonal on crossbars, or the cheaper. */
 export type DepthwiseMapping = 'digital' | 'crossbar' | 'auto';
 
@@ -41,6 +45,8 @@ export interface CrossbarSpec {
    * current and counts as 0. */
   readonly rowWireResistanceOhm: number;
   readonly colWireResistanceOhm: number;
+  /** With 'gate' the simulator's G_eff is a mean field at the layer's input activity (not exact). */
+  readonly inputDrive: InputDrive;
 }
 
 export interface WeightMappingSpec {

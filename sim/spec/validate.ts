@@ -28,7 +28,7 @@ const oneOf = (...values: string[]): Check => ({ t: 'enum', values });
 const SCHEMA: Schema = {
   name: { t: 'str' },
   description: { t: 'str' },
-  crossbar: { rows: int(1, 65536), cols: int(1, 65536), cellBits: int(1, 8), gMinUs: num(0), gMaxUs: pos(), readVoltageV: pos(), rowWireResistanceOhm: num(0), colWireResistanceOhm: num(0) },
+  crossbar: { rows: int(1, 65536), cols: int(1, 65536), cellBits: int(1, 8), gMinUs: num(0), gMaxUs: pos(), readVoltageV: pos(), rowWireResistanceOhm: num(0), colWireResistanceOhm: num(0), inputDrive: oneOf('voltage', 'gate') },
   weights: { bits: int(2, 16), cellsPerWeight: int(1, 16), signed: oneOf('differential', 'offset', 'twos-complement') },
   input: { dacBits: int(1, 16) },
   adc: {
@@ -118,6 +118,7 @@ function consistency(s: AcceleratorSpec): string[] {
   const e: string[] = [];
   const { crossbar: x, weights: w, adc } = s;
   if (x.gMaxUs <= x.gMinUs) e.push(`crossbar.gMaxUs = ${x.gMaxUs}: expected > crossbar.gMinUs (${x.gMinUs})`);
+  if (x.inputDrive === 'gate' && x.rowWireResistanceOhm !== 0) e.push(`crossbar.rowWireResistanceOhm = ${x.rowWireResistanceOhm}: expected 0 with crossbar.inputDrive 'gate' (the word lines drive transistor gates and carry no cell current)`);
   const need = cellsNeeded(w, x.cellBits);
   if (w.cellsPerWeight < need) {
     const what = w.signed === 'differential' ? `the ${w.bits - 1}-bit magnitude of a ${w.bits}-bit weight (differential)` : w.signed === 'offset' ? `a ${w.bits}-bit weight plus its offset (offset)` : `a ${w.bits}-bit weight's ${w.bits - 1} low bits and its sign cell (twos-complement)`;
