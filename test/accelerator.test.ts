@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { allOf, classificationSet, loadFashionMnist } from '../compiler/data/index.js';
 import { GraphBuilder } from '../compiler/ir/builder.js';
 import { resolveModel } from '../compiler/models/registry.js';
-import type { AcceleratorSpec } from '../compiler/train/accelerator.js';
+import { type AcceleratorSpec, checkAcceleratorSpec } from '../compiler/train/accelerator.js';
 import { evaluate } from '../compiler/train/evaluate.js';
 import { type TrainConfig, train } from '../compiler/train/trainer.js';
 
@@ -40,4 +40,13 @@ test('training through the ADC model (straight-through gradients) lowers the los
   const cfg: TrainConfig = { epochs: 2, batchSize: 64, optimizer: { kind: 'sgd', momentum: 0.9, weightDecay: 0 }, schedule: { kind: 'constant', lr: 0.05 }, loss: 'crossEntropy', seed: 2 };
   const r = await train(graph, data, undefined, cfg, { workers: 0, accelerator: adc(32, 4, 0.05) });
   assert.ok(r.history[1].trainLoss < r.history[0].trainLoss, `loss ${r.history[0].trainLoss} -> ${r.history[1].trainLoss}`);
+});
+
+test('cim accelerator kind: a bad description is refused with the field or layer named', () => {
+  const layer = { mapping: { layer: 'conv1', adc: { bits: 5, signed: true, fullScale: [1], step: [1], maxSum: 9 } }, blocks: [{ diagonal: true }] };
+  const cim = (over: object) => ({ kind: 'cim', spec: {}, layers: [], noise: { cells: false, irDrop: false, read: false, adc: false, timeS: 0 }, seed: 1, ...over }) as unknown as AcceleratorSpec;
+  assert.throws(() => checkAcceleratorSpec(cim({ noise: { cells: 'yes' } })), { message: 'cim accelerator noise.cells: expected true or false' });
+  assert.throws(() => checkAcceleratorSpec(cim({ seed: 0.5 })), { message: 'cim accelerator seed 0.5: expected an integer' });
+  assert.throws(() => checkAcceleratorSpec(cim({ layers: [layer] })), /layer 'conv1': depthwise \(block-diagonal\) crossbar layers are not modelled in training/);
+  assert.throws(() => checkAcceleratorSpec({ kind: 'nope' } as unknown as AcceleratorSpec), { message: "accelerator kind 'nope' is unknown (known: cim, row-group-adc)" });
 });

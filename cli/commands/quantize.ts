@@ -101,12 +101,15 @@ export interface QuantizeReport {
 
 /**
  * QAT with the CIM model in the forward pass: the fine-tuning recipe (compiler/passes/compress/finetune.ts),
- * without per-epoch validation (it would run the simulated forward on every validation image): the
- * result is the last epoch's weights.
+ * cosine schedule, without per-epoch validation (it would run the simulated forward on every validation
+ * image): the result is the last epoch's weights.
  */
 async function cimTrain(g: Graph, accelerator: CimAcceleratorSpec, epochs: number, seed: number, lr: number, workers: number | undefined, run: { data: { train: Dataset }; progress: ProgressFn; signal: AbortSignal }): Promise<Graph> {
   const r = FINETUNE.classification;
-  const cfg = { epochs, batchSize: r.batchSize, optimizer: r.optimizer, schedule: { ...r.schedule, lr }, loss: r.loss, seed };
+  // runs here are short (the simulated forward is ~30x a plain one): warm up over at most a tenth of them
+  const steps = epochs * Math.ceil(run.data.train.size / r.batchSize);
+  const warmupSteps = Math.min(r.schedule.kind === 'cosine' ? (r.schedule.warmupSteps ?? 0) : 0, Math.ceil(steps / 10));
+  const cfg = { epochs, batchSize: r.batchSize, optimizer: r.optimizer, schedule: { kind: 'cosine' as const, lr, warmupSteps }, loss: r.loss, seed };
   return (await train(g, run.data.train, undefined, cfg, { workers, augment: shiftFlip(2), accelerator, signal: run.signal, onProgress: run.progress })).graph;
 }
 
