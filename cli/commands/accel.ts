@@ -57,7 +57,7 @@ export function trainImages(data: Splits, n: number): { x: Float32Array; n: numb
 }
 
 /** Images for the input activity: a density converges long before the ADC percentiles do. */
-const ACTIVITY_IMAGES = 64;
+export const ACTIVITY_IMAGES = 64;
 
 /** A directory written by `tandem compile` (schedule.json + the graph it was compiled from)? */
 export const isScheduleDir = (p: string) => existsSync(path.join(p, 'schedule.json')) && existsSync(path.join(p, 'graph.json'));

@@ -20,11 +20,13 @@ import { shiftFlip } from '../../compiler/train/dataset.js';
 import type { Quality } from '../../compiler/train/evaluate.js';
 import { train } from '../../compiler/train/trainer.js';
 import { calibrateAdc } from '../../sim/calibrate.js';
+import { measureInputActivity } from '../../sim/cost/activity.js';
 import { type CimAcceleratorSpec, cimAccelerator, type CimNoise, EXACT_NOISE } from '../../sim/qat-model.js';
 import { loadSpec } from '../../sim/spec/validate.js';
 import type { Dataset } from '../../compiler/train/dataset.js';
 import type { ProgressFn } from '../../compiler/util/progress.js';
 import { num, table } from '../table.js';
+import { ACTIVITY_IMAGES } from './accel.js';
 import type { DataOptions } from './data.js';
 import { qualityText, startModelRun, writeModelDir } from './model-run.js';
 
@@ -75,9 +77,10 @@ function cimSetup(q: Graph, f: QuantizeFlags, calib: { x: Float32Array; n: numbe
   return cimAccelerator(schedule, parseCimNoise(f.cimNoise ?? 'none'), seed);
 }
 
-/** The trained graph's Schedule with the ADC ranges it was trained with. */
-function trainedSchedule(g: Graph, a: CimAcceleratorSpec): Schedule {
-  const schedule = lower(g, a.spec, { calibratedFullScale: new Map(a.layers.map((l) => [l.mapping.layer, [...l.mapping.adc!.fullScale]])) });
+/** The trained graph's Schedule with the ADC ranges it was trained with (input activity measured as `tandem compile` does). */
+function trainedSchedule(g: Graph, a: CimAcceleratorSpec, calib: { x: Float32Array; n: number }): Schedule {
+  const inputActivity = measureInputActivity(g, a.spec, calib.x, Math.min(calib.n, ACTIVITY_IMAGES));
+  const schedule = lower(g, a.spec, { calibratedFullScale: new Map(a.layers.map((l) => [l.mapping.layer, [...l.mapping.adc!.fullScale]])), inputActivity });
   verifySchedule(schedule, g);
   return schedule;
 }
@@ -238,7 +241,7 @@ export async function quantizeCommand(model: string, f: QuantizeFlags): Promise<
   };
   const meta = { ...(m.graph.meta ?? {}), quantization: { command, config: report.config }, test: quality };
   const files: Record<string, string> = { 'report.json': JSON.stringify(report, null, 1) + '\n', 'report.txt': reportTable(report) };
-  if (accelerator) files['schedule.json'] = JSON.stringify(trainedSchedule({ ...q, meta }, accelerator), null, 1) + '\n';
+  if (accelerator) files['schedule.json'] = JSON.stringify(trainedSchedule({ ...q, meta }, accelerator, run.calib), null, 1) + '\n';
   await writeModelDir(f.out, { ...q, meta }, files, { onnx: false });
   run.stop();
   process.stdout.write(f.json ? JSON.stringify(report) + '\n' : reportTable(report));
