@@ -1,5 +1,6 @@
 // IR drop: the wires' resistance lowers the voltage a cell sees, so column currents fall short of
-// Σ_i x_i·G_ij. Solved exactly for linear cells as an effective conductance matrix G_eff.
+// Σ_i x_i·G_ij. Expressed as an effective conductance matrix G_eff: exact for linear cells with
+// voltage-driven rows, a mean field for gate-driven (1T1R) rows.
 //
 // Units: G in µS, k×n row-major (k rows = inputs, n columns = outputs); wire resistances in Ω per
 // segment (one segment per cell along its row wire, one along its column wire).
@@ -38,7 +39,9 @@
 // 128 rows, 2.12 Ω, random 2-bit levels from 1.1 to 167 µS, rows active with probability a) the
 // column current's relative error is, at a = 0.2, 2.9 % on average, 10.0 % at the 99th percentile, with
 // a +0.4 % bias (the mean field slightly underestimates the drop); 1.6–2.9 % mean, 5–10 % p99 for
-// a = 0.05–0.8. Rows held at 0 V (voltage drive's G_eff) are off by 35 % on average at a = 0.2. A multi-bit DAC under gate drive is
+// a = 0.05–0.8. Rows held at 0 V (voltage drive's G_eff) are off by 35 % on average at a = 0.2. Real
+// inputs are neither independent nor equally likely per row: on fmnist-vgg's bit planes the error is
+// 4.5–7.4 % mean, 15–21 % p99, bias +2 to +5 % (docs/cim.md). A multi-bit DAC under gate drive is
 // taken as pulse-width coded (a row on for digit/(2^b − 1) of the read), a its mean on-time fraction.
 //
 // Not modelled: device I–V non-linearity and access-transistor resistance, driver and sense-amplifier
