@@ -61,22 +61,24 @@ class ConstPool {
 export const GOLDEN = 0x6d2b79f5;
 /**
  * Bytes per weight digit (slice) in the ADC record: float64 gain, offset, step, inlPeak, lo, invSpan,
- * minCode, maxCode, coef (0..71); float32 read variance (72); float32 gain/step, offset/step,
+ * minCode, maxCode, coef (0..71); float32 read variance (72); int32 minCode, maxCode within int16 (80,
+ * 84); float32 gain/step, offset/step,
  * 4·inlPeak/step, lo, invSpan, minCode, maxCode (96..127).
  */
 export const ADC_RECORD = 128;
 
 export type NoiseKind = 'none' | 'uniform' | 'cells';
 /**
- * identity: integer sums, the code is the clipped sum; f64/inl: sim/devices/adc.ts's float64 arithmetic
+ * identity: integer sums, the code is the clipped sum; i16: the same with int16 tables (every partial sum
+ * below 2^15: twice the lanes); f64/inl: sim/devices/adc.ts's float64 arithmetic
  * (without/with the INL term); f32/f32inl (with read noise, whose spread is far above float32 rounding):
  * q = v·(gain/step) + offset/step (+ (4·inlPeak/step)·x(1 − x), the same bow), rounded as trunc(q ± ½)
  * in float32 — a code differs from the float64 one only where q falls within ~1e-7 of a rounding boundary.
  */
-export type AdcKind = 'identity' | 'f64' | 'inl' | 'f32' | 'f32inl';
+export type AdcKind = 'identity' | 'i16' | 'f64' | 'inl' | 'f32' | 'f32inl';
 /** The convert functions: the float64 ADC without read noise, float32 with it. */
 export const CONVERT_KINDS: readonly (readonly [NoiseKind, AdcKind])[] = [
-  ['none', 'identity'], ['none', 'f64'], ['none', 'inl'], ['uniform', 'f32'], ['uniform', 'f32inl'], ['cells', 'f32'], ['cells', 'f32inl'],
+  ['none', 'identity'], ['none', 'i16'], ['none', 'f64'], ['none', 'inl'], ['uniform', 'f32'], ['uniform', 'f32inl'], ['cells', 'f32'], ['cells', 'f32inl'],
 ];
 
 /** Parameters of convert (r0, r1 at 7 and 8, where threads.ts's splitter sets them). */
@@ -155,6 +157,11 @@ function boxMuller(c: (...xs: number[][]) => void, k: ConstPool, n0: number, see
 
 
 const EQ = [0x46];
+const I16X8_ADD = simd(0x8e);
+const I16X8_MIN_S = simd(0x96);
+const I16X8_MAX_S = simd(0x98);
+const I32X4_EXTEND_LOW_I16X8_S = simd(0xa7);
+const I32X4_EXTEND_HIGH_I16X8_S = simd(0xa8);
 const LOAD64_ZERO = [...simd(0x5d), 3, 0];
 const STORE64_LANE0 = [...simd(0x5b), 3, 0, 0];
 const F32X4_DEMOTE = simd(0x5e);
@@ -244,20 +251,23 @@ function convertBody(noise: NoiseKind, adc: AdcKind, k: ConstPool): number[] {
     c(get(tmp[3]), get(tmp[4]), shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]));
   };
 
-  /** One panel of w f32x4 (4w columns from j0) of weight digit s, for vectors [r0, r1). */
+  /** int16 tables: column sums in w/2 i16x8, clipped to int16 codes, widened to the int32 shift-add. */
+  const i16 = adc === 'i16';
+  /** One panel of w int32x4 accumulators (4w columns from j0) of weight digit s, for vectors [r0, r1). */
   const panel = (w: number) => {
-    c(get(table), get(s), get(nbp), MUL, get(j0), ADD, i32(4), MUL, ADD, set(col));
+    const nv = i16 ? w / 2 : w;
+    c(get(table), get(s), get(nbp), MUL, get(j0), ADD, i32(i16 ? 2 : 4), MUL, ADD, set(col));
     forLoop(c, p, [get(r0)], [get(r1)], [i32(1)], () => {
       for (let i = 0; i < w; i++) c(vzero(), set(acc[i]));
       c(get(offs), get(p), get(cycles), MUL, get(groups), MUL, i32(4), MUL, ADD, set(ip));
       forLoop(c, t, [i32(0)], [get(cycles)], [i32(1)], () => {
-        for (let i = 0; i < w; i++) c(vzero(), set(y[i]));
+        for (let i = 0; i < nv; i++) c(vzero(), set(y[i]));
         if (noise === 'cells') for (let i = 0; i < w; i++) c(vzero(), set(vr[i]));
         // Σ over groups of the table rows the digits select (f32, in group order)
         c(get(ip), get(groups), i32(4), MUL, ADD, set(gEnd));
         c(LOOP);
         c(get(ip), i32load(), get(col), ADD, set(off));
-        for (let i = 0; i < w; i++) c(get(y[i]), get(off), vload(16 * i), F32X4_ADD, set(y[i]));
+        for (let i = 0; i < nv; i++) c(get(y[i]), get(off), vload(16 * i), i16 ? I16X8_ADD : F32X4_ADD, set(y[i]));
         if (noise === 'cells') for (let i = 0; i < w; i++) c(get(vr[i]), get(off), get(varDelta), ADD, vload(16 * i), F32X4_ADD, set(vr[i]));
         c(get(ip), i32(4), ADD, tee(ip), get(gEnd), LT_U, brIf(0), END);
         if (noise !== 'none') {
@@ -275,10 +285,19 @@ function convertBody(noise: NoiseKind, adc: AdcKind, k: ConstPool): number[] {
             }
           }
         }
-        for (let i = 0; i < w; i++) {
-          c(get(acc[i]));
-          convert(i);
-          c(get(t), get(dac), MUL, I32X4_SHL, I32X4_ADD, set(acc[i]));
+        if (i16) {
+          for (let i = 0; i < nv; i++) {
+            c(get(y[i]), get(rec), i32load(84), I16X8_SPLAT, I16X8_MIN_S, get(rec), i32load(80), I16X8_SPLAT, I16X8_MAX_S, set(y[i]));
+            for (const [h, ext] of [[0, I32X4_EXTEND_LOW_I16X8_S], [1, I32X4_EXTEND_HIGH_I16X8_S]] as const) {
+              c(get(acc[2 * i + h]), get(y[i]), ext, get(t), get(dac), MUL, I32X4_SHL, I32X4_ADD, set(acc[2 * i + h]));
+            }
+          }
+        } else {
+          for (let i = 0; i < w; i++) {
+            c(get(acc[i]));
+            convert(i);
+            c(get(t), get(dac), MUL, I32X4_SHL, I32X4_ADD, set(acc[i]));
+          }
         }
       });
       // out[p, j0 + ..] += coef·acc (float64)

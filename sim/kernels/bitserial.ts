@@ -90,10 +90,14 @@ function tablePlan(dac: number, square: boolean): Plan {
 
 const noiseKind = (b: BitSerialBlock): NoiseKind => (b.uniformReadVariance !== undefined ? 'uniform' : b.readVariance ? 'cells' : 'none');
 /** The ADC arithmetic: float64 as sim/devices/adc.ts without read noise, float32 with it (bitserial-wasm.ts). */
-function adcKind(b: BitSerialBlock): AdcKind {
+function adcKind(b: BitSerialBlock, dac: number): AdcKind {
   const inl = b.adc.some((a) => a.inlPeak !== 0);
   if (noiseKind(b) !== 'none') return inl ? 'f32inl' : 'f32';
-  return b.identity ? 'identity' : inl ? 'inl' : 'f64';
+  if (!b.identity) return inl ? 'inl' : 'f64';
+  // int16 tables when no partial sum can reach 2^15: |Y| ≤ rows·(2^dac − 1)·max|level|
+  let max = 0;
+  for (const v of b.levels) max = Math.max(max, Math.abs(v));
+  return b.rows * (2 ** dac - 1) * max < 32768 ? 'i16' : 'identity';
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -167,7 +171,7 @@ function codeOfF32(y: number, a: PreparedAdc): number {
 
 /** The ADC code of a column sum y (float64 arithmetic of sim/devices/adc.ts; `identity`: clip only). */
 function codeOf(y: number, a: PreparedAdc, kind: AdcKind): number {
-  if (kind === 'identity') return y < a.minCode ? a.minCode : y > a.maxCode ? a.maxCode : y;
+  if (kind === 'identity' || kind === 'i16') return y < a.minCode ? a.minCode : y > a.maxCode ? a.maxCode : y;
   if (kind === 'f32' || kind === 'f32inl') return codeOfF32(y, a);
   let v = y * a.gain + a.offset;
   if (a.inlPeak !== 0) {
@@ -251,8 +255,8 @@ function jsConvert(inputs: BitSerialInputs, o: Offsets, b: BitSerialBlock): Floa
   const table = jsTable(b.levels, b, dac, false);
   const vt = b.readVariance && b.uniformReadVariance === undefined ? jsTable(b.readVariance, b, dac, true) : undefined;
   const noise = noiseKind(b);
-  const kind = adcKind(b);
-  const identity = kind === 'identity';
+  const kind = adcKind(b, dac);
+  const identity = kind === 'identity' || kind === 'i16';
   const out = new Float64Array(P * nbp);
   const z = new Float32Array(8);
   const rowBytes = len * 4;
@@ -465,10 +469,11 @@ function putPlan(e: Engine, at: number, plan: Plan): void {
 export function bitSerialBlock(inputs: BitSerialInputs, b: BitSerialBlock): Float64Array {
   if (inputs.generation !== generation) throw new Error('bitSerialBlock: these inputs were overwritten by a later bitSerialInputs call');
   const e = engine();
+  const { P, cycles, dac } = inputs;
   const nbp = paddedCols(b.cols);
   const rowBytes = b.slices * nbp * 4;
-  const o = offsetsFor(inputs, e, b.k0, b.rows, rowBytes);
-  const { P, cycles, dac } = inputs;
+  const kind = adcKind(b, dac);
+  const o = offsetsFor(inputs, e, b.k0, b.rows, e && kind === 'i16' ? rowBytes / 2 : rowBytes);
   let out: Float64Array;
   if (!e) out = jsConvert(inputs, o, b);
   else {
@@ -490,6 +495,8 @@ export function bitSerialBlock(inputs: BitSerialInputs, b: BitSerialBlock): Floa
       const r = (adcAt >> 3) + s * (ADC_RECORD >> 3);
       h.f64.set([a.gain, a.offset, a.step, a.inlPeak, a.lo, a.invSpan, a.minCode, a.maxCode, b.coef[s]], r);
       h.f32[2 * r + 18] = b.uniformReadVariance ?? 0;
+      h.i32[2 * r + 20] = Math.max(a.minCode, -32768);
+      h.i32[2 * r + 21] = Math.min(a.maxCode, 32767);
       h.f32.set([a.gain / a.step, a.offset / a.step, (4 * a.inlPeak) / a.step, a.lo, a.invSpan, a.minCode, a.maxCode], 2 * r + 24);
     }
     putPlan(e, planAt, tablePlan(dac, false));
@@ -500,9 +507,10 @@ export function bitSerialBlock(inputs: BitSerialInputs, b: BitSerialBlock): Floa
       putLevels(e, levelsAt, b.readVariance!, b, G * rpg, nbp);
       e.fns.table(levelsAt, rowBytes >> 4, E, G, rpg, vplanAt, varAt);
     }
+    // int16 tables: the float32 ones converted in place (exact integers below 2^15)
+    if (kind === 'i16') h.i16.set(h.f32.subarray(tableAt >> 2, (tableAt >> 2) + G * E * (rowBytes >> 2)), tableAt >> 1);
     h.f64.fill(0, outAt >> 3, (outAt >> 3) + P * nbp);
-    const fn = `convert_${noise}_${adcKind(b)}`;
-    run(e, fn, [o.offsAt, o.s2At, tableAt, varAt - tableAt, G, cycles, outAt, 0, 0, b.slices, nbp, adcAt, b.seed, dac], P, P * cycles * G * b.slices * nbp);
+    run(e, `convert_${noise}_${kind}`, [o.offsAt, o.s2At, tableAt, varAt - tableAt, G, cycles, outAt, 0, 0, b.slices, nbp, adcAt, b.seed, dac], P, P * cycles * G * b.slices * nbp);
     out = e.heap.f64.subarray(outAt >> 3, (outAt >> 3) + P * nbp);
   }
   if (nbp === b.cols) return out.slice();
