@@ -13,7 +13,7 @@ import { type AccumulateHook, type Int8Result, integerLayers, type IntLayer, run
 import { activationRange, type ValueParams } from '../compiler/passes/quantize/scheme.js';
 import { type BlockCells, columnSums, layerAccumulator, type LayerJob } from './crossbar.js';
 import { type AdcTransfer, prepareAdc } from './devices/adc.js';
-import { quantizeCodes } from './kernels/index.js';
+import { quantizeCodes, requantizeCodes } from './kernels/index.js';
 import { unrollInputs } from './unroll.js';
 import { weightDigits, type WeightDigits } from './weight-digits.js';
 
@@ -94,7 +94,7 @@ export class Simulator {
   /** Runs a batch of real inputs (NHWC, batch-major) through the accelerator. */
   run(input: Float32Array, batch: number, opts: SimRunOptions = {}): Int8Result {
     const accumulate: AccumulateHook = (node, x, b, xs, ys, L, pin) => this.accumulate(node, x, b, xs, ys, L, pin, opts);
-    return runInt8(this.graph, input, batch, { keep: opts.keep, accumulate, layers: this.layers, quantizeInput: quantizeCodes });
+    return runInt8(this.graph, input, batch, { keep: opts.keep, accumulate, layers: this.layers, quantizeInput: quantizeCodes, requantize: requantizeCodes });
   }
 
   private layerDigits(node: Node, L: IntLayer): WeightDigits {

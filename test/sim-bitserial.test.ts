@@ -3,15 +3,16 @@
 // INL; DACs of 1..4 bits; ragged shapes), the WebAssembly kernel bit for bit equal to the plain-JS one and
 // across 1 and 2 threads, seeded reproducible read noise of the right variance, and its normal
 // generator's distribution (moments, Kolmogorov-Smirnov distance, tails); the WebAssembly input quantization
-// against the integer executor's.
+// and requantization against the integer executor's.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Rng } from '../compiler/util/rng.js';
 import { adcCode, type AdcTransfer, prepareAdc } from '../sim/devices/adc.js';
 import {
-  bitSerialBlock, type BitSerialBlock, bitSerialInputs, bitSerialSupported, fillStandardNormals, quantizeCodes, setSimKernelThreads, simKernelSplits, useBitSerialBackend,
+  bitSerialBlock, type BitSerialBlock, bitSerialInputs, bitSerialSupported, fillStandardNormals, quantizeCodes, requantizeCodes, setSimKernelThreads, simKernelSplits, useBitSerialBackend,
 } from '../sim/kernels/index.js';
-import { quantizeInput } from '../compiler/passes/quantize/int8-executor.js';
+import { quantizeMultiplier } from '../compiler/passes/quantize/fixed-point.js';
+import { quantizeInput, requantize } from '../compiler/passes/quantize/int8-executor.js';
 
 /** Φ(x) to ~1e-7 (Abramowitz & Stegun 7.1.26). */
 function phi(x: number): number {
@@ -279,6 +280,31 @@ describe('quantizeCodes', () => {
       const ref = quantizeInput(x, p);
       const got = quantizeCodes(x, p);
       assert.deepEqual(got, ref, `n = ${n}: ${firstDiff(got, ref)}`);
+    }
+  });
+});
+
+describe('requantizeCodes', () => {
+  it("equals the integer executor's requantize bit for bit: integer and real accumulators, ties, |x| past 2^21, saturation", () => {
+    const rng = new Rng(7);
+    for (const [rows, channels] of [[1000, 32], [37, 256], [500, 10], [300, 7]] as const) {
+      const multipliers = Array.from({ length: channels }, () => quantizeMultiplier(10 ** rng.uniform(-6, -1)));
+      const L = { weights: new Float64Array(0), bias: Int32Array.from({ length: channels }, () => rng.int(20001) - 10000), multipliers };
+      const acc = Float64Array.from({ length: rows * channels }, (_, i) => {
+        const kind = i % 7;
+        if (kind === 0) return Math.round(rng.normal() * 4e6); // past 2^21 now and then
+        if (kind === 1) return Math.round(rng.normal() * 3000) + 0.5; // ties
+        if (kind === 2) return rng.normal() * 3000; // reals
+        // exact ties of x·m0 / P: x = P/2·odd / m0 when that is an integer (rare), else near them
+        return Math.round(rng.normal() * 30000);
+      });
+      for (const zeroPoint of [-128, 5]) {
+        const pout = { bits: 8, scale: 0.05, zeroPoint };
+        const ref = requantize(acc, channels, L, pout);
+        const got = requantizeCodes(acc, channels, L, pout);
+        assert.deepEqual(got, ref, `${rows}×${channels}, z = ${zeroPoint}: ${firstDiff(got, ref)}`);
+        assert.ok(ref.some((v) => v === 127) && ref.some((v) => v === -128) && ref.some((v) => v > -128 && v < 127), 'saturates on both sides and passes values through');
+      }
     }
   });
 });

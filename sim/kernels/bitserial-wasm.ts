@@ -92,6 +92,13 @@ export const NORMALS_PARAMS = ['out', 'count8', 'seed', 'base8'] as const;
 /** Parameters of quantize: float32 x[n] to int32 codes, blocks [r0, r1) of QUANTIZE_BLOCK values; float64 scale, zero point, qmin, qmax at prm. */
 export const QUANTIZE_PARAMS = ['x', 'out', 'prm', 'n', 'unused4', 'unused5', 'unused6', 'r0', 'r1'] as const;
 export const QUANTIZE_BLOCK = 1024;
+/**
+ * Parameters of requantize: float64 acc [rows × C] to int32 codes, row blocks [r0, r1) of REQUANT_ROWS;
+ * per channel float64 bias, m0, P/2, 1/P (P = 2^(31 − shift)) at prm, prm + 8C, .. and zero point, qmin,
+ * qmax after them; flags[block] = 1 where some |x| ≥ 2^21 (those rows are the caller's to redo).
+ */
+export const REQUANT_PARAMS = ['acc', 'out', 'prm', 'channels', 'rows', 'flags', 'unused6', 'r0', 'r1'] as const;
+export const REQUANT_ROWS = 16;
 
 // Cephes float32 coefficients (logf, sinf, cosf)
 export const LOG_P = [7.0376836292e-2, -1.151461031e-1, 1.167699874e-1, -1.2420140846e-1, 1.4249322787e-1, -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1];
@@ -166,6 +173,7 @@ const LOAD64_ZERO = [...simd(0x5d), 3, 0];
 const STORE64_LANE0 = [...simd(0x5b), 3, 0, 0];
 const F32X4_DEMOTE = simd(0x5e);
 const F64X2_FLOOR = simd(0x75);
+const V128_ANY_TRUE = simd(0x53);
 
 /** x = min(lhs, rhs) (signed). */
 function minInto(c: (...xs: number[][]) => void, x: number, lhs: number[][], rhs: number[][]): void {
@@ -504,8 +512,55 @@ function quantizeBody(k: ConstPool): number[] {
   return [...vec([[...leb(nI32), I32], [1, V128]]), ...code];
 }
 
+/**
+ * requantize: q = clamp(z + round½away(x·m0 / P), qmin, qmax), x = round½away(acc) + bias, two channels at
+ * a time: for |x| < 2^21 the product is below 2^52, so floor((|x·m0| + P/2)·2^-n) is exact — the integer
+ * executor's multiplyByQuantizedMultiplier. Larger |x| flag the block (computed in JS instead).
+ */
+function requantizeBody(k: ConstPool): number[] {
+  const [acc, out, prm, channels, rows, flags, , r0, r1] = REQUANT_PARAMS.map((_, i) => i);
+  let l = REQUANT_PARAMS.length;
+  const row = l++;
+  const end = l++;
+  const ch = l++;
+  const i = l++;
+  const cp = l++;
+  const sc = l++;
+  const nI32 = l - REQUANT_PARAMS.length;
+  const a = l++;
+  const x = l++;
+  const big = l++;
+  const { code, c } = emitter();
+  const SIGN = k.i32([0, -0x80000000, 0, -0x80000000]);
+  c(get(prm), get(channels), i32(32), MUL, ADD, set(sc)); // zero point, qmin, qmax
+  forLoop(c, row, [get(r0)], [get(r1)], [i32(1)], () => {
+    c(vzero(), set(big));
+    c(get(row), i32(REQUANT_ROWS), MUL, set(i));
+    minInto(c, end, [get(i), i32(REQUANT_ROWS), ADD], [get(rows)]);
+    forLoop(c, i, [get(i)], [get(end)], [i32(1)], () => {
+      forLoop(c, ch, [i32(0)], [get(channels)], [i32(2)], () => {
+        c(get(prm), get(ch), i32(8), MUL, ADD, set(cp));
+        // x = round½away(acc) + bias
+        c(get(acc), get(i), get(channels), MUL, get(ch), ADD, i32(8), MUL, ADD, vload(0), tee(a), F64X2_TRUNC, set(x));
+        c(get(x), get(a), get(x), F64X2_SUB, F64X2_ABS, k.f64(0.5), F64X2_GE, get(a), SIGN, V128_AND, k.f64(1), V128_OR, V128_AND, F64X2_ADD);
+        c(get(cp), vload(0), F64X2_ADD, tee(x));
+        c(F64X2_ABS, k.f64(2 ** 21), F64X2_GE, get(big), V128_OR, set(big));
+        // x·m0, rounded half away from zero at P
+        c(get(x), get(cp), get(channels), i32(8), MUL, ADD, vload(0), F64X2_MUL, tee(a));
+        c(F64X2_ABS, get(cp), get(channels), i32(16), MUL, ADD, vload(0), F64X2_ADD, get(cp), get(channels), i32(24), MUL, ADD, vload(0), F64X2_MUL, F64X2_FLOOR);
+        c(get(a), SIGN, V128_AND, V128_OR, get(sc), splat64(0), F64X2_ADD);
+        c(get(sc), splat64(16), F64X2_PMIN, get(sc), splat64(8), F64X2_PMAX, I32X4_TRUNC_SAT_F64X2_S_ZERO, set(a));
+        c(get(out), get(i), get(channels), MUL, get(ch), ADD, i32(4), MUL, ADD, get(a), STORE64_LANE0);
+      });
+    });
+    c(get(flags), get(row), i32(4), MUL, ADD, get(big), V128_ANY_TRUE, i32store());
+  });
+  c(END);
+  return [...vec([[...leb(nI32), I32], [3, V128]]), ...code];
+}
+
 /** Export names in function order: digits, table, normals, then the convert kinds. */
-export const BITSERIAL_EXPORTS: readonly string[] = ['digits', 'table', 'normals', 'quantize', ...CONVERT_KINDS.map(([n, a]) => `convert_${n}_${a}`)];
+export const BITSERIAL_EXPORTS: readonly string[] = ['digits', 'table', 'normals', 'quantize', 'requantize', ...CONVERT_KINDS.map(([n, a]) => `convert_${n}_${a}`)];
 
 /**
  * The module (imports env.mem; shared: limits 1..65536 pages, for the helper thread) and the constants
@@ -513,14 +568,14 @@ export const BITSERIAL_EXPORTS: readonly string[] = ['digits', 'table', 'normals
  */
 export function bitSerialModule(shared: boolean): { bytes: Uint8Array; constants: Uint8Array } {
   const k = new ConstPool();
-  const bodies = [digitsBody(k), tableBody(), normalsBody(k), quantizeBody(k), ...CONVERT_KINDS.map(([n, a]) => convertBody(n, a, k))];
+  const bodies = [digitsBody(k), tableBody(), normalsBody(k), quantizeBody(k), requantizeBody(k), ...CONVERT_KINDS.map(([n, a]) => convertBody(n, a, k))];
   const sig = (n: number) => [0x60, ...vec(new Array(n).fill([I32])), 0];
   const types = [sig(DIGITS_PARAMS.length), sig(TABLE_PARAMS.length), sig(NORMALS_PARAMS.length), sig(QUANTIZE_PARAMS.length), sig(CONVERT_PARAMS.length)];
   const bytes = new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec(types)),
     ...section(2, vec([[...str('env'), ...str('mem'), 0x02, ...(shared ? [0x03, 0x01, ...leb(65536)] : [0x00, 0x01])]])),
-    ...section(3, vec(bodies.map((_, i) => [Math.min(i, 4)]))),
+    ...section(3, vec(bodies.map((_, i) => [i < 4 ? i : i === 4 ? 3 : 4]))),
     ...section(7, vec(BITSERIAL_EXPORTS.map((name, i) => [...str(name), 0x00, i]))),
     ...section(10, vec(bodies.map((b) => [...leb(b.length), ...b]))),
   ]);

@@ -14,13 +14,13 @@
 // WebAssembly SIMD on both threads (threads.ts's splitter, vectors in chunks), or the same arithmetic in
 // plain JS, bit for bit (tests). Column sums are float32 sums in group order: exact for integer levels
 // (|Y| < 2^24), so exact mode is bit-exact; analog levels see float32 rounding (relative ~1e-7).
-import { quantizeInput } from '../../compiler/passes/quantize/int8-executor.js';
+import { type IntLayer, quantizeInput, requantize } from '../../compiler/passes/quantize/int8-executor.js';
 import { activationRange, type ValueParams } from '../../compiler/passes/quantize/scheme.js';
 import type { WasmApi } from '../../compiler/util/wasm-encode.js';
 import type { PreparedAdc } from '../devices/adc.js';
 import {
   ADC_RECORD, type AdcKind, BITSERIAL_EXPORTS, bitSerialModule, CONST_BYTES, CONVERT_PARAMS, COS_P, GOLDEN, LOG_P, LOG_Q1, LOG_Q2, type NoiseKind, PHI_BASE, PHI_SCALE,
-  QUANTIZE_BLOCK, SIN_P,
+  QUANTIZE_BLOCK, REQUANT_ROWS, SIN_P,
 } from './bitserial-wasm.js';
 import { rowSplitter, type RowSplitter } from './threads.js';
 
@@ -561,4 +561,45 @@ export function quantizeCodes(x: Float32Array, p: ValueParams): Int32Array {
   const blocks = Math.ceil(n / QUANTIZE_BLOCK);
   run(e, 'quantize', [xAt, outAt, prmAt, n, 0, 0, 0, 0, 0], blocks, 8 * n);
   return e.heap.i32.slice(outAt >> 2, (outAt >> 2) + n);
+}
+
+/**
+ * The integer executor's requantize, bit for bit (tested), in WebAssembly on both threads for an even
+ * number of channels; rows where some |round(acc) + bias| ≥ 2^21 are redone by the executor's own.
+ */
+export function requantizeCodes(acc: Float64Array, channels: number, L: IntLayer, pout: ValueParams): Int32Array {
+  const e = engine();
+  const n = acc.length;
+  if (!e || channels % 2 !== 0 || n < QUANTIZE_BLOCK) return requantize(acc, channels, L, pout);
+  generation++; // the heap's start is overwritten: earlier inputs are gone
+  const rows = n / channels;
+  const blocks = Math.ceil(rows / REQUANT_ROWS);
+  const accAt = CONST_BYTES;
+  const outAt = align(accAt + 8 * n);
+  const prmAt = align(outAt + 4 * n);
+  const flagsAt = align(prmAt + 8 * (4 * channels + 3));
+  e.ensure(flagsAt + 4 * blocks);
+  const h = e.heap;
+  h.f64.set(acc, accAt >> 3);
+  const prm = new Float64Array(4 * channels + 3);
+  for (let c = 0; c < channels; c++) {
+    const P = 2 ** (31 - L.multipliers[c].shift);
+    prm[c] = L.bias[c];
+    prm[channels + c] = L.multipliers[c].m0;
+    prm[2 * channels + c] = P / 2;
+    prm[3 * channels + c] = 1 / P;
+  }
+  const [qmin, qmax] = activationRange(pout.bits);
+  prm.set([pout.zeroPoint, qmin, qmax], 4 * channels);
+  h.f64.set(prm, prmAt >> 3);
+  run(e, 'requantize', [accAt, outAt, prmAt, channels, rows, flagsAt, 0, 0, 0], blocks, 4 * n);
+  const y = h.i32.slice(outAt >> 2, (outAt >> 2) + n);
+  const flags = h.i32.slice(flagsAt >> 2, (flagsAt >> 2) + blocks);
+  for (let b = 0; b < blocks; b++) {
+    if (!flags[b]) continue;
+    const r0 = b * REQUANT_ROWS * channels;
+    const r1 = Math.min(n, r0 + REQUANT_ROWS * channels);
+    y.set(requantize(acc.subarray(r0, r1), channels, L, pout), r0);
+  }
+  return y;
 }

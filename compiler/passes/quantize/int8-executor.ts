@@ -223,6 +223,8 @@ export interface RunInt8Options {
   readonly layers?: ReadonlyMap<string, IntLayer>;
   /** A bit-identical quantizeInput (the simulator's WebAssembly one). */
   readonly quantizeInput?: (x: Float32Array, p: ValueParams) => Int32Array;
+  /** A bit-identical requantize of the accumulate hook's results (the simulator's WebAssembly one). */
+  readonly requantize?: typeof requantize;
 }
 
 /** integerWeights of every conv/dense of a quantized graph, by node id. */
@@ -235,7 +237,7 @@ export function integerLayers(graph: Graph, params = valueParams(graph)): Map<st
 }
 
 /** q_y = clamp(z_y + mul(round(acc) + q_b[c], M[c])) over [positions, channels]. */
-function requantize(acc: Float64Array, channels: number, L: IntLayer, pout: ValueParams): Int32Array {
+export function requantize(acc: Float64Array, channels: number, L: IntLayer, pout: ValueParams): Int32Array {
   const [qmin, qmax] = activationRange(pout.bits);
   const z = pout.zeroPoint;
   const y = new Int32Array(acc.length);
@@ -286,7 +288,7 @@ export function runInt8(graph: Graph, input: Float32Array, batch: number, opts: 
         const L = layers.get(n.id)!;
         const acc = opts.accumulate?.(n, x, batch, xs, ys, L, pin);
         if (acc) {
-          y = requantize(acc, ys[ys.length - 1], L, pout);
+          y = (opts.requantize ?? requantize)(acc, ys[ys.length - 1], L, pout);
           break;
         }
         y = n.op === OpKind.Conv2d && n.attrs.groups === 1 && !opts.loops ? convGemm(n, x, batch, xs, ys, L, pin, pout) : conv(n, x, batch, xs, ys, L, pin, pout);
@@ -296,18 +298,24 @@ export function runInt8(graph: Graph, input: Float32Array, batch: number, opts: 
         const L = layers.get(n.id)!;
         const acc = opts.accumulate?.(n, x, batch, xs, ys, L, pin);
         if (acc) {
-          y = requantize(acc, ys[ys.length - 1], L, pout);
+          y = (opts.requantize ?? requantize)(acc, ys[ys.length - 1], L, pout);
           break;
         }
         y = dense(x, batch, prod(xs), prod(ys), L, pin, pout);
         break;
       }
-      case OpKind.Relu:
-        y = x.map((v) => Math.max(v, pin.zeroPoint));
+      case OpKind.Relu: {
+        // loops: TypedArray.map with a function is ~20x slower
+        const z = pin.zeroPoint;
+        y = new Int32Array(x.length);
+        for (let i = 0; i < x.length; i++) y[i] = x[i] > z ? x[i] : z;
         break;
+      }
       case OpKind.Relu6: {
         const six = clamp(roundHalfAway(6 / pin.scale) + pin.zeroPoint, ...activationRange(pin.bits));
-        y = x.map((v) => Math.min(Math.max(v, pin.zeroPoint), six));
+        const z = pin.zeroPoint;
+        y = new Int32Array(x.length);
+        for (let i = 0; i < x.length; i++) y[i] = x[i] > six ? six : x[i] > z ? x[i] : z;
         break;
       }
       case OpKind.MaxPool:
