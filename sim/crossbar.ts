@@ -72,15 +72,18 @@ export function layerAccumulator(job: LayerJob, u: Int16Array | Float32Array, P:
   const diagonal = job.blocks.some((b) => b.diagonal);
   const C = diagonal ? N : 0; // depthwise: u is [P × taps·C], column c reads u[p, tap·C + c]
   const acc = new Float64Array(P * N);
+  // the zero-point correction (qmin − z_x)·Σ_k q_w[k, n] of every output row
+  const sums = job.columnSums ?? columnSums(codes, K, N);
+  const corr = Float64Array.from(sums, (v) => (job.qmin - job.zeroPoint) * v);
+  if (job.lossless && !diagonal) {
+    // exact: |u·w| ≤ 255·127 and K < 2^16, so int32 cannot overflow
+    const c = new Int32Array(P * N);
+    gemmI16(P, K, N, u instanceof Int16Array ? u : Int16Array.from(u), job.codes16, c);
+    for (let p = 0; p < P; p++) for (let n = 0; n < N; n++) acc[p * N + n] = c[p * N + n] + corr[n];
+    return acc;
+  }
   if (job.lossless) {
-    if (diagonal) {
-      for (let p = 0; p < P; p++) for (let t = 0; t < K; t++) for (let c = 0; c < C; c++) acc[p * N + c] += u[p * K * C + t * C + c] * codes[t * C + c];
-    } else {
-      // exact: |u·w| ≤ 255·127 and K < 2^16, so int32 cannot overflow
-      const c = new Int32Array(P * N);
-      gemmI16(P, K, N, u instanceof Int16Array ? u : Int16Array.from(u), job.codes16, c);
-      for (let i = 0; i < c.length; i++) acc[i] = c[i];
-    }
+    for (let p = 0; p < P; p++) for (let t = 0; t < K; t++) for (let c = 0; c < C; c++) acc[p * N + c] += u[p * K * C + t * C + c] * codes[t * C + c];
   } else {
     const u16 = !diagonal && !job.observe && bitSerialSupported(job.spec.input.dacBits, m.inputCycles, Math.max(...job.adc.map((a) => a.maxCode))) ? (u instanceof Int16Array ? u : Int16Array.from(u)) : undefined;
     for (let r = 0; r < m.replicas; r++) {
@@ -96,11 +99,7 @@ export function layerAccumulator(job: LayerJob, u: Int16Array | Float32Array, P:
       else for (const b of job.blocks) if (b.replica === r) blockAccumulate(job, b, u, diagonal ? K * C : K, rows, acc);
     }
   }
-  const corr = job.qmin - job.zeroPoint;
-  if (corr !== 0) {
-    const sums = job.columnSums ?? columnSums(codes, K, N);
-    for (let p = 0; p < P; p++) for (let n = 0; n < N; n++) acc[p * N + n] += corr * sums[n];
-  }
+  for (let p = 0; p < P; p++) for (let n = 0; n < N; n++) acc[p * N + n] += corr[n];
   return acc;
 }
 
