@@ -5,7 +5,9 @@
 //   - the column sums come from lookup tables, not a GEMM: the block's rows in groups of r = ⌊4/dacBits⌋,
 //     each group's table holds the 2^(r·dacBits) sums Σ_j d_j·level[row j] of every column, so that one
 //     vector's sums in one cycle are the sum of G = ⌈rows/r⌉ table rows (four times fewer f32x4 adds than
-//     multiply-adds for bit-serial inputs, and no multiplies). Built per block and call (a few % of it);
+//     multiply-adds for bit-serial inputs, and no multiplies). Built per block and call (a few % of it).
+//     Groups of 8 rows (256-row tables) measured ~10% faster with read noise but 2x slower on exact
+//     blocks of 256 vectors (building and converting the 2 MB tables): not used;
 //   - read noise: a standard normal per column sum from a counter-based generator (bitserial-wasm.ts),
 //     so that every number depends only on (seed, vector, cycle, digit, column): any split of the vectors
 //     between threads gives the same results;
@@ -510,7 +512,10 @@ export function bitSerialBlock(inputs: BitSerialInputs, b: BitSerialBlock): Floa
     // int16 tables: the float32 ones converted in place (exact integers below 2^15)
     if (kind === 'i16') h.i16.set(h.f32.subarray(tableAt >> 2, (tableAt >> 2) + G * E * (rowBytes >> 2)), tableAt >> 1);
     h.f64.fill(0, outAt >> 3, (outAt >> 3) + P * nbp);
-    run(e, `convert_${noise}_${kind}`, [o.offsAt, o.s2At, tableAt, varAt - tableAt, G, cycles, outAt, 0, 0, b.slices, nbp, adcAt, b.seed, dac], P, P * cycles * G * b.slices * nbp);
+    // work in the splitter's units (float32 multiply-adds of the GEMMs, ~0.1 ns): a column sum costs its
+    // G table adds and ~10 units of conversion, ~80 with a normal and the float32 ADC (measured)
+    const work = P * cycles * b.slices * nbp * (G + (noise === 'none' ? 10 : 80));
+    run(e, `convert_${noise}_${kind}`, [o.offsAt, o.s2At, tableAt, varAt - tableAt, G, cycles, outAt, 0, 0, b.slices, nbp, adcAt, b.seed, dac], P, work);
     out = e.heap.f64.subarray(outAt >> 3, (outAt >> 3) + P * nbp);
   }
   if (nbp === b.cols) return out.slice();
