@@ -4,9 +4,12 @@
 // by the ADC and shifted-and-added digitally:
 //     acc[p, n] = Σ_blocks gain·Σ_t Σ_s 2^(t·dacBits)·significance[s]·ADC(Y)
 //               + (qmin − z_x)·Σ_k q_w[k, n]                                  (zero-point correction)
-// All cycles of a chunk of vectors go through one GEMM ((cycles·vectors) × rows times rows × (slices·
-// columns)); read noise is added to each column sum with the variance Σ_k digit²·var_k (a second GEMM),
-// which is exact in distribution for independent Gaussian per-cell read noise.
+// Read noise is added to each column sum with the variance Σ_k digit²·var_k, which is exact in
+// distribution for independent Gaussian per-cell read noise. Blocks go through the fused kernel
+// (sim/kernels/bitserial.ts: table-lookup column sums, noise, ADC and shift-add in one pass, WebAssembly on
+// both threads); diagonal (depthwise) blocks, ADC calibration (`observe`, which needs every column sum),
+// DACs over 4 bits and shift-adds beyond int32 take the general path below: all cycles of the vectors in
+// one GEMM ((cycles·vectors) × rows times rows × (slices·columns)), the variances in a second one.
 // With an ADC that can neither clip nor round (step 1, full scale ≥ the largest possible column sum) and
 // ideal cells, the shift-add reconstructs Σ_k u_k·q_w exactly, so `lossless` layers skip the digits and
 // use one integer GEMM: the result is the same integer.
