@@ -7,8 +7,7 @@
 //   - Tandem's own straightforward per-cell reference of the analog mode (loops over vectors, cycles,
 //     digits, columns and rows, a read-noise sample per cell and read) on a few vectors, for the ratio;
 //   - a whole fmnist-vgg test batch, exact and analog.
-// Medians of `repeats` runs after a warm-up, the modes of a case run round-robin; the ratios are printed
-// in the same run.
+// Medians of `repeats` runs after a warm-up; the ratios are printed in the same run.
 import { loadavg } from 'node:os';
 import { GraphBuilder } from '../compiler/ir/builder.js';
 import type { Graph } from '../compiler/ir/types.js';
@@ -61,25 +60,19 @@ function median(xs: number[]): number {
 }
 
 /**
- * Medians of `repeats` runs of each function, round-robin (one run of each per round, so that all see
- * the same machine state: the 2-core machine is shared), after warm-up runs of each (at least three and
- * one second: V8 takes ~10 runs of the 1152x256 layer to tier its loops up, the steady state a test-set
- * run sees; `cold`: none).
+ * Median of `repeats` runs after warm-up runs (at least three and one second: V8 takes ~10 runs of the
+ * 1152x256 layer to tier its loops up, the steady state a test-set run sees; `cold`: none).
  */
-function times(fns: readonly (() => void)[], repeats: number, cold = false): number[] {
-  for (const fn of fns) {
-    const w0 = performance.now();
-    for (let i = 0; !cold && (i < 3 || (i < 100 && performance.now() - w0 < 1000)); i++) fn();
-  }
-  const t = fns.map(() => [] as number[]);
+function time(fn: () => void, repeats: number, cold = false): number {
+  const w0 = performance.now();
+  for (let i = 0; !cold && (i < 3 || (i < 100 && performance.now() - w0 < 1000)); i++) fn();
+  const t: number[] = [];
   for (let i = 0; i < repeats; i++) {
-    fns.forEach((fn, j) => {
-      const t0 = performance.now();
-      fn();
-      t[j].push(performance.now() - t0);
-    });
+    const t0 = performance.now();
+    fn();
+    t.push(performance.now() - t0);
   }
-  return t.map(median);
+  return median(t);
 }
 
 /** Every non-ideality on, rram-128 geometry and devices, a 6-bit ADC over the largest sum. */
@@ -166,14 +159,13 @@ export async function benchSimulator(o: { quick: boolean; log: (s: string) => vo
   };
   const ideal = { ...PRESETS['rram-128'], adc: { ...PRESETS['rram-128'].adc, bits: 12, range: 'max' as const }, architecture: { ...PRESETS['rram-128'].architecture, tiles: 64, duplicate: false } };
   const exact = new Simulator(graph, lower(graph, ideal), EXACT_DEVICES);
+  row('1152x256 x 256 vectors', 'exact (lossless ADC)', time(() => exact.run(x, V), repeats), macs);
+  row('1152x256 x 256 vectors', 'exact, digit by digit', time(() => exact.run(x, V, { digits: true }), repeats), macs);
   const spec = fullAnalog();
   const analog = new Simulator(graph, lower(graph, spec), analogDevices(spec, { seed: 1, timeS: 3600 }));
-  const [tLossless, tDigits, tAnalog] = times([() => exact.run(x, V), () => exact.run(x, V, { digits: true }), () => analog.run(x, V)], repeats);
-  row('1152x256 x 256 vectors', 'exact (lossless ADC)', tLossless, macs);
-  row('1152x256 x 256 vectors', 'exact, digit by digit', tDigits, macs);
-  row('1152x256 x 256 vectors', 'full analog', tAnalog, macs);
+  row('1152x256 x 256 vectors', 'full analog', time(() => analog.run(x, V), repeats), macs);
   const few = 4;
-  row('1152x256 x 4 vectors', 'per-cell reference (analog)', times([() => perCellReference(graph, spec, x, few)], 1, true)[0], K * N * few);
+  row('1152x256 x 4 vectors', 'per-cell reference (analog)', time(() => perCellReference(graph, spec, x, few), 1, true), K * N * few);
 
   const fm = await loadFashionMnist();
   const test = classificationSet(allOf(fm.test));
@@ -188,11 +180,10 @@ export async function benchSimulator(o: { quick: boolean; log: (s: string) => vo
   const vgg = quantizeGraph(vggFloat, { x: xb, n: B }, DEFAULT_QUANTIZE).graph;
   const vggMacs = graphStats(vgg).totalMacs * B;
   const vExact = new Simulator(vgg, lower(vgg, ideal), EXACT_DEVICES);
+  row(`fmnist-vgg x ${B} images`, 'exact (lossless ADC)', time(() => vExact.run(xb, B), repeats), vggMacs);
+  row(`fmnist-vgg x ${B} images`, 'exact, digit by digit', time(() => vExact.run(xb, B, { digits: true }), repeats), vggMacs);
   const vAnalog = new Simulator(vgg, lower(vgg, { ...spec, adc: { ...spec.adc, range: 'max' } }), analogDevices(spec, { seed: 1, timeS: 3600 }));
-  const [vLossless, vDigits, vAnalogMs] = times([() => vExact.run(xb, B), () => vExact.run(xb, B, { digits: true }), () => vAnalog.run(xb, B)], repeats);
-  row(`fmnist-vgg x ${B} images`, 'exact (lossless ADC)', vLossless, vggMacs);
-  row(`fmnist-vgg x ${B} images`, 'exact, digit by digit', vDigits, vggMacs);
-  row(`fmnist-vgg x ${B} images`, 'full analog', vAnalogMs, vggMacs);
+  row(`fmnist-vgg x ${B} images`, 'full analog', time(() => vAnalog.run(xb, B), repeats), vggMacs);
 
   const g = (mode: string) => rows.find((r) => r.case.startsWith('1152') && r.mode === mode)!.gmacs;
   const v = (mode: string) => rows.find((r) => r.case.startsWith('fmnist-vgg') && r.mode === mode)!.gmacs;
