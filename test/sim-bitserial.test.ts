@@ -236,7 +236,7 @@ describe('bit-serial kernel: the normal generator', () => {
     assert.ok(Math.abs(m2 - 1) < 5 * Math.sqrt(2 / n), `variance ${m2}`);
     assert.ok(Math.abs(skew) < 5 * Math.sqrt(6 / n), `skewness ${skew}`);
     assert.ok(Math.abs(kurt) < 5 * Math.sqrt(24 / n), `excess kurtosis ${kurt}`);
-    assert.ok(max <= 6.77, `|z| up to ${max}: the float32 uniforms bound it at 6.76`);
+    assert.ok(max <= 6.67, `|z| up to ${max}: the float32 uniforms bound it at 6.66`);
     const sorted = Float64Array.from(z).sort();
     let ks = 0;
     for (let i = 0; i < n; i++) {

@@ -1,20 +1,21 @@
 // The WebAssembly module of the fused bit-serial crossbar kernel (bitserial.ts), assembled byte by byte:
-//   table:   per group of r rows, the 2^(r·dacBits) sums Σ_j d_j·level[row j] of every column (a lookup
-//            table: a group's column sums for any digits of its r inputs are one row of it);
-//   digits:  per vector, cycle and group, the byte offset of the table row its input digits select (and
-//            Σ_k digit² per vector and cycle, for uniform read noise);
-//   convert: per vector, weight digit and 16 (or 8) columns, for every input cycle: the column sums as
-//            the sum of one table row per group (f32x4), read noise (Box-Muller normals from a counter-
-//            based generator), the ADC (float64, the same arithmetic as sim/devices/adc.ts) and the
-//            shift-add (int32), then Σ_s coef_s·(Σ_t 2^(t·dacBits)·code) into a float64 row;
-//   normals: standard normals alone, the same numbers the convert kernel draws.
+//   table:      per group of r rows, the 2^(r·dacBits) sums Σ_j d_j·level[row j] of every column (a lookup
+//               table: a group's column sums for any digits of its r inputs are one row of it);
+//   digits:     per vector, cycle and group, the byte offset of the table row its input digits select
+//               (and Σ_k digit² per vector and cycle, for uniform read noise);
+//   convert:    per vector, weight digit and 16 (or 8) columns, for every input cycle: the column sums as
+//               the sum of one table row per group (f32x4, or i16x8 for small exact sums), read noise
+//               (Box-Muller normals from a counter-based generator), the ADC (AdcKind) and the shift-add
+//               (int32), then Σ_s coef_s·(Σ_t 2^(t·dacBits)·code) into a float64 row;
+//   normals:    standard normals alone, the same numbers the convert kernel draws;
+//   quantize, requantize: the integer executor's input quantization and requantization, bit for bit.
 // Normal number i of a stream with seed σ: lanes of 8: the uniforms are mulberry32 outputs for the
 // counters σ + (8⌊i/8⌋ + l + 1)·0x6D2B79F5 (l = 0..3: u1, l = 4..7: u2), z = sqrt(−2 ln u1)·cos θ for
 // the first four, ·sin θ for the last four; θ = q·π/2 + φ, the quadrant q from u2's low 2 bits and
-// φ ∈ (−π/4, π/4) from its high 24 (so that sin and cos need no range reduction); u1 = (h1 + 2^-1) /
-// 2^32 in float32 (its smallest value 2^-33 bounds |z| at 6.76: the normal tail beyond that, 1.4e-11,
-// is not drawn). ln, sin and cos are Cephes' float32 polynomials (≤ 2 ulp). Everything is float32
-// except the ADC; bitserial.ts has the same arithmetic in plain JS, bit for bit.
+// φ ∈ (−π/4, π/4) from its high 24 (so that sin and cos need no range reduction); u1 = (h1 >>> 1)·2^-31
+// + 2^-32 in float32 (its smallest value 2^-32 bounds |z| at 6.66: the normal tail beyond that, 2.7e-11,
+// is not drawn). ln, sin and cos are Cephes' float32 polynomials (≤ 2 ulp). bitserial.ts has the same
+// arithmetic in plain JS, bit for bit.
 import { I32, leb, section, str, V128, vec } from '../../compiler/util/wasm-encode.js';
 import {
   ADD, AND, BLOCK, br, brIf, emitter, END, F32_CONVERT_I32_U, F32_MUL, F32_SQRT, f32load, f32store, F32X4_ADD, F32X4_CONVERT_I32X4_S,
