@@ -279,12 +279,19 @@ function convertBody(noise: NoiseKind, adc: AdcKind, k: ConstPool): number[] {
         for (let i = 0; i < nv; i++) c(get(y[i]), get(off), vload(16 * i), i16 ? I16X8_ADD : F32X4_ADD, set(y[i]));
         if (noise === 'cells') for (let i = 0; i < w; i++) c(get(vr[i]), get(off), get(varDelta), ADD, vload(16 * i), F32X4_ADD, set(vr[i]));
         c(get(ip), i32(4), ADD, tee(ip), get(gEnd), LT_U, brIf(0), END);
+        /** The codes of y[i] into acc[i] (shifted by the cycle). */
+        const shiftAdd = (i: number) => {
+          c(get(acc[i]));
+          convert(i);
+          c(get(t), get(dac), MUL, I32X4_SHL, I32X4_ADD, set(acc[i]));
+        };
         if (noise !== 'none') {
           if (noise === 'uniform') {
             // std sqrt(var·Σ_k digit²), the same for every column of this vector and cycle
             c(get(rec), f32load(72), get(s2), get(p), get(cycles), MUL, get(t), ADD, i32(4), MUL, ADD, f32load(), F32_MUL, F32_SQRT, F32X4_SPLAT, set(sd));
           }
           c(get(p), get(cycles), MUL, get(t), ADD, get(slices), MUL, get(s), ADD, get(nbp), MUL, get(j0), ADD, set(n0));
+          // a pair of vectors at a time: its normals, then its conversions (fewer live registers)
           for (let i = 0; i < w; i += 2) {
             if (i) c(get(n0), i32(8), ADD, set(n0));
             boxMuller(c, k, n0, seed, zc, zs, tmp);
@@ -292,22 +299,17 @@ function convertBody(noise: NoiseKind, adc: AdcKind, k: ConstPool): number[] {
               if (noise === 'uniform') c(get(y[k]), get(sd), get(z), F32X4_MUL, F32X4_ADD, set(y[k]));
               else c(get(y[k]), get(vr[k]), F32X4_SQRT, get(z), F32X4_MUL, F32X4_ADD, set(y[k]));
             }
+            shiftAdd(i);
+            shiftAdd(i + 1);
           }
-        }
-        if (i16) {
+        } else if (i16) {
           for (let i = 0; i < nv; i++) {
             c(get(y[i]), get(rec), i32load(84), I16X8_SPLAT, I16X8_MIN_S, get(rec), i32load(80), I16X8_SPLAT, I16X8_MAX_S, set(y[i]));
             for (const [h, ext] of [[0, I32X4_EXTEND_LOW_I16X8_S], [1, I32X4_EXTEND_HIGH_I16X8_S]] as const) {
               c(get(acc[2 * i + h]), get(y[i]), ext, get(t), get(dac), MUL, I32X4_SHL, I32X4_ADD, set(acc[2 * i + h]));
             }
           }
-        } else {
-          for (let i = 0; i < w; i++) {
-            c(get(acc[i]));
-            convert(i);
-            c(get(t), get(dac), MUL, I32X4_SHL, I32X4_ADD, set(acc[i]));
-          }
-        }
+        } else for (let i = 0; i < w; i++) shiftAdd(i);
       });
       // out[p, j0 + ..] += coef·acc (float64)
       c(get(out), get(p), get(nbp), MUL, get(j0), ADD, i32(8), MUL, ADD, set(outP));
