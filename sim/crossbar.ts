@@ -14,7 +14,7 @@
 // ideal cells, the shift-add reconstructs Σ_k u_k·q_w exactly, so `lossless` layers skip the digits and
 // use one integer GEMM: the result is the same integer.
 import type { PreparedAdc } from './devices/adc.js';
-import { bitSerialBlock, bitSerialInputs, bitSerialSupported, fillStandardNormals, gemmF32, gemmI16 } from './kernels/index.js';
+import { addBitSerialBlock, bitSerialInputs, bitSerialSupported, fillStandardNormals, gemmF32, gemmI16 } from './kernels/index.js';
 import type { LayerMapping, WeightBlock } from '../compiler/lower/schedule.js';
 import type { AcceleratorSpec } from './spec/types.js';
 
@@ -135,7 +135,7 @@ function fusedAccumulate(job: LayerJob, r: number, u: Int16Array, K: number, row
     const cells = job.cells(b);
     const [n0, n1] = b.cols;
     const Nb = n1 - n0;
-    const y = bitSerialBlock(inputs, {
+    addBitSerialBlock(inputs, {
       k0: b.rows[0],
       rows: b.rows[1] - b.rows[0],
       cols: Nb,
@@ -147,11 +147,7 @@ function fusedAccumulate(job: LayerJob, r: number, u: Int16Array, K: number, row
       coef: job.adc.map((a, s) => job.significance[s] * a.step * cells.gain),
       identity: idealAdc && !cells.readVariance && isIntegral(cells.levels),
       seed: cells.readVariance ? job.normals!() : 0,
-    });
-    for (let i = 0; i < Pr; i++) {
-      const dst = rows[i] * N + n0;
-      for (let n = 0; n < Nb; n++) acc[dst + n] += y[i * Nb + n];
-    }
+    }, acc, rows, N, n0);
   }
 }
 

@@ -102,9 +102,19 @@ function adcKind(b: BitSerialBlock, dac: number): AdcKind {
   if (noiseKind(b) !== 'none') return inl ? 'f32inl' : 'f32';
   if (!b.identity) return inl ? 'inl' : 'f64';
   // int16 tables when no partial sum can reach 2^15: |Y| ≤ rows·(2^dac − 1)·max|level|
-  let max = 0;
-  for (const v of b.levels) max = Math.max(max, Math.abs(v));
-  return b.rows * (2 ** dac - 1) * max < 32768 ? 'i16' : 'identity';
+  return b.rows * (2 ** dac - 1) * maxAbs(b.levels) < 32768 ? 'i16' : 'identity';
+}
+
+/** max |v| (per levels array: a simulator keeps its blocks' levels across runs). */
+const maxAbsOf = new WeakMap<Float32Array, number>();
+function maxAbs(levels: Float32Array): number {
+  let max = maxAbsOf.get(levels);
+  if (max === undefined) {
+    max = 0;
+    for (let i = 0; i < levels.length; i++) max = Math.max(max, Math.abs(levels[i]));
+    maxAbsOf.set(levels, max);
+  }
+  return max;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -474,6 +484,24 @@ function putPlan(e: Engine, at: number, plan: Plan): void {
  * One block's Σ_s coef_s·Σ_t 2^(t·dacBits)·ADC_s(Y + noise) for every input vector: [P × cols], float64.
  */
 export function bitSerialBlock(inputs: BitSerialInputs, b: BitSerialBlock): Float64Array {
+  const { out, nbp } = computeBlock(inputs, b);
+  const r = new Float64Array(inputs.P * b.cols);
+  for (let p = 0; p < inputs.P; p++) r.set(out.subarray(p * nbp, p * nbp + b.cols), p * b.cols);
+  return r;
+}
+
+/** The same, added into acc[rows[p]·ld + col0 + n] straight from the kernel's memory (no copy). */
+export function addBitSerialBlock(inputs: BitSerialInputs, b: BitSerialBlock, acc: Float64Array, rows: readonly number[], ld: number, col0: number): void {
+  const { out, nbp } = computeBlock(inputs, b);
+  for (let p = 0; p < inputs.P; p++) {
+    const dst = rows[p] * ld + col0;
+    const src = p * nbp;
+    for (let n = 0; n < b.cols; n++) acc[dst + n] += out[src + n];
+  }
+}
+
+/** The block's results as [P × nbp] (a view of the kernel's memory, valid until its next call). */
+function computeBlock(inputs: BitSerialInputs, b: BitSerialBlock): { out: Float64Array; nbp: number } {
   if (inputs.generation !== generation) throw new Error('bitSerialBlock: these inputs were overwritten by a later bitSerialInputs call');
   const e = engine();
   const { P, cycles, dac } = inputs;
@@ -523,10 +551,7 @@ export function bitSerialBlock(inputs: BitSerialInputs, b: BitSerialBlock): Floa
     run(e, `convert_${noise}_${kind}`, [o.offsAt, o.s2At, tableAt, varAt - tableAt, G, cycles, outAt, 0, 0, b.slices, nbp, adcAt, b.seed, dac], P, work);
     out = e.heap.f64.subarray(outAt >> 3, (outAt >> 3) + P * nbp);
   }
-  if (nbp === b.cols) return out.slice();
-  const r = new Float64Array(P * b.cols);
-  for (let p = 0; p < P; p++) r.set(out.subarray(p * nbp, p * nbp + b.cols), p * b.cols);
-  return r;
+  return { out, nbp };
 }
 
 /**

@@ -4,4 +4,4 @@ export {
   DEFAULT_TILING, type SimKernelTiling,
 } from './gemm.js';
 export { setSimKernelThreads, simKernelSplits, simKernelThreads } from './threads.js';
-export { bitSerialBlock, bitSerialInputs, bitSerialSupported, fillStandardNormals, quantizeCodes, requantizeCodes, useBitSerialBackend, type BitSerialBlock, type BitSerialInputs } from './bitserial.js';
+export { addBitSerialBlock, bitSerialBlock, bitSerialInputs, bitSerialSupported, fillStandardNormals, quantizeCodes, requantizeCodes, useBitSerialBackend, type BitSerialBlock, type BitSerialInputs } from './bitserial.js';
