@@ -24,7 +24,7 @@ import { roundHalfAway } from '../compiler/passes/quantize/fixed-point.js';
 import { activationRange, type ValueParams, weightMax } from '../compiler/passes/quantize/scheme.js';
 import type { AcceleratorModel, LayerContext } from '../compiler/train/accelerator.js';
 import { mixSeed, Rng } from '../compiler/util/rng.js';
-import { analogDevices } from './analog.js';
+import { analogDevices, scheduleInputActivity } from './analog.js';
 import type { BlockCells } from './crossbar.js';
 import { adcFromSpec, type AdcTransfer, convertInPlace } from './devices/adc.js';
 import { fillNormal } from './devices/random.js';
@@ -63,6 +63,8 @@ export interface CimAcceleratorSpec {
   readonly layers: readonly CimLayerPlan[];
   readonly noise: CimNoise;
   readonly seed: number;
+  /** Block id -> its measured input activity (gate drive's IR-drop mean field, as the simulator uses). */
+  readonly inputActivity?: Readonly<Record<string, number>>;
 }
 
 /** The training model of a compiled Schedule (ADC ranges as calibrated for it). */
@@ -70,7 +72,7 @@ export function cimAccelerator(schedule: Schedule, noise: CimNoise, seed: number
   const layers = schedule.layers
     .filter((l) => l.where === 'crossbar')
     .map((mapping) => ({ mapping, blocks: schedule.blocks.filter((b) => b.layer === mapping.layer && b.replica === 0) }));
-  return { kind: 'cim', spec: schedule.spec, layers, noise, seed };
+  return { kind: 'cim', spec: schedule.spec, layers, noise, seed, inputActivity: Object.fromEntries(scheduleInputActivity(schedule)) };
 }
 
 export function checkCimAccelerator(a: CimAcceleratorSpec): void {
@@ -182,7 +184,7 @@ class CimLayer {
     const { codes, scales } = kernelCodes(kernel.dataSync() as Float32Array, N, wbits);
     const digits = weightDigits(codes, a.spec);
     const seed = mixSeed(a.seed, ctx.seed);
-    const devices = a.noise.cells ? analogDevices(a.noise.irDrop ? a.spec : idealWires(a.spec), { seed, timeS: a.noise.timeS }) : undefined;
+    const devices = a.noise.cells ? analogDevices(a.noise.irDrop ? a.spec : idealWires(a.spec), { seed, timeS: a.noise.timeS, inputActivity: a.inputActivity && new Map(Object.entries(a.inputActivity)) }) : undefined;
     const groups = rowGroups(plan, digits, (b) => {
       if (!devices) return { levels: idealLevels({ ...b }, digits, N), gain: 1 };
       const c = devices.cells(m, b, digits);
