@@ -9,7 +9,7 @@
 # Resumable: a run whose simulation.json exists is skipped. Usage:
 #   scripts/cim-tables.sh [exact|presets|adc|drift|all|summary] [OUT_DIR]   (summary: only print the tables)
 # env: MODEL (default out/vgg-ptq2, made by PTQ when missing), EXACT_LIMIT (default all 10,000),
-#      ANALOG_LIMIT (200), MC (10), DRIFT_MC (5)
+#      ANALOG_LIMIT (200), MC (10), DRIFT_MC (5), DRIFT_LIMIT (100), ADC_LIMIT (200)
 set -euo pipefail
 what=${1:-all}
 out=${2:-out/cim}
@@ -50,11 +50,12 @@ if [[ $what == presets || $what == all ]]; then
   for p in pcm-256 sram-cim-256 rram-128; do run "preset-$p-exact" --accel $p --mode exact --limit 1000; done
 fi
 if [[ $what == adc || $what == all ]]; then
-  for b in 3 4 5 6 7 8; do run "adc-rram-128-$b" --accel rram-128 --mode exact --set adc.bits=$b --limit 500; done
+  for b in 3 4 5 6 7 8; do run "adc-rram-128-$b" --accel rram-128 --mode exact --set adc.bits=$b --limit "${ADC_LIMIT:-200}"; done
 fi
 if [[ $what == drift || $what == all ]]; then
-  run drift-pcm-256-comp --accel pcm-256 --mc "${DRIFT_MC:-5}" --seed 1 --drift 1s,1h,1d,1mo,1y "${analog[@]}"
-  run drift-pcm-256-nocomp --accel pcm-256 --mc "${DRIFT_MC:-5}" --seed 1 --drift 1s,1h,1d,1mo,1y --no-drift-compensation "${analog[@]}"
+  drift=(--accel pcm-256 --mc "${DRIFT_MC:-5}" --seed 1 --drift 1s,1h,1d,1mo,1y --limit "${DRIFT_LIMIT:-100}")
+  run drift-pcm-256-comp "${drift[@]}"
+  run drift-pcm-256-nocomp "${drift[@]}" --no-drift-compensation
 fi
 if [[ $what == presets || $what == all ]]; then
   for p in ideal-int8 rram-128 pcm-256 sram-cim-256; do
