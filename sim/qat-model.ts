@@ -1,16 +1,14 @@
 // The CIM simulator's arithmetic as an accelerator model for training (compiler/train/accelerator.ts):
-// each crossbar-mapped conv/dense of the Schedule is recomputed in the forward pass the way
-// sim/crossbar.ts computes it, on the fake-quantized values, so that QAT sees the accelerator:
+// each crossbar-mapped conv/dense of the Schedule is recomputed in the forward pass by the simulator's
+// own layer code (sim/crossbar.ts layerAccumulator: the fused bit-serial kernel, WebAssembly on both
+// threads), on the fake-quantized values, so that QAT sees the accelerator:
 //   input codes u = q − qmin unrolled per output position (sim/unroll.ts), split into DAC digits;
 //   weight codes (from the current kernel, snapped per output channel as fakeQuantWeights does) split
 //   into cell digits (sim/weight-digits.ts, the offset scheme's reference column subtracted);
-//   per row block of the Schedule, the column sums Y of all input cycles and digits in one GEMM (tfjs);
-//   the layer's ADC per digit (sim/devices/adc.ts convertInPlace: the simulator's own float64
-//   conversion), the shift-add Σ_t 2^(t·dacBits)·Σ_s significance_s·ADC(Y), the accumulator rounded
-//   and zero-point corrected as the simulator and the integer executor do (so with the noise off the
-//   layer's accumulator is the exact mode's, bit for bit); then s_x·s_w·acc + bias, which fake-quant
-//   snaps as usual. The conversion and shift-add run in plain JS: as tfjs element-wise ops on the wasm
-//   backend they cost 3x the GEMM.
+//   per block of the Schedule, the column sums of every input cycle and digit, the layer's ADC per digit,
+//   the shift-add, the zero-point correction, the accumulator rounded as the integer executor does (so
+//   with the noise off the layer's accumulator is the exact mode's, bit for bit); then s_x·s_w·acc +
+//   bias, which fake-quant snaps as usual.
 // Gradient: straight-through, the ideal layer's (the forward value is the simulated one).
 // Noise (CimNoise, each part switchable, seeded, resampled at every step): the simulator's analog cells
 // (sim/analog.ts: stuck-at cells, programming noise, drift to timeS, optionally its IR drop), read noise
@@ -23,15 +21,14 @@ import type { LayerMapping, Schedule, WeightBlock } from '../compiler/lower/sche
 import { roundHalfAway } from '../compiler/passes/quantize/fixed-point.js';
 import { activationRange, type ValueParams, weightMax } from '../compiler/passes/quantize/scheme.js';
 import type { AcceleratorModel, LayerContext } from '../compiler/train/accelerator.js';
-import { mixSeed, Rng } from '../compiler/util/rng.js';
+import { mixSeed } from '../compiler/util/rng.js';
 import { analogDevices, scheduleInputActivity } from './analog.js';
-import type { BlockCells } from './crossbar.js';
-import { adcFromSpec, type AdcTransfer, convertInPlace } from './devices/adc.js';
-import { fillNormal } from './devices/random.js';
+import { layerAccumulator, type LayerJob } from './crossbar.js';
+import { adcFromSpec, type PreparedAdc, prepareAdc } from './devices/adc.js';
 import { idealAdc, idealLevels } from './simulate.js';
 import type { AcceleratorSpec as HardwareSpec } from './spec/types.js';
 import { unrollInputs } from './unroll.js';
-import { weightDigits, type WeightDigits } from './weight-digits.js';
+import { weightDigits } from './weight-digits.js';
 
 /** Which non-idealities the training forward samples (every step anew). All false = exact mode. */
 export interface CimNoise {
@@ -84,6 +81,7 @@ export function checkCimAccelerator(a: CimAcceleratorSpec): void {
     if (blocks.some((b) => b.diagonal)) throw new Error(`cim accelerator layer '${m.layer}': depthwise (block-diagonal) crossbar layers are not modelled in training; map them to the digital unit (architecture.depthwise = 'digital')`);
     if (!blocks.length) throw new Error(`cim accelerator layer '${m.layer}': no blocks`);
   }
+  if ((a.noise.read || a.noise.irDrop) && !a.noise.cells) throw new Error(`cim accelerator noise: ${a.noise.read ? 'read noise' : 'IR drop'} acts on the analog cells; it needs noise.cells`);
 }
 
 /** Crossbar spec with its wires ideal (analog.ts models IR drop when a wire resistance is > 0). */
@@ -104,72 +102,23 @@ function kernelCodes(k: Float32Array, N: number, bits: number): { codes: Float64
   return { codes, scales };
 }
 
-/** One row range of a layer over all its columns: levels [Kb × (S·N)] and what the column sums see. */
-interface RowGroup {
-  readonly k0: number;
-  readonly k1: number;
-  readonly levels: Float32Array;
-  /** Read-noise variance per cell (level²), or the common one (then one std per vector and cycle). */
-  readonly variance?: Float32Array;
-  readonly uniformVariance?: number;
-  /** Digital gain per column (global drift compensation), or undefined for 1 everywhere. */
-  readonly gain?: Float32Array;
-}
-
-/** The blocks of each row range, their cells joined over the column blocks into one [Kb × S·N] matrix. */
-function rowGroups(plan: CimLayerPlan, digits: WeightDigits, cellsOf: (b: WeightBlock) => BlockCells): RowGroup[] {
-  const N = plan.mapping.cols;
-  const S = digits.slices;
-  const byRows = new Map<string, WeightBlock[]>();
-  for (const b of plan.blocks) byRows.set(b.rows.join(':'), [...(byRows.get(b.rows.join(':')) ?? []), b]);
-  return [...byRows.values()].map((blocks) => {
-    const [k0, k1] = blocks[0].rows;
-    const Kb = k1 - k0;
-    const levels = new Float32Array(Kb * S * N);
-    let variance: Float32Array | undefined;
-    let uniform: number | undefined;
-    let gain: Float32Array | undefined;
-    for (const b of blocks) {
-      const c = cellsOf(b);
-      const [n0, n1] = b.cols;
-      const Nb = n1 - n0;
-      if (c.readVariance && c.uniformReadVariance === undefined) variance ??= new Float32Array(Kb * S * N);
-      uniform = c.uniformReadVariance;
-      if (c.gain !== 1) gain ??= new Float32Array(S * N).fill(1);
-      for (let k = 0; k < Kb; k++) {
-        for (let s = 0; s < S; s++) {
-          const src = (k * S + s) * Nb;
-          const dst = (k * S + s) * N + n0;
-          levels.set(c.levels.subarray(src, src + Nb), dst);
-          if (variance && c.readVariance) variance.set(c.readVariance.subarray(src, src + Nb), dst);
-        }
-      }
-      if (c.gain !== 1) for (let s = 0; s < S; s++) gain!.fill(c.gain, s * N + n0, s * N + n1);
-    }
-    return { k0, k1, levels, variance, uniformVariance: variance ? undefined : uniform, gain };
-  });
-}
-
-/** Largest number of column sums (cycles × vectors × digit columns) handled at once (~16 MB). */
+/** Largest number of column sums (vectors × cycles × digit columns) handled at once, as the simulator. */
 const CHUNK = 1 << 22;
 
 class CimLayer {
-  readonly T: number;
   readonly S: number;
   readonly N: number;
   /** The layer's ADC per digit: ideal (rounding, clipping) or with the spec's offset, gain error, INL. */
-  readonly adc: AdcTransfer[];
-  private table?: Float64Array[];
+  readonly adc: PreparedAdc[];
 
   constructor(
     readonly a: CimAcceleratorSpec,
     readonly plan: CimLayerPlan,
   ) {
     const m = plan.mapping;
-    this.T = m.inputCycles;
     this.S = a.spec.weights.cellsPerWeight;
     this.N = m.cols;
-    this.adc = Array.from({ length: this.S }, (_, s) => (a.noise.adc ? adcFromSpec(a.spec.adc, m.adc!.fullScale[s], m.adc!.signed) : idealAdc(m, s)));
+    this.adc = Array.from({ length: this.S }, (_, s) => prepareAdc(a.noise.adc ? adcFromSpec(a.spec.adc, m.adc!.fullScale[s], m.adc!.signed) : idealAdc(m, s)));
   }
 
   /** The layer's output in the float accumulator domain, s_x·s_w·acc + bias, [batch, ...output]. */
@@ -185,16 +134,27 @@ class CimLayer {
     const digits = weightDigits(codes, a.spec);
     const seed = mixSeed(a.seed, ctx.seed);
     const devices = a.noise.cells ? analogDevices(a.noise.irDrop ? a.spec : idealWires(a.spec), { seed, timeS: a.noise.timeS, inputActivity: a.inputActivity && new Map(Object.entries(a.inputActivity)) }) : undefined;
-    const groups = rowGroups(plan, digits, (b) => {
-      if (!devices) return { levels: idealLevels({ ...b }, digits, N), gain: 1 };
-      const c = devices.cells(m, b, digits);
-      return a.noise.read ? c : { ...c, readVariance: undefined, uniformReadVariance: undefined };
-    });
-    const noise = new Rng(mixSeed(seed, 0x7ead));
-    // zero-point correction (qmin − z_x)·Σ_k q_w[k, n] and the per-channel real scale s_x·s_w[n]
+    let stream = 0;
     const [qmin, qmax] = activationRange(pin.bits);
-    const corr = new Float64Array(N);
-    for (let i = 0; i < codes.length; i++) corr[i % N] += (qmin - pin.zeroPoint) * codes[i];
+    // the simulator's own layer arithmetic (sim/crossbar.ts: the fused bit-serial kernel), one replica
+    const job: LayerJob = {
+      spec: a.spec,
+      mapping: m,
+      blocks: plan.blocks,
+      codes,
+      codes16: Int16Array.from(codes),
+      significance: digits.significance,
+      zeroPoint: pin.zeroPoint,
+      qmin,
+      cells: (b) => {
+        if (!devices) return { levels: idealLevels(b, digits, N), gain: 1 };
+        const c = devices.cells(m, b, digits);
+        return a.noise.read ? c : { ...c, readVariance: undefined, uniformReadVariance: undefined };
+      },
+      adc: this.adc,
+      normals: () => mixSeed(seed, 0x7ead, stream++),
+      lossless: false,
+    };
     const scale = tf.tensor1d(Float32Array.from(scales, (s) => s * pin.scale));
     // input codes (x is on its grid)
     const B = x.shape[0];
@@ -204,87 +164,18 @@ class CimLayer {
     const xv = x.dataSync();
     const q = new Int32Array(xv.length);
     for (let i = 0; i < q.length; i++) q[i] = Math.min(qmax, Math.max(qmin, roundHalfAway(xv[i] / pin.scale) + pin.zeroPoint));
-    const imagesPerChunk = Math.max(1, Math.floor(CHUNK / (this.T * P * this.S * N)));
+    const imagesPerChunk = Math.max(1, Math.floor(CHUNK / (m.inputCycles * P * this.S * N)));
     const acc = new Float32Array(B * P * N);
     for (let b0 = 0; b0 < B; b0 += imagesPerChunk) {
       const b1 = Math.min(B, b0 + imagesPerChunk);
-      const u = unrollInputs(node, q, b0, b1, xs, ys, qmin, pin.zeroPoint);
-      const rows = (b1 - b0) * P;
-      const sumT = new Float64Array(N * rows); // [column, vector]
-      for (const g of groups) this.accumulate(g, u, rows, K, digits.significance, noise, sumT);
-      // the simulator's accumulator: rounded (half away from zero), then the zero-point correction
-      const o = b0 * P * N;
-      for (let p = 0; p < rows; p++) for (let n = 0; n < N; n++) acc[o + p * N + n] = roundHalfAway(sumT[n * rows + p]) + corr[n];
+      const u = unrollInputs(node, q, b0, b1, xs, ys, qmin, pin.zeroPoint, 'i16');
+      const r = layerAccumulator(job, u, (b1 - b0) * P, () => 0);
+      // the integer executor's rounding of the accumulator (half away from zero)
+      for (let i = 0; i < r.length; i++) acc[b0 * P * N + i] = roundHalfAway(r[i]);
     }
     const y = tf.mul(tf.tensor2d(acc, [B * P, N]), scale);
     return tf.reshape(bias ? tf.add(y, bias) : y, [B, ...ys]);
   }
-
-  /**
-   * One row group's converted, shifted-and-added column sums added into sumT [N × rows]: the column sums
-   * of all cycles and digits in one GEMM, [(s·N + n), (t·rows + p)] so each digit's are contiguous for
-   * its ADC (sim/devices/adc.ts), read noise added before conversion.
-   */
-  private accumulate(g: RowGroup, u: Float32Array, rows: number, K: number, significance: readonly number[], noise: Rng, sumT: Float64Array): void {
-    const { T, S, N } = this;
-    const Kb = g.k1 - g.k0;
-    const dac = this.a.spec.input.dacBits;
-    const mask = 2 ** dac - 1;
-    const ui = new Int32Array(rows * Kb);
-    for (let p = 0; p < rows; p++) for (let k = 0; k < Kb; k++) ui[p * Kb + k] = u[p * K + g.k0 + k];
-    const d = new Float32Array(T * rows * Kb);
-    for (let t = 0; t < T; t++) {
-      const sh = t * dac;
-      const o = t * rows * Kb;
-      for (let i = 0; i < ui.length; i++) d[o + i] = (ui[i] >> sh) & mask;
-    }
-    const y = readGemm(g.levels, d, Kb, S * N, T * rows);
-    const TR = T * rows;
-    if (g.uniformVariance !== undefined || g.variance) {
-      const sq = dac > 1 ? d.map((v) => v * v) : d;
-      // read noise: std sqrt(Σ_k digit²·variance_k) per column sum (per vector and cycle when uniform)
-      const variance = g.variance ? readGemm(g.variance, sq, Kb, S * N, TR) : undefined;
-      const rowVar = new Float32Array(TR);
-      if (!variance) for (let r = 0; r < TR; r++) for (let k = 0; k < Kb; k++) rowVar[r] += sq[r * Kb + k] * g.uniformVariance!;
-      const z = fillNormal(new Float32Array(y.length), noise);
-      for (let i = 0; i < y.length; i++) y[i] += Math.sqrt(variance ? variance[i] : rowVar[i % TR]) * z[i];
-    }
-    // integer column sums (ideal cells, no read noise): the conversion as a table lookup
-    const tables = g.uniformVariance === undefined && !g.variance && !this.a.noise.cells ? this.tables() : undefined;
-    const M = this.plan.mapping.adc!.maxSum;
-    for (let s = 0; s < S; s++) {
-      const ys = y.subarray(s * N * TR, (s + 1) * N * TR);
-      const table = tables?.[s];
-      if (!table) convertInPlace(ys, this.adc[s], 'value');
-      for (let n = 0; n < N; n++) {
-        const gain = significance[s] * (g.gain ? g.gain[s * N + n] : 1);
-        const dst = n * rows;
-        for (let t = 0; t < T; t++) {
-          const w = gain * 2 ** (t * dac);
-          const o = (n * T + t) * rows;
-          if (table) for (let p = 0; p < rows; p++) sumT[dst + p] += w * table[ys[o + p] + M];
-          else for (let p = 0; p < rows; p++) sumT[dst + p] += w * ys[o + p];
-        }
-      }
-    }
-  }
-
-  /** Per digit, the ADC's output (code·step) for every integer column sum −maxSum..maxSum. */
-  private tables(): Float64Array[] {
-    if (this.table) return this.table;
-    const M = this.plan.mapping.adc!.maxSum;
-    return (this.table = this.adc.map((adc) => convertInPlace(Float64Array.from({ length: 2 * M + 1 }, (_, i) => i - M), adc, 'value')));
-  }
-}
-
-/** aᵀ·bᵀ for a [k × m], b [n × k], read back: [m × n]. (Not returned through tf.tidy: it walks typed arrays element by element.) */
-function readGemm(a: Float32Array, b: Float32Array, k: number, m: number, n: number): Float32Array {
-  const ta = tf.tensor2d(a, [k, m]);
-  const tb = tf.tensor2d(b, [n, k]);
-  const c = tf.matMul(ta, tb, true, true);
-  const out = c.dataSync() as Float32Array;
-  tf.dispose([ta, tb, c]);
-  return out;
 }
 
 /** [Ho, Wo, N] of a conv2d from its input [H, W, C]. */

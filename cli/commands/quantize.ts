@@ -64,7 +64,7 @@ export function parseCimNoise(s: string): CimNoise {
     if (!key) throw new Error(`--cim-noise ${s}: '${part}' is not one of none, ${Object.keys(NOISE_PARTS).join(', ')}`);
     noise[key] = true;
   }
-  if (noise.irDrop && !noise.cells) throw new Error(`--cim-noise ${s}: ir-drop acts on the analog cells; add 'cells'`);
+  for (const k of ['irDrop', 'read'] as const) if (noise[k] && !noise.cells) throw new Error(`--cim-noise ${s}: ${k === 'irDrop' ? 'ir-drop' : 'read'} acts on the analog cells; add 'cells'`);
   return noise as unknown as CimNoise;
 }
 
