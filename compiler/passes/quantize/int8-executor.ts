@@ -176,30 +176,32 @@ function pool(node: NodeOf<OpKind.MaxPool> | NodeOf<OpKind.AvgPool>, x: Int32Arr
   const isMax = node.op === OpKind.MaxPool;
   const includePad = node.op === OpKind.AvgPool && node.attrs.countIncludePad;
   const y = new Int32Array(batch * Ho * Wo * C);
+  // channels innermost: the input's contiguous axis
+  const acc = new Float64Array(C);
+  const z = p.zeroPoint;
   for (let b = 0; b < batch; b++) {
     for (let oh = 0; oh < Ho; oh++) {
       for (let ow = 0; ow < Wo; ow++) {
-        for (let c = 0; c < C; c++) {
-          let best = -Infinity;
-          let sum = 0;
-          let count = 0;
-          for (let i = 0; i < kh; i++) {
-            const ih = oh * sh - pt + i;
-            for (let j = 0; j < kw; j++) {
-              const iw = ow * sw - pl + j;
-              const inside = ih >= 0 && ih < H && iw >= 0 && iw < W;
-              if (!inside) {
-                if (includePad) count++;
-                continue;
-              }
-              const v = x[((b * H + ih) * W + iw) * C + c];
-              if (v > best) best = v;
-              sum += v - p.zeroPoint;
-              count++;
+        acc.fill(isMax ? -Infinity : 0);
+        let count = 0;
+        for (let i = 0; i < kh; i++) {
+          const ih = oh * sh - pt + i;
+          for (let j = 0; j < kw; j++) {
+            const iw = ow * sw - pl + j;
+            if (!(ih >= 0 && ih < H && iw >= 0 && iw < W)) {
+              if (includePad) count++;
+              continue;
             }
+            count++;
+            const xo = ((b * H + ih) * W + iw) * C;
+            if (isMax) {
+              for (let c = 0; c < C; c++) if (x[xo + c] > acc[c]) acc[c] = x[xo + c];
+            } else for (let c = 0; c < C; c++) acc[c] += x[xo + c] - z;
           }
-          y[((b * Ho + oh) * Wo + ow) * C + c] = isMax ? best : p.zeroPoint + roundedDivide(sum, count);
         }
+        const yo = ((b * Ho + oh) * Wo + ow) * C;
+        if (isMax) y.set(acc, yo);
+        else for (let c = 0; c < C; c++) y[yo + c] = z + roundedDivide(acc[c], count);
       }
     }
   }
