@@ -1,11 +1,17 @@
 // Serial protocol v1 (docs/protocol.md): COBS and CRC-32 known answers, frame round trips and resync, message
 // round trips; then the real Cortex-M firmware on QEMU mps2-an386 over its pty with the serialport driver.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { SerialPort } from 'serialport';
+import { BoardError, SerialBoard } from '../hw-targets/serial/board.js';
 import { cobsDecode, cobsEncode } from '../hw-targets/serial/cobs.js';
 import { crc32 } from '../hw-targets/serial/crc32.js';
 import { type BodyResult, type Frame, FLAG_FINAL, FrameDecoder, encodeFrame } from '../hw-targets/serial/frame.js';
-import { type Message, decodeMessage, encodeMessage } from '../hw-targets/serial/messages.js';
+import { ErrorCode, type Message, MsgType, NakReason, decodeMessage, encodeMessage } from '../hw-targets/serial/messages.js';
+import { type QemuBoard, firmwarePortDir, startQemuBoard } from '../hw-targets/serial/qemu.js';
 
 const hex = (s: string) => Uint8Array.from(s.split(/\s+/).filter(Boolean).map((x) => parseInt(x, 16)));
 const seqBytes = (from: number, to: number) => Uint8Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -93,7 +99,7 @@ test('a corrupted byte fails the CRC but keeps the header; an overlong frame is 
 
 test('every message round trips through encodeMessage/decodeMessage', () => {
   const msgs: Message[] = [
-    { kind: 'hello' },
+    { kind: 'hello', token: 0x01020304 },
     { kind: 'ping', token: 0xdeadbeef },
     { kind: 'timestamp' },
     { kind: 'modelBegin', length: 300000, crc32: 0xcbf43926, format: 1 },
@@ -126,4 +132,342 @@ test('every message round trips through encodeMessage/decodeMessage', () => {
   assert.throws(() => decodeMessage(0x84, hex('11 00')), /ACK payload too short/);
   assert.throws(() => decodeMessage(0x02, hex('01 00 00 00 05')), /PING payload has 1 extra bytes/);
   assert.throws(() => decodeMessage(0x7f, new Uint8Array(0)), /unknown message type 0x7f/);
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// The real firmware on QEMU mps2-an386, over its pty.
+
+function haveTool(cmd: string): boolean {
+  try {
+    execFileSync('which', [cmd], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const noQemu = ['qemu-system-arm', 'arm-none-eabi-gcc', 'make'].filter((t) => !haveTool(t));
+const skipQemu = noQemu.length ? `missing ${noQemu.join(', ')}` : false;
+
+function buildFirmware(): void {
+  execFileSync('nice', ['-n', '19', 'make', '-s', '-C', firmwarePortDir()], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+const boot = () => startQemuBoard({ nice: 19 });
+const OPTS = { requestTimeoutMs: 3000, heartbeatMs: 0 } as const;
+
+/** The placeholder runtime's test blob: "TPLH" | layers | input_size | output_size (rt_placeholder.c). */
+function placeholderBlob(layers: number, inputSize: number, outputSize: number, pad = 0): Uint8Array {
+  const b = new Uint8Array(13 + pad);
+  b.set(new TextEncoder().encode('TPLH'));
+  const v = new DataView(b.buffer);
+  v.setUint8(4, layers);
+  v.setUint32(5, inputSize, true);
+  v.setUint32(9, outputSize, true);
+  return b;
+}
+
+async function rejectsWith(p: Promise<unknown>, check: (e: BoardError) => void): Promise<void> {
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(e instanceof BoardError, `expected a BoardError, got ${String(e)}`);
+    check(e);
+    return true;
+  });
+}
+
+describe('firmware on QEMU mps2-an386 over a pty', { skip: skipQemu }, () => {
+  let q: QemuBoard;
+  let board: SerialBoard;
+  before(async () => {
+    buildFirmware();
+    q = await boot();
+    board = await SerialBoard.open(q.ptyPath, OPTS);
+  });
+  after(async () => {
+    await board?.close();
+    await q?.close();
+  });
+
+  test('HELLO -> INFO with sane fields; PING; TIMESTAMP is monotonic', async () => {
+    const info = await board.hello();
+    assert.equal(info.protocol, 1);
+    assert.equal(info.boardId, 'qemu-mps2-an386');
+    assert.equal(info.coreClockHz, 25_000_000);
+    assert.equal(info.timerHz, 25_000_000);
+    assert.deepEqual([info.timerSource, info.timerBits, info.timerExtBits], [1, 24, 64]);
+    assert.equal(info.maxPayload, 1024);
+    assert.equal(info.slotBytes, 1 << 20);
+    assert.ok(info.arenaBytes >= 256 * 1024);
+    assert.ok(info.maxIterations >= 100);
+    assert.equal(info.capabilities & 31, 31);
+    assert.notEqual(info.nonce, 0);
+    const p = await board.ping();
+    assert.equal(p.nonce, info.nonce);
+    const t1 = await board.timestamp();
+    const t2 = await board.timestamp();
+    assert.ok(t2 > t1, `${t2} > ${t1}`);
+  });
+
+  test('CALIBRATE runs a fixed busy loop: the same tick counts every time under -icount', async () => {
+    const a = await board.run({ mode: 'calibrate', loops: 10000, warmup: 1, iterations: 9 });
+    const b = await board.run({ mode: 'calibrate', loops: 10000, warmup: 1, iterations: 9 });
+    const c = await board.run({ mode: 'calibrate', loops: 20000, warmup: 0, iterations: 3 });
+    // One SysTick tick is 40 instructions at -icount shift=0: the loop's phase against the tick moves a count by 1 at most.
+    for (const r of [a, b]) assert.ok(r.max - r.min <= 1, `${r.min}..${r.max}`);
+    assert.ok(Math.abs(a.median - b.median) <= 1, `${a.median} vs ${b.median}`);
+    assert.ok(Math.abs(c.median - 2 * a.median) <= 2, `twice the loops: ${c.median} vs 2 x ${a.median}`);
+    assert.ok(a.min <= a.median && a.median <= a.p90 && a.p90 <= a.max);
+    assert.ok(a.total >= BigInt(9 * a.min) && a.total <= BigInt(9 * a.max));
+  });
+
+  test('a 300 KB upload in chunks arrives intact (CRC at MODEL_COMMIT) and the runtime refuses random bytes cleanly', async () => {
+    const blob = new Uint8Array(randomBytes(300 * 1024));
+    let progress = 0;
+    await rejectsWith(board.upload(blob, { onProgress: (sent) => (progress = sent) }), (e) => {
+      // The slot's CRC matched (else CRC_MISMATCH): the runtime's own check refuses a blob without its magic.
+      assert.equal(e.code, ErrorCode.RUNTIME_BASE + 1, e.message);
+      assert.equal(e.detail, 1);
+      assert.match(e.message, /MODEL_COMMIT: RUNTIME_MAGIC/);
+    });
+    assert.equal(progress, blob.length);
+  });
+
+  test('a chunk resent twice is idempotent; a gap is NAKed; a wrong CRC and early commit are refused', async () => {
+    const placeholder = board.boardInfo?.runtimeId === 'placeholder';
+    const blob = placeholder ? placeholderBlob(60, 784, 10, 3000) : new Uint8Array(randomBytes(3013));
+    const raw = async (kind: Message, frames = 1) => {
+      const { type, payload } = encodeMessage(kind);
+      const ms = await board.raw(type, payload);
+      assert.equal(ms.length, frames, JSON.stringify(ms));
+      return ms;
+    };
+    const chunk = (offset: number, n: number): Message => ({ kind: 'modelChunk', offset, data: blob.subarray(offset, offset + n) });
+    assert.deepEqual(await raw({ kind: 'modelBegin', length: blob.length, crc32: crc32(blob), format: 1 }), [{ kind: 'ack', ref: MsgType.MODEL_BEGIN, value: 0 }]);
+    for (let i = 0; i < 3; i++) assert.deepEqual(await raw(chunk(0, 1000)), [{ kind: 'ack', ref: MsgType.MODEL_CHUNK, value: 1000 }]);
+    assert.deepEqual(await raw(chunk(2000, 1000)), [{ kind: 'nak', ref: MsgType.MODEL_CHUNK, reason: NakReason.BAD_OFFSET, expected: 1000 }]);
+    assert.deepEqual(await raw(chunk(500, 1000)), [{ kind: 'ack', ref: MsgType.MODEL_CHUNK, value: 1500 }], 'overlapping resend');
+    const [early] = await raw({ kind: 'modelCommit' });
+    assert.ok(early.kind === 'error' && early.code === ErrorCode.INCOMPLETE && early.detail === 1500);
+    assert.deepEqual(await raw(chunk(1500, 1000)), [{ kind: 'ack', ref: MsgType.MODEL_CHUNK, value: 2500 }]);
+    assert.deepEqual(await raw(chunk(2500, 513)), [{ kind: 'ack', ref: MsgType.MODEL_CHUNK, value: 3013 }]);
+    assert.deepEqual(await raw({ kind: 'modelChunk', offset: 3000, data: new Uint8Array(14) }), [{ kind: 'nak', ref: MsgType.MODEL_CHUNK, reason: NakReason.BAD_OFFSET, expected: 3013 }], 'past the end');
+    if (placeholder) {
+      // 60 layers do not fit one frame: the table comes in several, FINAL on the last.
+      const r = await board.upload(blob);
+      assert.equal(r.table.layers.length, 60);
+      assert.equal(r.table.layers[59].name, 'placeholder-layer-059');
+      assert.equal(r.table.layers[59].macs, 59000);
+      assert.equal(r.table.inputSize, 784);
+      // The placeholder runs nothing: RUN reports the runtime's status.
+      await rejectsWith(board.run({ iterations: 2 }), (e) => {
+        assert.equal(e.code, ErrorCode.RUNTIME_BASE + 8);
+        assert.equal(e.detail, 2);
+      });
+      await board.setInput(new Int8Array(784).fill(-3));
+      await rejectsWith(board.setInput(new Int8Array(783)), (e) => assert.equal(e.code, ErrorCode.BAD_LENGTH));
+    }
+    // Same bytes, wrong CRC announced.
+    await raw({ kind: 'modelBegin', length: 4, crc32: 0x12345678, format: 1 });
+    await raw({ kind: 'modelChunk', offset: 0, data: hex('01 02 03 04') });
+    const [bad] = await raw({ kind: 'modelCommit' });
+    assert.ok(bad.kind === 'error' && bad.code === ErrorCode.CRC_MISMATCH && bad.detail === crc32(hex('01 02 03 04')), JSON.stringify(bad));
+    const [nochunk] = await raw({ kind: 'modelChunk', offset: 0, data: hex('01') });
+    assert.ok(nochunk.kind === 'error' && nochunk.code === ErrorCode.STATE);
+  });
+
+  test('wrong protocol version, unknown type, bad length and bad RUN arguments get ERROR', async () => {
+    const [v] = await board.raw(MsgType.HELLO, new Uint8Array(4), 2);
+    assert.ok(v.kind === 'error' && v.code === ErrorCode.BAD_VERSION && v.detail === 1, JSON.stringify(v));
+    const [u] = await board.raw(0x7e, new Uint8Array(0));
+    assert.ok(u.kind === 'error' && u.code === ErrorCode.UNKNOWN_TYPE);
+    const [l] = await board.raw(MsgType.PING, hex('01 02'));
+    assert.ok(l.kind === 'error' && l.code === ErrorCode.BAD_LENGTH);
+    await rejectsWith(board.run({ mode: 'calibrate', iterations: 60000 }), (e) => {
+      assert.equal(e.code, ErrorCode.BAD_ARG);
+      assert.match(e.message, /refused RUN: BAD_ARG/);
+    });
+  });
+
+  test('a model larger than the slot is refused at MODEL_BEGIN with the slot size', async () => {
+    const slot = board.boardInfo?.slotBytes ?? 0;
+    await rejectsWith(board.upload(new Uint8Array(slot + 1)), (e) => {
+      assert.equal(e.code, ErrorCode.TOO_LARGE);
+      assert.equal(e.detail, slot);
+      assert.match(e.message, /MODEL_BEGIN: TOO_LARGE .*model larger than the model slot/);
+    });
+  });
+
+  test('RESET reboots the board with a new nonce; calls then fail until hello()', async () => {
+    const before = (await board.hello()).nonce;
+    await board.reset();
+    await rejectsWith(board.run({ mode: 'calibrate' }), (e) => assert.match(e.message, /reset/));
+    await new Promise((r) => setTimeout(r, 300));
+    const after = (await board.hello()).nonce;
+    assert.notEqual(after, before);
+    const p = await board.ping();
+    assert.equal(p.nonce, after);
+  });
+});
+
+test('a port that does not exist is named in the error', async () => {
+  await assert.rejects(SerialBoard.open('/dev/tandem-no-such-port'), /serial port \/dev\/tandem-no-such-port does not exist/);
+});
+
+test('two QEMU boots have different nonces', { skip: skipQemu }, async () => {
+  buildFirmware();
+  const nonces: number[] = [];
+  for (let i = 0; i < 2; i++) {
+    const q = await boot();
+    const b = await SerialBoard.open(q.ptyPath, OPTS);
+    try {
+      nonces.push((await b.hello()).nonce);
+    } finally {
+      await b.close();
+      await q.close();
+    }
+  }
+  assert.notEqual(nonces[0], nonces[1]);
+});
+
+test('QEMU killed mid-upload: the driver reports it within its timeout', { skip: skipQemu }, async () => {
+  buildFirmware();
+  const q = await boot();
+  const b = await SerialBoard.open(q.ptyPath, { requestTimeoutMs: 1000, retries: 2, heartbeatMs: 0 });
+  let killedAt = 0;
+  try {
+    const blob = new Uint8Array(randomBytes(200 * 1024));
+    const up = b.upload(blob, {
+      onProgress: (sent) => {
+        if (sent > 8 * 1024 && !killedAt) {
+          killedAt = performance.now();
+          process.kill(q.pid, 'SIGKILL');
+        }
+      },
+    });
+    await rejectsWith(up, (e) => assert.match(e.message, /board on \/dev\/pts\/\d+ (disconnected|.*no ACK of MODEL_CHUNK)/));
+    const ms = performance.now() - killedAt;
+    assert.ok(killedAt > 0 && ms < 3 * 1000 + 500, `reported ${ms.toFixed(0)} ms after the kill`);
+  } finally {
+    await b.close();
+    await q.close();
+  }
+});
+
+test('heartbeat: a vanished board is reported without any call pending', { skip: skipQemu }, async () => {
+  buildFirmware();
+  const q = await boot();
+  let lost: BoardError | undefined;
+  const b = await SerialBoard.open(q.ptyPath, { requestTimeoutMs: 500, heartbeatMs: 200, onLost: (e) => (lost = e) });
+  try {
+    await b.hello();
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(lost, undefined, 'heartbeats are answered while the board lives');
+    await q.close();
+    const t0 = performance.now();
+    while (!lost && performance.now() - t0 < 4000) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(lost, 'board reported lost');
+    await rejectsWith(b.ping(), (e) => assert.match(e.message, /board on \/dev\/pts\/\d+/));
+  } finally {
+    await b.close();
+    await q.close();
+  }
+});
+
+/**
+ * socat makes two linked ptys; the test relays between the far one and QEMU's pty, damaging what it is told
+ * to. The driver sees a real pty and a real board, with a faulty line in between.
+ */
+class FaultyLine {
+  private socat?: ChildProcess;
+  private far?: SerialPort;
+  private qemuSide?: SerialPort;
+  /** Host->board frames seen, and what to do to frame number k. */
+  private up = 0;
+  private upBuf: number[] = [];
+  readonly faults = new Map<number, 'corrupt' | 'drop'>();
+  downCorrupt = new Set<number>();
+  private down = 0;
+  private downBuf: number[] = [];
+  readonly near: string;
+  private readonly farPath: string;
+
+  constructor(tag: string) {
+    this.near = `/tmp/tandem-serial-${process.pid}-${tag}-near`;
+    this.farPath = `/tmp/tandem-serial-${process.pid}-${tag}-far`;
+  }
+
+  async start(qemuPty: string): Promise<void> {
+    this.socat = spawn('nice', ['-n', '19', 'socat', `PTY,link=${this.near},raw,echo=0`, `PTY,link=${this.farPath},raw,echo=0`], { stdio: 'ignore' });
+    const t0 = performance.now();
+    while (!(existsSync(this.near) && existsSync(this.farPath))) {
+      if (performance.now() - t0 > 5000) throw new Error('socat did not create its ptys');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const open = (path: string) =>
+      new Promise<SerialPort>((res, rej) => {
+        const p = new SerialPort({ path, baudRate: 115200, autoOpen: false, hupcl: false });
+        p.open((e) => (e ? rej(e) : res(p)));
+      });
+    this.far = await open(this.farPath);
+    this.qemuSide = await open(qemuPty);
+    this.far.on('data', (d: Buffer) => this.relay(d, true));
+    this.qemuSide.on('data', (d: Buffer) => this.relay(d, false));
+  }
+
+  private relay(d: Buffer, upward: boolean): void {
+    const buf = upward ? this.upBuf : this.downBuf;
+    for (const byte of d) {
+      buf.push(byte);
+      if (byte !== 0) continue;
+      const frame = buf.splice(0);
+      if (frame.length > 1) {
+        const k = upward ? this.up++ : this.down++;
+        const fault = upward ? this.faults.get(k) : this.downCorrupt.has(k) ? 'corrupt' : undefined;
+        if (fault === 'drop') continue;
+        // Flip a data byte of the encoded frame (never into 0x00: that would only split it).
+        if (fault === 'corrupt') frame[Math.floor(frame.length / 2)] ^= frame[Math.floor(frame.length / 2)] === 0x5a ? 0x0f : 0x5a;
+      }
+      (upward ? this.qemuSide : this.far)?.write(Buffer.from(frame));
+    }
+  }
+
+  /** Frames relayed so far in each direction. */
+  get counts(): { up: number; down: number } {
+    return { up: this.up, down: this.down };
+  }
+
+  async stop(): Promise<void> {
+    for (const p of [this.far, this.qemuSide]) if (p?.isOpen) await new Promise<void>((r) => p.close(() => r()));
+    this.socat?.kill('SIGTERM');
+  }
+}
+
+test('through a faulty line (socat ptys): corrupted and dropped frames are resent, the upload still arrives intact', { skip: noQemu.length || !haveTool('socat') ? 'needs qemu and socat' : false }, async () => {
+  buildFirmware();
+  const q = await boot();
+  const line = new FaultyLine('fault');
+  let b: SerialBoard | undefined;
+  try {
+    await line.start(q.ptyPath);
+    b = await SerialBoard.open(line.near, { requestTimeoutMs: 1000, retries: 5, heartbeatMs: 0 });
+    await b.hello();
+    const k0 = line.counts.up;
+    // Host->board frames after HELLO: MODEL_BEGIN, then chunks 0, 1, 2 (corrupted: the board NAKs it, FRAME_CRC),
+    // 2 again, 3 (dropped: the host times out and resends); and one of the board's later ACKs is corrupted (the host
+    // times out and resends; the board ACKs the repeat idempotently).
+    line.faults.set(k0 + 3, 'corrupt');
+    line.faults.set(k0 + 5, 'drop');
+    line.downCorrupt.add(line.counts.down + 7);
+    const placeholder = b.boardInfo?.runtimeId === 'placeholder';
+    const blob = placeholder ? placeholderBlob(3, 16, 16, 12 * 1024) : new Uint8Array(randomBytes(12 * 1024));
+    if (placeholder) {
+      const r = await b.upload(blob, { chunk: 1000 });
+      assert.equal(r.table.layers.length, 3);
+      assert.equal(r.resends, 3, 'one resend per fault');
+    } else {
+      await rejectsWith(b.upload(blob, { chunk: 1000 }), (e) => assert.equal(e.code, ErrorCode.RUNTIME_BASE + 1));
+    }
+  } finally {
+    await b?.close();
+    await line.stop();
+    await q.close();
+  }
 });

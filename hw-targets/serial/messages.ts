@@ -96,7 +96,7 @@ export interface LayerStat {
 }
 
 export type Message =
-  | { readonly kind: 'hello' }
+  | { readonly kind: 'hello'; readonly token: number }
   | { readonly kind: 'ping'; readonly token: number }
   | { readonly kind: 'timestamp' }
   | { readonly kind: 'modelBegin'; readonly length: number; readonly crc32: number; readonly format: number }
@@ -281,6 +281,8 @@ export function encodeMessage(m: Message): { type: number; payload: Uint8Array }
   const w = new Writer();
   switch (m.kind) {
     case 'hello':
+      w.u32(m.token);
+      break;
     case 'timestamp':
     case 'modelCommit':
     case 'abort':
@@ -351,7 +353,7 @@ export function decodeMessage(type: number, payload: Uint8Array): Message {
   let m: Message;
   switch (type) {
     case MsgType.HELLO:
-      m = { kind: 'hello' };
+      m = { kind: 'hello', token: r.u32() };
       break;
     case MsgType.TIMESTAMP:
       m = { kind: 'timestamp' };

@@ -1,0 +1,35 @@
+/* QEMU mps2-an386 firmware: static buffers for the protocol handler, then serve the host forever. */
+#include <stdint.h>
+
+#include "tp.h"
+
+#ifndef TP_RUNTIME_ID
+#define TP_RUNTIME_ID "unknown"
+#endif
+
+#define SLOT_BYTES (1024u * 1024u)
+#define ARENA_BYTES (1024u * 1024u)
+#define IO_BYTES (64u * 1024u)
+#define MAX_ITERATIONS 1000u
+
+void board_init(void);
+void board_idle(void);
+
+static uint8_t slot[SLOT_BYTES] __attribute__((aligned(16)));
+static uint8_t arena[ARENA_BYTES] __attribute__((aligned(16)));
+static int8_t input[IO_BYTES] __attribute__((aligned(16)));
+static int8_t output[IO_BYTES] __attribute__((aligned(16)));
+static uint32_t samples[MAX_ITERATIONS];
+
+static const tp_config config = {
+  slot, SLOT_BYTES, arena, ARENA_BYTES, input, IO_BYTES, output, IO_BYTES, samples, MAX_ITERATIONS, TP_RUNTIME_ID,
+};
+
+int main(void) {
+  board_init();
+  tp_init(&config);
+  for (;;) {
+    tp_poll();
+    board_idle();
+  }
+}

@@ -1,0 +1,28 @@
+/*
+ * Tandem board protocol v1 handler (docs/protocol.md): board-independent, C99, no dynamic allocation.
+ * The port owns every buffer and passes them in tp_config; main() calls tp_init once, then tp_poll forever.
+ */
+#ifndef TP_H
+#define TP_H
+
+#include <stdint.h>
+
+typedef struct {
+  uint8_t *slot;            /* the model slot (MODEL_CHUNK bytes land here; trt_load reads them in place) */
+  uint32_t slot_len;
+  uint8_t *arena;           /* the runtime's activation arena */
+  uint32_t arena_len;
+  int8_t *input;            /* SET_INPUT codes */
+  uint32_t input_len;
+  int8_t *output;
+  uint32_t output_len;
+  uint32_t *samples;        /* one per timed iteration */
+  uint16_t max_iterations;
+  const char *runtime_id;   /* INFO.runtimeId, e.g. "tandem-rt/1" or "placeholder" */
+} tp_config;
+
+void tp_init(const tp_config *cfg);
+/* Reads every byte waiting on the UART and answers each complete frame. */
+void tp_poll(void);
+
+#endif
