@@ -47,10 +47,11 @@ export const ErrorCode = {
 } as const;
 
 /** trt_status names, index = status (tandem_rt.h). */
-export const TRT_STATUS = ['OK', 'MAGIC', 'VERSION', 'CRC', 'TRUNCATED', 'UNKNOWN_OP', 'ARENA', 'SHAPE', 'UNSUPPORTED'] as const;
+export const TRT_STATUS: readonly string[] = ['OK', 'MAGIC', 'VERSION', 'CRC', 'TRUNCATED', 'UNKNOWN_OP', 'ARENA', 'SHAPE', 'UNSUPPORTED', 'TOO_MANY_LAYERS', 'ARG'];
 
 export function errorName(code: number): string {
-  if (code > ErrorCode.RUNTIME_BASE && code - ErrorCode.RUNTIME_BASE < TRT_STATUS.length) return `RUNTIME_${TRT_STATUS[code - ErrorCode.RUNTIME_BASE]}`;
+  // Any trt_status the runtime adds later still reads as a runtime error.
+  if (code > ErrorCode.RUNTIME_BASE && code < 0x40) return `RUNTIME_${TRT_STATUS[code - ErrorCode.RUNTIME_BASE] ?? `STATUS_${code - ErrorCode.RUNTIME_BASE}`}`;
   for (const [k, v] of Object.entries(ErrorCode)) if (v === code) return k;
   return `error ${code}`;
 }
