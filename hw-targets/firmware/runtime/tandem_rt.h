@@ -18,7 +18,9 @@ typedef enum {
   TRT_ERR_UNKNOWN_OP = 5,   /* op code this runtime does not execute */
   TRT_ERR_ARENA = 6,        /* activations do not fit the arena */
   TRT_ERR_SHAPE = 7,        /* inconsistent shapes or attributes */
-  TRT_ERR_UNSUPPORTED = 8   /* valid blob, but a feature this build leaves out (e.g. bits other than 8) */
+  TRT_ERR_UNSUPPORTED = 8,  /* valid blob, but a feature this build leaves out (e.g. bits other than 8) */
+  TRT_ERR_TOO_MANY_LAYERS = 9, /* more layers than TRT_MAX_LAYERS */
+  TRT_ERR_ARG = 10          /* NULL pointer, or trt_run on a model that did not load */
 } trt_status;
 
 /* Most layers a model may have (fixed tables, no allocation). */
