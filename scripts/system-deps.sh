@@ -4,10 +4,11 @@
 # $TANDEM_DATA or a download). Usage: scripts/system-deps.sh start|test
 set -euo pipefail
 what=${1:-start}
-pkgs=(dataset-fashion-mnist)
+# the real Fashion-MNIST; the QEMU Cortex-M4 board, its toolchain and socat (serial fault tests)
+pkgs=(dataset-fashion-mnist qemu-system-arm gcc-arm-none-eabi libnewlib-arm-none-eabi)
 case "$what" in
   start) ;;
-  test) ;;
+  test) pkgs+=(socat) ;;
   *) echo "usage: $0 start|test" >&2; exit 2 ;;
 esac
 
