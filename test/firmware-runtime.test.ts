@@ -17,7 +17,7 @@ import { quantizeInput, runInt8 } from '../compiler/passes/quantize/int8-executo
 import { DEFAULT_QUANTIZE, quantizeGraph } from '../compiler/passes/quantize/quantize.js';
 import { valueParams } from '../compiler/passes/quantize/scheme.js';
 import { Rng } from '../compiler/util/rng.js';
-import { crc32 } from '../hw-targets/blob/crc32.js';
+import { crc32 } from '../hw-targets/serial/crc32.js';
 import { H, HEADER_BYTES, L, OP_CODES } from '../hw-targets/blob/format.js';
 import { readBlobInfo, writeBlob } from '../hw-targets/blob/write.js';
 import { fashionImages } from './helpers.js';

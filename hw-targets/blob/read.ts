@@ -1,6 +1,6 @@
 // readBlobInfo: the header and layer table of a compiled model blob (docs/blob-format.md), for the
 // serial driver and tests. Checks magic, version, length and CRC-32 with errors that say which failed.
-import { crc32 } from './crc32.js';
+import { crc32 } from '../serial/crc32.js';
 import { FORMAT_VERSION, H, HEADER_BYTES, L, LAYER_BYTES, MAGIC, NAME_BYTES, OP_NAMES } from './format.js';
 
 export interface BlobLayerInfo {

@@ -1,7 +1,7 @@
 // writeBlob: a quantized Graph -> the compiled model blob a board runs (docs/blob-format.md, version 1).
 // blobModel (layers.ts) does the checks and the integer tensors; this module only lays out bytes.
 import type { Graph } from '../../compiler/ir/types.js';
-import { crc32 } from './crc32.js';
+import { crc32 } from '../serial/crc32.js';
 import { align4, FORMAT_VERSION, H, HEADER_BYTES, L, LAYER_BYTES, MAGIC, NAME_BYTES } from './format.js';
 import { type BlobLayer, blobModel, type BlobOptions } from './layers.js';
 
