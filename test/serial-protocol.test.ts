@@ -1,7 +1,7 @@
 // Serial protocol v1 (docs/protocol.md): COBS and CRC-32 known answers, frame round trips and resync, message
 // round trips; then the real Cortex-M firmware on QEMU mps2-an386 over its pty with the serialport driver.
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
@@ -11,7 +11,11 @@ import { cobsDecode, cobsEncode } from '../hw-targets/serial/cobs.js';
 import { crc32 } from '../hw-targets/serial/crc32.js';
 import { type BodyResult, type Frame, FLAG_FINAL, FrameDecoder, encodeFrame } from '../hw-targets/serial/frame.js';
 import { ErrorCode, type Message, MsgType, NakReason, decodeMessage, encodeMessage } from '../hw-targets/serial/messages.js';
-import { type QemuBoard, firmwarePortDir, startQemuBoard } from '../hw-targets/serial/qemu.js';
+import { type QemuBoard, startQemuBoard } from '../hw-targets/serial/qemu.js';
+import { quantizeInput, runInt8 } from '../compiler/passes/quantize/int8-executor.js';
+import { valueParams } from '../compiler/passes/quantize/scheme.js';
+import { writeBlob } from '../hw-targets/blob/write.js';
+import { buildFirmware, haveSocat, outputValue, skipQemu, tinyQuantized } from './board-helpers.js';
 
 const hex = (s: string) => Uint8Array.from(s.split(/\s+/).filter(Boolean).map((x) => parseInt(x, 16)));
 const seqBytes = (from: number, to: number) => Uint8Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -111,7 +115,8 @@ test('every message round trips through encodeMessage/decodeMessage', () => {
     { kind: 'reset' },
     {
       kind: 'info', protocol: 1, timerSource: 1, timerBits: 24, timerExtBits: 64, nonce: 0x12345678, coreClockHz: 25000000, timerHz: 25000000,
-      maxPayload: 1024, maxIterations: 1000, slotBytes: 1 << 20, arenaBytes: 1 << 20, capabilities: 31, runtimeId: 'placeholder', boardId: 'qemu-mps2-an386',
+      maxPayload: 1024, maxIterations: 1000, slotBytes: 1 << 20, arenaBytes: 1 << 20, capabilities: 63, runtimeId: 'tandem-rt/1', boardId: 'qemu-mps2-an386',
+      sampleSlots: 65536,
     },
     { kind: 'pong', token: 7, nonce: 9 },
     { kind: 'time', ticks: 0x1_0000_0001n },
@@ -120,6 +125,7 @@ test('every message round trips through encodeMessage/decodeMessage', () => {
     { kind: 'layerTable', layers: 2, first: 0, inputSize: 784, outputSize: 10, arenaUsed: 4096, entries: [{ index: 0, op: 3, macs: 1000, name: 'conv1' }, { index: 1, op: 9, macs: 0, name: '' }] },
     { kind: 'runSummary', iterations: 10, mode: 0, output: 1, min: 1, median: 2, p90: 3, max: 4, total: 25n },
     { kind: 'layerStats', entries: [{ layer: 0, calls: 10, min: 5, max: 9, sum: 70n }] },
+    { kind: 'layerSamples', layers: 2, iterations: 3, first: 3, samples: Uint32Array.from([7, 0xffffffff, 12]) },
     { kind: 'output', total: 10, offset: 0, data: hex('01 ff') },
     { kind: 'digest', size: 10, crc32: 0xffffffff },
     { kind: 'log', level: 1, text: 'booted' },
@@ -137,33 +143,12 @@ test('every message round trips through encodeMessage/decodeMessage', () => {
 // ---------------------------------------------------------------------------------------------------------
 // The real firmware on QEMU mps2-an386, over its pty.
 
-function haveTool(cmd: string): boolean {
-  try {
-    execFileSync('which', [cmd], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const noQemu = ['qemu-system-arm', 'arm-none-eabi-gcc', 'make'].filter((t) => !haveTool(t));
-const skipQemu = noQemu.length ? `missing ${noQemu.join(', ')}` : false;
-
-function buildFirmware(): void {
-  execFileSync('nice', ['-n', '19', 'make', '-s', '-C', firmwarePortDir()], { stdio: ['ignore', 'ignore', 'inherit'] });
-}
 const boot = () => startQemuBoard({ nice: 19 });
 const OPTS = { requestTimeoutMs: 3000, heartbeatMs: 0 } as const;
 
-/** The placeholder runtime's test blob: "TPLH" | layers | input_size | output_size (rt_placeholder.c). */
-function placeholderBlob(layers: number, inputSize: number, outputSize: number, pad = 0): Uint8Array {
-  const b = new Uint8Array(13 + pad);
-  b.set(new TextEncoder().encode('TPLH'));
-  const v = new DataView(b.buffer);
-  v.setUint8(4, layers);
-  v.setUint32(5, inputSize, true);
-  v.setUint32(9, outputSize, true);
-  return b;
-}
+/** A real model of 38 conv+relu pairs, flatten, dense, softmax: 79 layers, more than one LAYER_TABLE frame holds. */
+const deep = tinyQuantized(38);
+const deepBlob = writeBlob(deep.graph);
 
 async function rejectsWith(p: Promise<unknown>, check: (e: BoardError) => void): Promise<void> {
   await assert.rejects(p, (e: unknown) => {
@@ -197,7 +182,9 @@ describe('firmware on QEMU mps2-an386 over a pty', { skip: skipQemu }, () => {
     assert.equal(info.slotBytes, 1 << 20);
     assert.ok(info.arenaBytes >= 256 * 1024);
     assert.ok(info.maxIterations >= 100);
-    assert.equal(info.capabilities & 31, 31);
+    assert.equal(info.capabilities & 63, 63);
+    assert.equal(info.runtimeId, 'tandem-rt/1');
+    assert.ok(info.sampleSlots >= 1000 * 21, `${info.sampleSlots} sample slots`);
     assert.notEqual(info.nonce, 0);
     const p = await board.ping();
     assert.equal(p.nonce, info.nonce);
@@ -231,8 +218,7 @@ describe('firmware on QEMU mps2-an386 over a pty', { skip: skipQemu }, () => {
   });
 
   test('a chunk resent twice is idempotent; a gap is NAKed; a wrong CRC and early commit are refused', async () => {
-    const placeholder = board.boardInfo?.runtimeId === 'placeholder';
-    const blob = placeholder ? placeholderBlob(60, 784, 10, 3000) : new Uint8Array(randomBytes(3013));
+    const blob = deepBlob.subarray(0, 3013); // a real blob's first bytes: the chunk rules do not read them
     const raw = async (kind: Message, frames = 1) => {
       const { type, payload } = encodeMessage(kind);
       const ms = await board.raw(type, payload);
@@ -249,21 +235,9 @@ describe('firmware on QEMU mps2-an386 over a pty', { skip: skipQemu }, () => {
     assert.deepEqual(await raw(chunk(1500, 1000)), [{ kind: 'ack', ref: MsgType.MODEL_CHUNK, value: 2500 }]);
     assert.deepEqual(await raw(chunk(2500, 513)), [{ kind: 'ack', ref: MsgType.MODEL_CHUNK, value: 3013 }]);
     assert.deepEqual(await raw({ kind: 'modelChunk', offset: 3000, data: new Uint8Array(14) }), [{ kind: 'nak', ref: MsgType.MODEL_CHUNK, reason: NakReason.BAD_OFFSET, expected: 3013 }], 'past the end');
-    if (placeholder) {
-      // 60 layers do not fit one frame: the table comes in several, FINAL on the last.
-      const r = await board.upload(blob);
-      assert.equal(r.table.layers.length, 60);
-      assert.equal(r.table.layers[59].name, 'placeholder-layer-059');
-      assert.equal(r.table.layers[59].macs, 59000);
-      assert.equal(r.table.inputSize, 784);
-      // The placeholder runs nothing: RUN reports the runtime's status.
-      await rejectsWith(board.run({ iterations: 2 }), (e) => {
-        assert.equal(e.code, ErrorCode.RUNTIME_BASE + 8);
-        assert.equal(e.detail, 2);
-      });
-      await board.setInput(new Int8Array(784).fill(-3));
-      await rejectsWith(board.setInput(new Int8Array(783)), (e) => assert.equal(e.code, ErrorCode.BAD_LENGTH));
-    }
+    // The cut blob is intact as far as the slot goes, but the runtime finds it truncated.
+    const [cut] = await raw({ kind: 'modelCommit' });
+    assert.ok(cut.kind === 'error' && cut.code === ErrorCode.RUNTIME_BASE + 4 && cut.detail === 1, JSON.stringify(cut));
     // Same bytes, wrong CRC announced.
     await raw({ kind: 'modelBegin', length: 4, crc32: 0x12345678, format: 1 });
     await raw({ kind: 'modelChunk', offset: 0, data: hex('01 02 03 04') });
@@ -271,6 +245,38 @@ describe('firmware on QEMU mps2-an386 over a pty', { skip: skipQemu }, () => {
     assert.ok(bad.kind === 'error' && bad.code === ErrorCode.CRC_MISMATCH && bad.detail === crc32(hex('01 02 03 04')), JSON.stringify(bad));
     const [nochunk] = await raw({ kind: 'modelChunk', offset: 0, data: hex('01') });
     assert.ok(nochunk.kind === 'error' && nochunk.code === ErrorCode.STATE);
+  });
+
+  test('a real 79-layer model: the layer table spans frames, outputs equal the integer executor, bad inputs are refused', async () => {
+    const r = await board.upload(deepBlob);
+    assert.equal(r.table.layers.length, deep.graph.nodes.length);
+    assert.deepEqual(r.table.layers.map((l) => l.name), deep.graph.nodes.map((n) => n.id));
+    assert.equal(r.table.layers[0].macs, 8 * 8 * 9 * 4);
+    assert.equal(r.table.inputSize, 64);
+    assert.equal(r.table.outputSize, 10);
+    const codes = quantizeInput(deep.x, valueParams(deep.graph).get(deep.graph.inputs[0].id)!);
+    const out = outputValue(deep.graph);
+    const ref = runInt8(deep.graph, deep.x, deep.n, { keep: new Set([out]) }).codes.get(out)!;
+    for (let i = 0; i < deep.n; i++) {
+      await board.setInput(Int8Array.from(codes.subarray(i * 64, (i + 1) * 64)));
+      const run = await board.run({ warmup: 0, iterations: 1, output: 'full' });
+      assert.deepEqual(Array.from(run.output ?? []), Array.from(ref.subarray(i * 10, (i + 1) * 10)), `image ${i}`);
+    }
+    await rejectsWith(board.setInput(new Int8Array(63)), (e) => {
+      assert.equal(e.code, ErrorCode.BAD_LENGTH);
+      assert.equal(e.detail, 64);
+    });
+    // LAYER_SAMPLES needs iterations x (layers + 1) slots.
+    const slots = board.boardInfo?.sampleSlots ?? 0;
+    const tooMany = Math.floor(slots / (deep.graph.nodes.length + 1)) + 1;
+    if (tooMany <= (board.boardInfo?.maxIterations ?? 0))
+      await rejectsWith(board.run({ mode: 'layer-samples', iterations: tooMany }), (e) => {
+        assert.equal(e.code, ErrorCode.BAD_ARG);
+        assert.equal(e.detail, slots);
+      });
+    const s = await board.run({ mode: 'layer-samples', warmup: 1, iterations: 3, output: 'digest' });
+    assert.equal(s.samples?.length, 3);
+    assert.equal(s.samples?.[0].length, deep.graph.nodes.length + 1);
   });
 
   test('wrong protocol version, unknown type, bad length and bad RUN arguments get ERROR', async () => {
@@ -440,7 +446,7 @@ class FaultyLine {
   }
 }
 
-test('through a faulty line (socat ptys): corrupted and dropped frames are resent, the upload still arrives intact', { skip: noQemu.length || !haveTool('socat') ? 'needs qemu and socat' : false }, async () => {
+test('through a faulty line (socat ptys): corrupted and dropped frames are resent, the upload still arrives intact', { skip: skipQemu || (haveSocat ? false : 'needs socat') }, async () => {
   buildFirmware();
   const q = await boot();
   const line = new FaultyLine('fault');
@@ -456,15 +462,10 @@ test('through a faulty line (socat ptys): corrupted and dropped frames are resen
     line.faults.set(k0 + 3, 'corrupt');
     line.faults.set(k0 + 5, 'drop');
     line.downCorrupt.add(line.counts.down + 7);
-    const placeholder = b.boardInfo?.runtimeId === 'placeholder';
-    const blob = placeholder ? placeholderBlob(3, 16, 16, 12 * 1024) : new Uint8Array(randomBytes(12 * 1024));
-    if (placeholder) {
-      const r = await b.upload(blob, { chunk: 1000 });
-      assert.equal(r.table.layers.length, 3);
-      assert.equal(r.resends, 3, 'one resend per fault');
-    } else {
-      await rejectsWith(b.upload(blob, { chunk: 1000 }), (e) => assert.equal(e.code, ErrorCode.RUNTIME_BASE + 1));
-    }
+    assert.ok(deepBlob.length > 8 * 1000, `${deepBlob.length} bytes: enough chunks for the faults`);
+    const r = await b.upload(deepBlob, { chunk: 1000 });
+    assert.equal(r.table.layers.length, deep.graph.nodes.length);
+    assert.equal(r.resends, 3, 'one resend per fault');
   } finally {
     await b?.close();
     await line.stop();

@@ -93,7 +93,8 @@ export interface UploadResult {
 export interface RunOptions {
   readonly warmup?: number;
   readonly iterations?: number;
-  readonly mode?: 'total' | 'per-layer' | 'calibrate';
+  /** 'layer-samples': per-layer statistics and every timed iteration's per-layer ticks (LAYER_SAMPLES). */
+  readonly mode?: 'total' | 'per-layer' | 'layer-samples' | 'calibrate';
   readonly output?: 'none' | 'digest' | 'full';
   /** Busy-loop iterations per inference in calibrate mode. */
   readonly loops?: number;
@@ -111,6 +112,8 @@ export interface RunResult {
   readonly max: number;
   readonly total: bigint;
   readonly layers: readonly LayerStat[];
+  /** Mode 'layer-samples': ticks[i][l] of timed iteration i, layer l (l = layers.length: the whole inference). */
+  readonly samples?: readonly Uint32Array[];
   readonly output?: Int8Array;
   readonly digest?: { readonly size: number; readonly crc32: number };
 }
@@ -298,7 +301,7 @@ export class SerialBoard {
   run(o: RunOptions = {}): Promise<RunResult> {
     return this.exclusive(async () => {
       this.checkReset();
-      const mode = { total: RunMode.TOTAL, 'per-layer': RunMode.PER_LAYER, calibrate: RunMode.CALIBRATE }[o.mode ?? 'total'];
+      const mode = { total: RunMode.TOTAL, 'per-layer': RunMode.PER_LAYER, 'layer-samples': RunMode.LAYER_SAMPLES, calibrate: RunMode.CALIBRATE }[o.mode ?? 'total'];
       const output = { none: OutputMode.NONE, digest: OutputMode.DIGEST, full: OutputMode.FULL }[o.output ?? 'digest'];
       const msg: Message = { kind: 'run', warmup: o.warmup ?? 3, iterations: o.iterations ?? 10, mode, output, loops: o.loops ?? 0 };
       this.running = true;
@@ -318,15 +321,29 @@ export class SerialBoard {
       const layers: LayerStat[] = [];
       let out: Int8Array | undefined;
       let digest: { size: number; crc32: number } | undefined;
+      let matrix: Uint32Array | undefined;
+      let got = 0;
       for (const m of r.msgs.slice(1)) {
         if (m.kind === 'layerStats') layers.push(...m.entries);
+        else if (m.kind === 'layerSamples') {
+          matrix ??= new Uint32Array(m.iterations * (m.layers + 1));
+          if (m.first + m.samples.length > matrix.length) throw new BoardError(`LAYER_SAMPLES from board on ${this.path} runs past ${m.iterations} x ${m.layers + 1} samples`);
+          matrix.set(m.samples, m.first);
+          got += m.samples.length;
+        }
         else if (m.kind === 'output') {
           out ??= new Int8Array(m.total);
           out.set(new Int8Array(m.data.buffer, m.data.byteOffset, m.data.byteLength), m.offset);
         } else if (m.kind === 'digest') digest = { size: m.size, crc32: m.crc32 };
         else if (m.kind === 'error') throw this.refused(m);
       }
-      return { iterations: s.iterations, min: s.min, median: s.median, p90: s.p90, max: s.max, total: s.total, layers, output: out, digest };
+      let samples: Uint32Array[] | undefined;
+      if (mode === RunMode.LAYER_SAMPLES) {
+        const cols = layers.length + 1;
+        if (!matrix || got !== s.iterations * cols) throw new BoardError(`board on ${this.path} sent ${got} of ${s.iterations} x ${cols} LAYER_SAMPLES`);
+        samples = Array.from({ length: s.iterations }, (_, i) => matrix.subarray(i * cols, (i + 1) * cols));
+      }
+      return { iterations: s.iterations, min: s.min, median: s.median, p90: s.p90, max: s.max, total: s.total, layers, samples, output: out, digest };
     });
   }
 

@@ -24,6 +24,7 @@ export const MsgType = {
   DIGEST: 0x8a,
   LOG: 0x8b,
   ERROR: 0x8c,
+  LAYER_SAMPLES: 0x8d,
 } as const;
 
 export function typeName(type: number): string {
@@ -57,10 +58,10 @@ export function errorName(code: number): string {
 }
 
 export const NakReason = { FRAME_CRC: 1, BAD_OFFSET: 2 } as const;
-export const RunMode = { TOTAL: 0, PER_LAYER: 1, CALIBRATE: 2 } as const;
+export const RunMode = { TOTAL: 0, PER_LAYER: 1, CALIBRATE: 2, LAYER_SAMPLES: 3 } as const;
 export const OutputMode = { NONE: 0, DIGEST: 1, FULL: 2 } as const;
 export const TimerSource = { SYSTICK: 1, DWT_CYCCNT: 2, OTHER: 3 } as const;
-export const Capability = { PER_LAYER: 1, OUTPUT: 2, DIGEST: 4, CALIBRATE: 8, RESET: 16 } as const;
+export const Capability = { PER_LAYER: 1, OUTPUT: 2, DIGEST: 4, CALIBRATE: 8, RESET: 16, LAYER_SAMPLES: 32 } as const;
 /** MODEL_BEGIN.format of a Tandem blob (docs/blob-format.md). */
 export const FORMAT_TANDEM_BLOB = 1;
 
@@ -79,6 +80,8 @@ export interface BoardInfo {
   readonly capabilities: number;
   readonly runtimeId: string;
   readonly boardId: string;
+  /** u32 slots for RUN mode LAYER_SAMPLES: iterations × (layers + 1) must fit. */
+  readonly sampleSlots: number;
 }
 
 export interface LayerEntry {
@@ -133,6 +136,14 @@ export type Message =
       readonly total: bigint;
     }
   | { readonly kind: 'layerStats'; readonly entries: readonly LayerStat[] }
+  | {
+      readonly kind: 'layerSamples';
+      readonly layers: number;
+      readonly iterations: number;
+      /** Index of the first sample in the iteration-major matrix of iterations × (layers + 1). */
+      readonly first: number;
+      readonly samples: Uint32Array;
+    }
   | { readonly kind: 'output'; readonly total: number; readonly offset: number; readonly data: Uint8Array }
   | { readonly kind: 'digest'; readonly size: number; readonly crc32: number }
   | { readonly kind: 'log'; readonly level: number; readonly text: string }
@@ -160,6 +171,7 @@ const KIND_TYPE: { readonly [K in MessageKind]: number } = {
   layerTable: MsgType.LAYER_TABLE,
   runSummary: MsgType.RUN_SUMMARY,
   layerStats: MsgType.LAYER_STATS,
+  layerSamples: MsgType.LAYER_SAMPLES,
   output: MsgType.OUTPUT,
   digest: MsgType.DIGEST,
   log: MsgType.LOG,
@@ -307,7 +319,7 @@ export function encodeMessage(m: Message): { type: number; payload: Uint8Array }
     case 'info':
       w.u8(m.protocol).u8(m.timerSource).u8(m.timerBits).u8(m.timerExtBits).u32(m.nonce).u32(m.coreClockHz).u32(m.timerHz);
       w.u16(m.maxPayload).u16(m.maxIterations).u32(m.slotBytes).u32(m.arenaBytes).u32(m.capabilities);
-      w.str8(m.runtimeId).str8(m.boardId);
+      w.str8(m.runtimeId).str8(m.boardId).u32(m.sampleSlots);
       break;
     case 'pong':
       w.u32(m.token).u32(m.nonce);
@@ -331,6 +343,10 @@ export function encodeMessage(m: Message): { type: number; payload: Uint8Array }
     case 'layerStats':
       w.u16(m.entries.length);
       for (const e of m.entries) w.u16(e.layer).u32(e.calls).u32(e.min).u32(e.max).u64(e.sum);
+      break;
+    case 'layerSamples':
+      w.u16(m.layers).u16(m.iterations).u32(m.first).u16(m.samples.length);
+      for (const v of m.samples) w.u32(v);
       break;
     case 'output':
       w.u32(m.total).u32(m.offset).bytes(m.data);
@@ -400,6 +416,7 @@ export function decodeMessage(type: number, payload: Uint8Array): Message {
         capabilities: r.u32(),
         runtimeId: r.str8(),
         boardId: r.str8(),
+        sampleSlots: r.u32(),
       };
       break;
     case MsgType.PONG:
@@ -434,6 +451,16 @@ export function decodeMessage(type: number, payload: Uint8Array): Message {
       const entries: LayerStat[] = [];
       for (let i = 0; i < count; i++) entries.push({ layer: r.u16(), calls: r.u32(), min: r.u32(), max: r.u32(), sum: r.u64() });
       m = { kind: 'layerStats', entries };
+      break;
+    }
+    case MsgType.LAYER_SAMPLES: {
+      const layers = r.u16();
+      const iterations = r.u16();
+      const first = r.u32();
+      const count = r.u16();
+      const samples = new Uint32Array(count);
+      for (let i = 0; i < count; i++) samples[i] = r.u32();
+      m = { kind: 'layerSamples', layers, iterations, first, samples };
       break;
     }
     case MsgType.OUTPUT:

@@ -18,7 +18,9 @@ typedef struct {
   uint32_t output_len;
   uint32_t *samples;        /* one per timed iteration */
   uint16_t max_iterations;
-  const char *runtime_id;   /* INFO.runtimeId, e.g. "tandem-rt/1" or "placeholder" */
+  uint32_t *layer_samples;  /* RUN mode LAYER_SAMPLES: iterations x (layers + 1) ticks */
+  uint32_t layer_sample_slots;
+  const char *runtime_id;   /* INFO.runtimeId, e.g. "tandem-rt/1" */
 } tp_config;
 
 void tp_init(const tp_config *cfg);

@@ -26,6 +26,12 @@ void board_uart_putc(uint8_t c);
 void board_uart_flush(void);
 /* Monotonic timer ticks at board_desc.timer_hz. */
 uint64_t board_ticks(void);
+/*
+ * Called once before a timed RUN: a port may restart its tick divider here so that ticks fall at a fixed
+ * phase of the instruction stream (QEMU -icount: the same run then counts exactly the same ticks). Keeps
+ * board_ticks() monotonic. May do nothing.
+ */
+void board_timer_sync(void);
 /* Entropy fixed at boot (reset counter, uninitialised RAM); mixed with the first byte's arrival time. */
 uint32_t board_nonce_seed(void);
 /* Resets the board; does not return. */

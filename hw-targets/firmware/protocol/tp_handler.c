@@ -14,21 +14,23 @@ enum {
   T_HELLO = 0x01, T_PING = 0x02, T_TIMESTAMP = 0x03, T_MODEL_BEGIN = 0x10, T_MODEL_CHUNK = 0x11,
   T_MODEL_COMMIT = 0x12, T_SET_INPUT = 0x13, T_RUN = 0x14, T_ABORT = 0x15, T_RESET = 0x16,
   T_INFO = 0x81, T_PONG = 0x82, T_TIME = 0x83, T_ACK = 0x84, T_NAK = 0x85, T_LAYER_TABLE = 0x86,
-  T_RUN_SUMMARY = 0x87, T_LAYER_STATS = 0x88, T_OUTPUT = 0x89, T_DIGEST = 0x8A, T_LOG = 0x8B, T_ERROR = 0x8C
+  T_RUN_SUMMARY = 0x87, T_LAYER_STATS = 0x88, T_OUTPUT = 0x89, T_DIGEST = 0x8A, T_LOG = 0x8B, T_ERROR = 0x8C,
+  T_LAYER_SAMPLES = 0x8D
 };
 enum {
   E_BAD_VERSION = 1, E_UNKNOWN_TYPE = 2, E_BAD_LENGTH = 3, E_STATE = 4, E_TOO_LARGE = 5, E_CRC_MISMATCH = 6,
   E_INCOMPLETE = 7, E_BAD_FORMAT = 8, E_BAD_ARG = 9, E_ABORTED = 10, E_RUNTIME = 0x20
 };
 enum { NAK_FRAME_CRC = 1, NAK_BAD_OFFSET = 2 };
-enum { MODE_TOTAL = 0, MODE_PER_LAYER = 1, MODE_CALIBRATE = 2 };
+enum { MODE_TOTAL = 0, MODE_PER_LAYER = 1, MODE_CALIBRATE = 2, MODE_LAYER_SAMPLES = 3 };
 enum { OUT_NONE = 0, OUT_DIGEST = 1, OUT_FULL = 2 };
-enum { CAP_PER_LAYER = 1, CAP_OUTPUT = 2, CAP_DIGEST = 4, CAP_CALIBRATE = 8, CAP_RESET = 16 };
+enum { CAP_PER_LAYER = 1, CAP_OUTPUT = 2, CAP_DIGEST = 4, CAP_CALIBRATE = 8, CAP_RESET = 16, CAP_LAYER_SAMPLES = 32 };
 enum { SLOT_EMPTY, SLOT_UPLOADING, SLOT_LOADED };
 
 #define FORMAT_TANDEM_BLOB 1u
 #define STAT_BYTES 22u
 #define TABLE_HEADER 18u
+#define SAMPLES_HEADER 10u
 
 static const tp_config *cfg;
 static tp_rx rx;
@@ -45,6 +47,8 @@ static trt_model model;
 static uint32_t st_calls[TRT_MAX_LAYERS], st_min[TRT_MAX_LAYERS], st_max[TRT_MAX_LAYERS];
 static uint64_t st_sum[TRT_MAX_LAYERS];
 static uint64_t layer_t0;
+/* LAYER_SAMPLES: the row of the current timed iteration in cfg->layer_samples (layers + 1 columns), or 0. */
+static uint32_t *sample_row;
 
 /* --- little-endian helpers --- */
 
@@ -118,9 +122,10 @@ static void on_hello(uint16_t seq) {
   put16(cfg->max_iterations);
   put32(cfg->slot_len);
   put32(cfg->arena_len);
-  put32(CAP_PER_LAYER | CAP_OUTPUT | CAP_DIGEST | CAP_CALIBRATE | CAP_RESET);
+  put32(CAP_PER_LAYER | CAP_OUTPUT | CAP_DIGEST | CAP_CALIBRATE | CAP_RESET | (cfg->layer_sample_slots ? CAP_LAYER_SAMPLES : 0));
   putstr8(cfg->runtime_id);
   putstr8(board_desc.board_id);
+  put32(cfg->layer_sample_slots);
   send(T_INFO, seq, TP_FLAG_FINAL);
 }
 
@@ -233,6 +238,7 @@ static void layer_hook(void *ctx, uint16_t layer, int end) {
   if (d > st_max[layer]) st_max[layer] = d;
   st_sum[layer] += d;
   st_calls[layer]++;
+  if (sample_row) sample_row[layer] = d;
 }
 
 /* A fixed busy loop for CALIBRATE (timer against host clock, determinism under QEMU -icount). */
@@ -256,12 +262,18 @@ static int on_run(uint16_t seq, const uint8_t *p, uint16_t len) {
   uint16_t warmup = rd16(p), iters = rd16(p + 2);
   uint8_t mode = p[4], out = p[5];
   uint32_t loops = rd32(p + 6);
-  if (mode > MODE_CALIBRATE || out > OUT_FULL) return send_error(seq, T_RUN, E_BAD_ARG, 0, "unknown run mode or output"), -1;
+  if (mode > MODE_LAYER_SAMPLES || out > OUT_FULL) return send_error(seq, T_RUN, E_BAD_ARG, 0, "unknown run mode or output"), -1;
   if (iters == 0 || iters > cfg->max_iterations) return send_error(seq, T_RUN, E_BAD_ARG, cfg->max_iterations, "iterations out of range"), -1;
   if (mode != MODE_CALIBRATE && slot_state != SLOT_LOADED) return send_error(seq, T_RUN, E_STATE, 0, "no model loaded"), -1;
   if (mode == MODE_CALIBRATE) out = OUT_NONE;
-  uint16_t layers = mode == MODE_PER_LAYER ? model.n_layers : 0;
+  int per_layer = mode == MODE_PER_LAYER || mode == MODE_LAYER_SAMPLES;
+  uint16_t layers = per_layer ? model.n_layers : 0;
+  uint32_t cols = (uint32_t)layers + 1u; /* LAYER_SAMPLES row: each layer's ticks, then the inference's */
+  uint32_t n_samples = mode == MODE_LAYER_SAMPLES ? cols * iters : 0;
+  if (n_samples > cfg->layer_sample_slots)
+    return send_error(seq, T_RUN, E_BAD_ARG, cfg->layer_sample_slots, "iterations x (layers + 1) exceeds the sample slots"), -1;
   for (uint16_t l = 0; l < layers; l++) st_calls[l] = st_min[l] = st_max[l] = 0, st_sum[l] = 0;
+  board_timer_sync();
 
   /* Nothing is sent while this loop runs; between inferences only the UART status is read. */
   int abort_byte = -1;
@@ -270,7 +282,8 @@ static int on_run(uint16_t seq, const uint8_t *p, uint16_t len) {
     abort_byte = board_uart_getc();
     if (abort_byte >= 0) break;
     int timed = i >= warmup;
-    trt_layer_hook hook = timed && mode == MODE_PER_LAYER ? layer_hook : 0;
+    trt_layer_hook hook = timed && per_layer ? layer_hook : 0;
+    sample_row = timed && n_samples ? cfg->layer_samples + (i - warmup) * cols : 0;
     uint64_t t0 = board_ticks();
     trt_status s = TRT_OK;
     if (mode == MODE_CALIBRATE) busy_loop(loops);
@@ -279,9 +292,11 @@ static int on_run(uint16_t seq, const uint8_t *p, uint16_t len) {
     if (s != TRT_OK) return send_error(seq, T_RUN, (uint8_t)(E_RUNTIME + s), 2, trt_status_text(s)), -1;
     if (timed) {
       cfg->samples[i - warmup] = d > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)d;
+      if (sample_row) sample_row[layers] = cfg->samples[i - warmup];
       total += d;
     }
   }
+  sample_row = 0;
   if (abort_byte >= 0) {
     send_error(seq, T_RUN, E_ABORTED, 0, "run aborted");
     return abort_byte;
@@ -295,7 +310,9 @@ static int on_run(uint16_t seq, const uint8_t *p, uint16_t len) {
   uint32_t out_chunk = TP_MAX_PAYLOAD - 8;
   uint32_t out_frames = out == OUT_FULL ? (out_size + out_chunk - 1) / out_chunk : out == OUT_DIGEST ? 1 : 0;
   if (out == OUT_FULL && out_frames == 0) out_frames = 1;
-  uint32_t frames = 1 + stat_frames + out_frames, sent = 0;
+  uint32_t per_samples = (TP_MAX_PAYLOAD - SAMPLES_HEADER) / 4u;
+  uint32_t sample_frames = (n_samples + per_samples - 1) / per_samples;
+  uint32_t frames = 1 + stat_frames + sample_frames + out_frames, sent = 0;
 
   put16(iters);
   put8(mode);
@@ -319,6 +336,16 @@ static int on_run(uint16_t seq, const uint8_t *p, uint16_t len) {
       put64(st_sum[l]);
     }
     send(T_LAYER_STATS, seq, ++sent == frames ? TP_FLAG_FINAL : 0);
+  }
+  for (uint32_t k = 0; k < n_samples;) {
+    uint32_t n = n_samples - k < per_samples ? n_samples - k : per_samples;
+    put16(layers);
+    put16(iters);
+    put32(k);
+    put16((uint16_t)n);
+    for (uint32_t j = 0; j < n; j++) put32(cfg->layer_samples[k + j]);
+    k += n;
+    send(T_LAYER_SAMPLES, seq, ++sent == frames ? TP_FLAG_FINAL : 0);
   }
   if (out == OUT_DIGEST) {
     put32(out_size);

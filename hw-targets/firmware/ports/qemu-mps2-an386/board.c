@@ -33,6 +33,7 @@
 const tp_board_desc board_desc = {"qemu-mps2-an386", CORE_HZ, CORE_HZ, 1, 24, 64};
 
 static volatile uint32_t wraps;
+static uint64_t base; /* ticks counted before the last board_timer_sync */
 
 /*
  * Received bytes: the RX interrupt moves them to this ring, and the main loop sleeps (WFI) while it is
@@ -108,7 +109,28 @@ uint64_t board_ticks(void) {
     pend = SCB_ICSR & (1u << 26);
   } while (hi != wraps);
   if (pend && v > RELOAD / 2) hi++; /* wrapped, interrupt not yet taken */
-  return ((uint64_t)hi << 24) + (RELOAD - v);
+  return base + ((uint64_t)hi << 24) + (RELOAD - v);
+}
+
+/*
+ * Restarts SysTick from RELOAD at this instruction. QEMU runs the counter on virtual time, and its phase against
+ * the instruction stream is otherwise whatever it was when the RUN frame arrived (real time while the CPU slept):
+ * a layer's count then varies by one tick between identical runs. After the restart, ticks (and the wrap
+ * interrupt) fall at fixed instructions of the run, so under -icount identical runs count identical ticks. The
+ * extension keeps board_ticks() monotonic: the ticks so far go to `base`, plus one for the restart.
+ */
+void board_timer_sync(void) {
+  __asm volatile("cpsid i" ::: "memory");
+  uint64_t now = board_ticks();
+  SYST_CSR = 0;
+  SYST_CVR = 0; /* any write clears the counter */
+  SYST_CSR = 7u; /* restart: the counter loads RELOAD at the next clock and counts down from it */
+  while (SYST_CVR == 0) {
+  }
+  SCB_ICSR = 1u << 25; /* PENDSTCLR: the reload from 0 is not a wrap of the extension */
+  wraps = 0;
+  base = now + 1;
+  __asm volatile("cpsie i" ::: "memory");
 }
 
 /*
