@@ -1,0 +1,48 @@
+// `--target qemu | serial:<port> | host` -> a Target. qemu builds the firmware when needed (make), starts QEMU
+// mps2-an386 under -icount shift=0 and closes it with the target.
+import { execFile } from 'node:child_process';
+import type { Target } from '../../compiler/contracts/target.js';
+import type { ProgressFn } from '../../compiler/util/progress.js';
+import { firmwarePortDir, startQemuBoard } from '../serial/qemu.js';
+import { HostTarget } from './host.js';
+import { SerialTarget } from './serial.js';
+
+export interface OpenTargetOptions {
+  readonly onProgress?: ProgressFn;
+  /** QEMU's nice level (default none). */
+  readonly nice?: number;
+  readonly signal?: AbortSignal;
+}
+
+export type TargetSpec = { kind: 'qemu' } | { kind: 'serial'; port: string } | { kind: 'host' };
+
+export function parseTarget(s: string): TargetSpec {
+  if (s === 'qemu' || s === 'host') return { kind: s };
+  const m = /^serial:(.+)$/.exec(s);
+  if (m) return { kind: 'serial', port: m[1] };
+  throw new Error(`--target ${s}: expected qemu, host or serial:<port> (e.g. serial:/dev/ttyACM0)`);
+}
+
+/** make in the QEMU port folder (incremental: quick when the ELF is current). */
+export function buildQemuFirmware(nice?: number): Promise<void> {
+  const dir = firmwarePortDir();
+  const [cmd, args] = nice !== undefined ? ['nice', ['-n', String(nice), 'make', '-s', '-C', dir]] : ['make', ['-s', '-C', dir]];
+  return new Promise((resolve, reject) =>
+    execFile(cmd, args, (e, _out, err) =>
+      e ? reject(new Error(`building the QEMU firmware in ${dir} failed (needs make, gcc-arm-none-eabi, libnewlib-arm-none-eabi): ${err.trim() || e.message}`)) : resolve(),
+    ),
+  );
+}
+
+export async function openTarget(spec: TargetSpec, o: OpenTargetOptions = {}): Promise<Target> {
+  if (spec.kind === 'host') return new HostTarget({ onProgress: o.onProgress });
+  if (spec.kind === 'serial') return SerialTarget.open(spec.port, { onProgress: o.onProgress, heartbeatMs: 0 });
+  await buildQemuFirmware(o.nice);
+  const q = await startQemuBoard({ nice: o.nice });
+  try {
+    return await SerialTarget.open(q.ptyPath, { onProgress: o.onProgress, heartbeatMs: 0, onClose: () => q.close() });
+  } catch (e) {
+    await q.close();
+    throw e;
+  }
+}
