@@ -2,8 +2,10 @@
 // The `tandem` command line. Every command: --json for machines, one clear line and exit 1 on error.
 import { createRequire } from 'node:module';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { boardEmulateCommand } from './commands/board.js';
 import { compileCommand } from './commands/compile.js';
 import { compressCommand } from './commands/compress.js';
+import { profileCommand } from './commands/profile.js';
 import { pruneCommand } from './commands/prune.js';
 import { simulateCommand } from './commands/simulate.js';
 import { quantizeCommand } from './commands/quantize.js';
@@ -186,6 +188,27 @@ dataOpts(
     .option('-o, --out <dir>', 'also write simulation.json and simulation.txt there')
     .option('--json', 'machine-readable output'),
 ).action(simulateCommand);
+
+dataOpts(
+  program
+    .command('profile <model>')
+    .description('time a quantized model per layer on a target (float models get default PTQ first): median, IQR, min of the board\'s own cycle counts')
+    .requiredOption('--target <t>', 'qemu (starts the emulated Cortex-M4 board), serial:<port> (a board running the Tandem firmware), host (the integer executor in this process)')
+    .option('--images <n>', 'test images to run (default 1)', int('--images'))
+    .option('--warmup <n>', 'untimed runs per image (default 1)', int('--warmup'))
+    .option('--repeats <n>', 'timed runs per image (default 10)', int('--repeats'))
+    .option('--calib <n>', 'training images for PTQ of a float model (default 256)', int('--calib'))
+    .option('--json', 'machine-readable output'),
+).action(profileCommand);
+
+const board = program.command('board').description('boards that run the Tandem firmware');
+board
+  .command('emulate')
+  .description('start the QEMU mps2-an386 board (Cortex-M4) on a pty and keep it running until Ctrl-C')
+  .option('--elf <file>', 'firmware ELF (default: build hw-targets/firmware/ports/qemu-mps2-an386)')
+  .option('--no-icount', 'run QEMU without -icount shift=0 (cycle counts then follow the host\'s speed)')
+  .option('--json', 'machine-readable output')
+  .action(boardEmulateCommand);
 
 program
   .command('export <model>')

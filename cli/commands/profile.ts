@@ -1,0 +1,123 @@
+// `tandem profile <model> --target qemu|serial:<port>|host`: time a quantized model per layer on a target.
+// A float model gets default PTQ first (as `tandem simulate` does). Prints per original layer the median, IQR
+// and min of the board's own cycle counts (and µs at the board clock), the total, and the host link's
+// round-trip time apart from them.
+import type { LayerReport, Report } from '../../compiler/contracts/report.js';
+import type { Target, TargetDescription } from '../../compiler/contracts/target.js';
+import { DataError } from '../../compiler/data/errors.js';
+import { resolveModel } from '../../compiler/models/registry.js';
+import { DEFAULT_QUANTIZE, quantizeGraph } from '../../compiler/passes/quantize/quantize.js';
+import { initBackend } from '../../compiler/train/backend.js';
+import { writeBlob } from '../../hw-targets/blob/write.js';
+import { openTarget, parseTarget } from '../../hw-targets/targets/open.js';
+import { type LinkTiming, SerialTarget } from '../../hw-targets/targets/serial.js';
+import { type SampleSummary, summarize } from '../../hw-targets/targets/stats.js';
+import { type CliProgress, cliProgress, interruptSignal } from '../progress.js';
+import { num, table } from '../table.js';
+import { isQuantized, trainImages } from './accel.js';
+import { type DataOptions, fashionMnistSplits } from './data.js';
+
+export interface ProfileFlags extends DataOptions {
+  readonly target: string;
+  readonly images?: number;
+  readonly warmup?: number;
+  readonly repeats?: number;
+  readonly calib?: number;
+  readonly json?: boolean;
+}
+
+interface Row {
+  readonly layer: string;
+  readonly macs?: number;
+  readonly unit: 'cycles' | 's';
+  readonly clockHz?: number;
+  readonly summary?: SampleSummary;
+}
+
+/** Seconds of a sample in its unit (cycles need the clock). */
+const seconds = (v: number, unit: 'cycles' | 's', hz?: number) => (unit === 's' ? v : hz ? v / hz : NaN);
+
+function row(r: Pick<LayerReport, 'latency' | 'macs'> & { layer: string }): Row {
+  const l = r.latency;
+  return { layer: r.layer, macs: r.macs, unit: l?.unit ?? 'cycles', clockHz: l?.clockHz, summary: l && l.samples.length ? summarize(l.samples) : undefined };
+}
+
+function profileText(d: TargetDescription, model: string, rows: readonly Row[], total: Row, link: LinkTiming | undefined, notes: readonly string[], n: number, repeats: number): string {
+  const us = (v: number, r: Row) => (seconds(v, r.unit, r.clockHz) * 1e6).toFixed(1);
+  const cyc = (v: number, r: Row) => (r.unit === 'cycles' ? num(Math.round(v)) : '');
+  const line = (r: Row) => {
+    const s = r.summary;
+    if (!s) return [r.layer, r.macs ? num(r.macs) : '', '', '', '', '', '', ''];
+    return [r.layer, r.macs ? num(r.macs) : '', cyc(s.median, r), cyc(s.iqr, r), cyc(s.min, r), us(s.median, r), us(s.iqr, r), us(s.min, r)];
+  };
+  const clock = total.clockHz ? ` (cycles at ${total.clockHz / 1e6} MHz)` : '';
+  const out = [
+    `${model} on ${d.name}${d.runtime ? `, runtime ${d.runtime}` : ''}: ${n} image(s) x ${repeats} timed repeat(s)${clock}`,
+    ...notes.map((x) => `note: ${x}`),
+    table(['layer', 'MACs', 'median', 'IQR', 'min', 'median us', 'IQR us', 'min us'], [...rows.map(line), line({ ...total, layer: 'total' })], ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r']),
+  ];
+  if (link) {
+    const p = summarize(link.pingMs);
+    const w = summarize(link.perInputMs);
+    out.push(`host link (not in the cycles above): PING round trip median ${p.median.toFixed(2)} ms (min ${p.min.toFixed(2)}); per image on the host (input upload, run, answer) median ${w.median.toFixed(0)} ms`);
+  }
+  return out.join('\n') + '\n';
+}
+
+export async function profileCommand(model: string, f: ProfileFlags): Promise<void> {
+  const spec = parseTarget(f.target);
+  const progress = cliProgress({ quiet: !!f.json });
+  const signal = interruptSignal();
+  // The target first: a missing port or a board that does not answer fails before any model work.
+  const target = await openTarget(spec, { onProgress: progress.update, signal });
+  try {
+    await profileOn(target, model, f, progress, signal);
+  } finally {
+    progress.stop();
+    await target.close();
+  }
+}
+
+async function profileOn(target: Target, model: string, f: ProfileFlags, progress: CliProgress, signal: AbortSignal): Promise<void> {
+  const spec = parseTarget(f.target);
+  await initBackend();
+  const m = await resolveModel(model);
+  const data = await fashionMnistSplits(m.task, { ...f, splitSeed: (m.graph.meta?.seed as number | undefined) ?? 0, valFraction: 1 / 12, signal, onProgress: progress.update });
+  const notes: string[] = [];
+  let graph = m.graph;
+  if (!isQuantized(graph)) {
+    const calib = trainImages(data, f.calib ?? 256);
+    graph = quantizeGraph(graph, calib, DEFAULT_QUANTIZE).graph;
+    notes.push(`the model was float: quantized first (PTQ, int8, min/max on ${calib.n} training images); \`tandem quantize\` gives more control`);
+  }
+  const n = Math.min(f.images ?? 1, data.test.size);
+  if (n < 1) throw new DataError('--images must be at least 1');
+  const per = data.test.inputShape.reduce((a, b) => a * b, 1);
+  const x = new Float32Array(n * per);
+  data.test.fill(
+    Array.from({ length: n }, (_, i) => i),
+    x,
+    new Float32Array(n * data.test.targetSize),
+  );
+  const repeats = f.repeats ?? 10;
+  const warmup = f.warmup ?? 1;
+  {
+    const d = await target.describe();
+    if (target instanceof SerialTarget) {
+      const blob = writeBlob(graph);
+      await target.load({ graph, blob }, { signal });
+      const up = target.lastUpload!;
+      notes.push(`model blob ${num(blob.length)} bytes uploaded in ${(up.ms / 1000).toFixed(1)} s (${(blob.length / up.ms).toFixed(1)} KB/s)`);
+      if (spec.kind === 'qemu') notes.push('QEMU cycle counts are SysTick ticks on virtual time under -icount shift=0 (40 instructions per tick), not real Cortex-M4 cycles: see docs/targets.md');
+    } else await target.load({ graph });
+    const r = await target.run({ data: x, batch: n }, { warmup, repeats, perLayer: true, signal });
+    progress.stop();
+    const rows = r.report.rows.map((x) => row(x));
+    const total = row({ layer: 'total', ...r.report.total });
+    const link = 'link' in r ? (r as { link: LinkTiming }).link : undefined;
+    if (f.json) {
+      const report: Report = r.report;
+      process.stdout.write(JSON.stringify({ model: graph.name, target: d, notes, images: n, warmup, repeats, rows, total, link, report }) + '\n');
+    } else process.stdout.write(profileText(d, graph.name, rows, total, link, notes, n, repeats));
+  }
+}
