@@ -101,23 +101,21 @@ async function profileOn(target: Target, model: string, f: ProfileFlags, progres
   );
   const repeats = f.repeats ?? 10;
   const warmup = f.warmup ?? 1;
-  {
-    const d = await target.describe();
-    if (target instanceof SerialTarget) {
-      const blob = writeBlob(graph);
-      await target.load({ graph, blob }, { signal });
-      const up = target.lastUpload!;
-      notes.push(`model blob ${num(blob.length)} bytes uploaded in ${(up.ms / 1000).toFixed(1)} s (${(blob.length / up.ms).toFixed(1)} KB/s)`);
-      if (spec.kind === 'qemu') notes.push('QEMU cycle counts are SysTick ticks on virtual time under -icount shift=0 (40 instructions per tick), not real Cortex-M4 cycles: see docs/targets.md');
-    } else await target.load({ graph });
-    const r = await target.run({ data: x, batch: n }, { warmup, repeats, perLayer: true, signal });
-    progress.stop();
-    const rows = r.report.rows.map((x) => row(x));
-    const total = row({ layer: 'total', ...r.report.total });
-    const link = 'link' in r ? (r as { link: LinkTiming }).link : undefined;
-    if (f.json) {
-      const report: Report = r.report;
-      process.stdout.write(JSON.stringify({ model: graph.name, target: d, notes, images: n, warmup, repeats, rows, total, link, report }) + '\n');
-    } else process.stdout.write(profileText(d, graph.name, rows, total, link, notes, n, repeats));
-  }
+  const d = await target.describe();
+  if (target instanceof SerialTarget) {
+    const blob = writeBlob(graph);
+    await target.load({ graph, blob }, { signal });
+    const up = target.lastUpload!;
+    notes.push(`model blob ${num(blob.length)} bytes uploaded in ${(up.ms / 1000).toFixed(1)} s (${(blob.length / up.ms).toFixed(1)} KB/s)`);
+    if (spec.kind === 'qemu') notes.push('QEMU cycle counts are SysTick ticks on virtual time under -icount shift=0 (40 instructions per tick), not real Cortex-M4 cycles: see docs/targets.md');
+  } else await target.load({ graph });
+  const r = await target.run({ data: x, batch: n }, { warmup, repeats, perLayer: true, signal });
+  progress.stop();
+  const rows = r.report.rows.map((x) => row(x));
+  const total = row({ layer: 'total', ...r.report.total });
+  const link = 'link' in r ? (r as { link: LinkTiming }).link : undefined;
+  if (f.json) {
+    const report: Report = r.report;
+    process.stdout.write(JSON.stringify({ model: graph.name, target: d, notes, images: n, warmup, repeats, rows, total, link, report }) + '\n');
+  } else process.stdout.write(profileText(d, graph.name, rows, total, link, notes, n, repeats));
 }
