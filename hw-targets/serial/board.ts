@@ -51,7 +51,7 @@ export class BoardResetError extends BoardError {
 export interface SerialBoardOptions {
   /** Wait for each answer frame (ms). */
   readonly requestTimeoutMs?: number;
-  /** Wait for the answer to MODEL_COMMIT (CRC + trt_load over the whole slot). */
+  /** Wait for the answer to MODEL_BEGIN (a flash slot is erased then) and MODEL_COMMIT (CRC + trt_load over the whole slot). */
   readonly commitTimeoutMs?: number;
   /** Resends of a request after a timeout or a damaged frame. */
   readonly retries?: number;
@@ -87,6 +87,8 @@ export interface UploadResult {
   readonly resends: number;
   /** Uploads restarted from 0 because the board reset. */
   readonly restarts: number;
+  /** CRC-32 of the blob, which the board's slot matched at MODEL_COMMIT. */
+  readonly crc32: number;
   readonly ms: number;
 }
 
@@ -236,7 +238,7 @@ export class SerialBoard {
       let resends = 0;
       for (let restart = 0; ; restart++) {
         try {
-          await this.ask({ kind: 'modelBegin', length: blob.length, crc32: crc, format: o.format ?? FORMAT_TANDEM_BLOB }, 'ack', 'ACK of MODEL_BEGIN', { signal: o.signal });
+          await this.ask({ kind: 'modelBegin', length: blob.length, crc32: crc, format: o.format ?? FORMAT_TANDEM_BLOB }, 'ack', 'ACK of MODEL_BEGIN', { timeoutMs: this.commitTimeoutMs, signal: o.signal });
           let offset = 0;
           let naks = 0;
           while (offset < blob.length) {
@@ -265,7 +267,7 @@ export class SerialBoard {
           }
           const r = await this.request({ kind: 'modelCommit' }, 'LAYER_TABLE', { timeoutMs: this.commitTimeoutMs, signal: o.signal });
           const table = this.layerTable(r.msgs);
-          return { table, bytes: blob.length, resends, restarts: restart, ms: performance.now() - t0 };
+          return { table, bytes: blob.length, resends, restarts: restart, crc32: crc, ms: performance.now() - t0 };
         } catch (e) {
           if (e instanceof CancelledError) await this.sendAbort();
           if (!(e instanceof BoardResetError) || restart >= RESTARTS) throw e;

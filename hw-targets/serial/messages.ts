@@ -43,6 +43,8 @@ export const ErrorCode = {
   BAD_FORMAT: 8,
   BAD_ARG: 9,
   ABORTED: 10,
+  /** The board could not erase or program its model slot (flash; detail = the port's flash status). */
+  SLOT_WRITE: 11,
   /** 0x20 + trt_status (tandem_rt.h). */
   RUNTIME_BASE: 0x20,
 } as const;

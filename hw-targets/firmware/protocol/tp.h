@@ -21,6 +21,14 @@ typedef struct {
   uint32_t *layer_samples;  /* RUN mode LAYER_SAMPLES: iterations x (layers + 1) ticks */
   uint32_t layer_sample_slots;
   const char *runtime_id;   /* INFO.runtimeId, e.g. "tandem-rt/1" */
+  /*
+   * A slot in flash (NULL for a RAM slot, written with memcpy): slot_erase(len) at MODEL_BEGIN erases what
+   * a model of len bytes covers; slot_write(offset, data, n) programs bytes never written since that erase
+   * (the handler passes only the part of a chunk past `received`). Both return 0, or a port status that
+   * becomes ERROR(SLOT_WRITE, detail = status).
+   */
+  uint32_t (*slot_erase)(uint32_t len);
+  uint32_t (*slot_write)(uint32_t offset, const uint8_t *data, uint32_t n);
 } tp_config;
 
 void tp_init(const tp_config *cfg);

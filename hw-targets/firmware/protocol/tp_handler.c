@@ -19,7 +19,7 @@ enum {
 };
 enum {
   E_BAD_VERSION = 1, E_UNKNOWN_TYPE = 2, E_BAD_LENGTH = 3, E_STATE = 4, E_TOO_LARGE = 5, E_CRC_MISMATCH = 6,
-  E_INCOMPLETE = 7, E_BAD_FORMAT = 8, E_BAD_ARG = 9, E_ABORTED = 10, E_RUNTIME = 0x20
+  E_INCOMPLETE = 7, E_BAD_FORMAT = 8, E_BAD_ARG = 9, E_ABORTED = 10, E_SLOT_WRITE = 11, E_RUNTIME = 0x20
 };
 enum { NAK_FRAME_CRC = 1, NAK_BAD_OFFSET = 2 };
 enum { MODE_TOTAL = 0, MODE_PER_LAYER = 1, MODE_CALIBRATE = 2, MODE_LAYER_SAMPLES = 3 };
@@ -167,6 +167,10 @@ static void on_model_begin(uint16_t seq, const uint8_t *p, uint16_t len) {
   if (format != FORMAT_TANDEM_BLOB) return send_error(seq, T_MODEL_BEGIN, E_BAD_FORMAT, format, "unknown model format");
   if (length == 0) return send_error(seq, T_MODEL_BEGIN, E_BAD_LENGTH, 0, "empty model");
   if (length > cfg->slot_len) return send_error(seq, T_MODEL_BEGIN, E_TOO_LARGE, cfg->slot_len, "model larger than the model slot");
+  if (cfg->slot_erase) {
+    uint32_t st = cfg->slot_erase(length);
+    if (st) return send_error(seq, T_MODEL_BEGIN, E_SLOT_WRITE, st, "model slot erase failed");
+  }
   up_len = length;
   up_crc = crc;
   up_received = 0;
@@ -186,7 +190,43 @@ static void take_chunk(uint16_t seq, uint8_t ref, uint8_t *dst, uint32_t total, 
 static void on_model_chunk(uint16_t seq, const uint8_t *p, uint16_t len) {
   if (len < 4) return send_error(seq, T_MODEL_CHUNK, E_BAD_LENGTH, 4, "MODEL_CHUNK needs an offset");
   if (slot_state != SLOT_UPLOADING) return send_error(seq, T_MODEL_CHUNK, E_STATE, 0, "no upload in progress (MODEL_BEGIN first)");
-  take_chunk(seq, T_MODEL_CHUNK, cfg->slot, up_len, &up_received, rd32(p), p + 4, (uint32_t)len - 4);
+  uint32_t offset = rd32(p), n = (uint32_t)len - 4;
+  if (!cfg->slot_write) return take_chunk(seq, T_MODEL_CHUNK, cfg->slot, up_len, &up_received, offset, p + 4, n);
+  /* Flash: bytes below `received` are programmed already (a resend carries the same bytes); program the rest. */
+  if (offset > up_received || offset > up_len || n > up_len - offset) return send_nak(seq, T_MODEL_CHUNK, NAK_BAD_OFFSET, up_received);
+  if (offset + n > up_received) {
+    uint32_t skip = up_received - offset;
+    uint32_t st = cfg->slot_write(up_received, p + 4 + skip, n - skip);
+    if (st) {
+      slot_state = SLOT_EMPTY;
+      return send_error(seq, T_MODEL_CHUNK, E_SLOT_WRITE, st, "model slot write failed");
+    }
+    up_received = offset + n;
+  }
+  send_ack(seq, T_MODEL_CHUNK, up_received);
+}
+
+/* "<status text>: op <op> at layer <i> <name>" for a load refused at a layer (ERROR text, at most 64 bytes). */
+static const char *load_error_text(trt_status s) {
+  static char t[65];
+  const char *base = trt_status_text(s);
+  if (model.error_layer >= TRT_MAX_LAYERS) return base;
+  const trt_layer *l = &model.layers[model.error_layer];
+  uint32_t n = 0;
+  char num[6];
+  const char *parts[6] = {base, ": op ", 0, " at layer ", 0, " "};
+  for (int k = 0; k < 7; k++) {
+    const char *q;
+    if (k == 2 || k == 4) {
+      uint32_t v = k == 2 ? l->op : model.error_layer, d = 5;
+      num[d] = 0;
+      do num[--d] = (char)('0' + v % 10), v /= 10; while (v);
+      q = num + d;
+    } else q = k < 6 ? parts[k] : l->name;
+    while (*q && n < 64) t[n++] = *q++;
+  }
+  t[n] = 0;
+  return t;
 }
 
 static void on_model_commit(uint16_t seq, uint16_t len) {
@@ -202,7 +242,7 @@ static void on_model_commit(uint16_t seq, uint16_t len) {
   trt_status s = trt_load(&model, cfg->slot, up_len, cfg->arena, cfg->arena_len);
   if (s != TRT_OK) {
     slot_state = SLOT_EMPTY;
-    return send_error(seq, T_MODEL_COMMIT, (uint8_t)(E_RUNTIME + s), 1, trt_status_text(s));
+    return send_error(seq, T_MODEL_COMMIT, (uint8_t)(E_RUNTIME + s), 1, load_error_text(s));
   }
   if (model.input_size > cfg->input_len || model.output_size > cfg->output_len) {
     slot_state = SLOT_EMPTY;

@@ -373,6 +373,7 @@ trt_status trt_load(trt_model *m, const uint8_t *blob, uint32_t blob_len, uint8_
 
   if (!m) return TRT_ERR_ARG;
   memset(m, 0, sizeof *m);
+  m->error_layer = 0xFFFFu;
   if (!blob) return TRT_ERR_ARG;
   m->blob = blob;
   m->blob_len = blob_len;
@@ -402,6 +403,7 @@ trt_status trt_load(trt_model *m, const uint8_t *blob, uint32_t blob_len, uint8_
   for (i = 0; i < n; i++) {
     st = check_layer(m, i, vals, &vals[i + 1], data_off, total, &scratch_words);
     if (st != TRT_OK) {
+      m->error_layer = (uint16_t)i;
       m->n_layers = 0; /* trt_run refuses a model that did not load */
       return st;
     }

@@ -47,6 +47,8 @@ typedef struct {
   uint32_t input_size;    /* int8 codes of one input */
   uint32_t output_size;   /* int8 codes of one output (the last node before any softmax) */
   trt_layer layers[TRT_MAX_LAYERS];
+  /* trt_load's failure: the layer it refused (its op and name filled in layers[]), or 0xFFFF (header). */
+  uint16_t error_layer;
 } trt_model;
 
 /* Parses and checks the blob (magic, version, CRC-32, every op and tensor bound); plans the arena. */

@@ -25,7 +25,7 @@ static uint32_t layer_samples[LAYER_SAMPLE_SLOTS];
 
 static const tp_config config = {
   slot, SLOT_BYTES, arena, ARENA_BYTES, input, IO_BYTES, output, IO_BYTES, samples, MAX_ITERATIONS,
-  layer_samples, LAYER_SAMPLE_SLOTS, TP_RUNTIME_ID,
+  layer_samples, LAYER_SAMPLE_SLOTS, TP_RUNTIME_ID, 0, 0, /* RAM slot */
 };
 
 int main(void) {
