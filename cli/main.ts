@@ -7,6 +7,7 @@ import { compileCommand } from './commands/compile.js';
 import { compressCommand } from './commands/compress.js';
 import { profileCommand } from './commands/profile.js';
 import { pruneCommand } from './commands/prune.js';
+import { runsCommand, runsShowCommand } from './commands/runs.js';
 import { simulateCommand } from './commands/simulate.js';
 import { quantizeCommand } from './commands/quantize.js';
 import { evalCommand } from './commands/eval.js';
@@ -198,8 +199,29 @@ dataOpts(
     .option('--warmup <n>', 'untimed runs per image (default 1)', int('--warmup'))
     .option('--repeats <n>', 'timed runs per image (default 10)', int('--repeats'))
     .option('--calib <n>', 'training images for PTQ of a float model (default 256)', int('--calib'))
+    .option('--store <path>', 'run store to record the run in (default $TANDEM_STORE, else ~/.cache/tandem/runs.sqlite)')
+    .option('--no-store', 'do not record the run')
     .option('--json', 'machine-readable output'),
 ).action(profileCommand);
+
+const storeOpt = '--store <path>';
+const storeHelp = 'run store (default $TANDEM_STORE, else ~/.cache/tandem/runs.sqlite)';
+const runs = program
+  .command('runs')
+  .description('list the runs in the run store (every completed `tandem profile`), oldest first; `runs show <id>` prints one')
+  .option(storeOpt, storeHelp)
+  .option('--model <m>', 'only this model: the name it was given, its graph name, or a prefix of its sha256 (>= 6 hex digits)')
+  .option('--target <t>', 'only this target: --target as given (qemu, host, serial:<port>), target id or kind, board id')
+  .option('--limit <n>', 'only the newest n runs', int('--limit'))
+  .option('--json', 'machine-readable output')
+  .action(runsCommand);
+runs
+  .command('show <id>')
+  .description("one stored run: its model, target, options and per-layer table (median, IQR, min)")
+  .option(storeOpt, storeHelp)
+  .option('--json', 'machine-readable output (the stored Report with every sample)')
+  // `runs` itself takes --store/--json wherever they appear (commander's default): read both levels
+  .action((id: string, _o: unknown, cmd: Command) => runsShowCommand(id, cmd.optsWithGlobals()));
 
 const board = program.command('board').description('boards that run the Tandem firmware');
 board

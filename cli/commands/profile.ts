@@ -1,7 +1,9 @@
 // `tandem profile <model> --target qemu|serial:<port>|host`: time a quantized model per layer on a target.
 // A float model gets default PTQ first (as `tandem simulate` does). Prints per original layer the median, IQR
 // and min of the board's own cycle counts (and µs at the board clock), the total, and the host link's
-// round-trip time apart from them.
+// round-trip time apart from them. Every completed profile is stored in the run store (codesign/run-store.ts)
+// unless --no-store.
+import { graphHash, RunStore, storePath } from '../../codesign/run-store.js';
 import type { LayerReport, Report } from '../../compiler/contracts/report.js';
 import type { Target, TargetDescription } from '../../compiler/contracts/target.js';
 import { DataError } from '../../compiler/data/errors.js';
@@ -23,6 +25,8 @@ export interface ProfileFlags extends DataOptions {
   readonly warmup?: number;
   readonly repeats?: number;
   readonly calib?: number;
+  /** A path, or false for --no-store; undefined: $TANDEM_STORE or the default. */
+  readonly store?: string | false;
   readonly json?: boolean;
 }
 
@@ -68,17 +72,23 @@ export async function profileCommand(model: string, f: ProfileFlags): Promise<vo
   const spec = parseTarget(f.target);
   const progress = cliProgress({ quiet: !!f.json });
   const signal = interruptSignal();
-  // The target first: a missing port or a board that does not answer fails before any model work.
-  const target = await openTarget(spec, { onProgress: progress.update, signal });
+  // The store before the run: a corrupt or too new store fails before minutes of uploading and timing.
+  const store = f.store === false ? undefined : RunStore.open(storePath(f.store));
   try {
-    await profileOn(target, model, f, progress, signal);
+    // The target first: a missing port or a board that does not answer fails before any model work.
+    const target = await openTarget(spec, { onProgress: progress.update, signal });
+    try {
+      await profileOn(target, model, f, progress, signal, store);
+    } finally {
+      progress.stop();
+      await target.close();
+    }
   } finally {
-    progress.stop();
-    await target.close();
+    store?.close();
   }
 }
 
-async function profileOn(target: Target, model: string, f: ProfileFlags, progress: CliProgress, signal: AbortSignal): Promise<void> {
+async function profileOn(target: Target, model: string, f: ProfileFlags, progress: CliProgress, signal: AbortSignal, store: RunStore | undefined): Promise<void> {
   const spec = parseTarget(f.target);
   await initBackend();
   const m = await resolveModel(model);
@@ -114,8 +124,24 @@ async function profileOn(target: Target, model: string, f: ProfileFlags, progres
   const rows = r.report.rows.map((x) => row(x));
   const total = row({ layer: 'total', ...r.report.total });
   const link = 'link' in r ? (r as { link: LinkTiming }).link : undefined;
+  // Stored in one transaction now that the run is complete; the results are printed even when storing fails.
+  let stored: { id: number; store: string } | undefined;
+  let storeError: unknown;
+  if (store) {
+    try {
+      const options = { warmup, repeats, images: n, ...(f.calib !== undefined ? { calib: f.calib } : {}) };
+      const id = store.save({ command: 'profile', argv: process.argv.slice(2), model: { name: model, hash: graphHash(m.graph), runHash: graphHash(graph) }, targetSpec: f.target, target: d, options, notes, report: r.report });
+      stored = { id, store: store.file };
+    } catch (e) {
+      storeError = e;
+    }
+  }
   if (f.json) {
     const report: Report = r.report;
-    process.stdout.write(JSON.stringify({ model: graph.name, target: d, notes, images: n, warmup, repeats, rows, total, link, report }) + '\n');
-  } else process.stdout.write(profileText(d, graph.name, rows, total, link, notes, n, repeats));
+    process.stdout.write(JSON.stringify({ model: graph.name, target: d, notes, images: n, warmup, repeats, rows, total, link, report, ...(stored ? { stored } : {}) }) + '\n');
+  } else {
+    process.stdout.write(profileText(d, graph.name, rows, total, link, notes, n, repeats));
+    if (stored) process.stdout.write(`stored as run ${stored.id} in ${stored.store} (\`tandem runs show ${stored.id}\`)\n`);
+  }
+  if (storeError) throw storeError;
 }

@@ -1,0 +1,61 @@
+// The run store: every completed run (today `tandem profile`; later the co-design loop's evaluations) in one
+// SQLite file, so runs can be compared across models, targets and time. Default
+// $XDG_CACHE_HOME/tandem/runs.sqlite (~/.cache/tandem/runs.sqlite), else --store <path> or $TANDEM_STORE.
+// Modules: run-store/schema.ts (tables, migrations, open), write.ts (one transaction per run), read.ts.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { serializeGraph } from '../compiler/ir/serialize.js';
+import type { Graph } from '../compiler/ir/types.js';
+import { getRun, listRuns } from './run-store/read.js';
+import { type Db, openDb, RunStoreError } from './run-store/schema.js';
+import type { RunQuery, RunRecord, RunSummary, StoredRun } from './run-store/types.js';
+import { type SaveOptions, saveRun } from './run-store/write.js';
+
+export { RunStoreError, SCHEMA_VERSION } from './run-store/schema.js';
+export type * from './run-store/types.js';
+export type { SaveOptions } from './run-store/write.js';
+
+/** --store, else $TANDEM_STORE, else the cache folder. */
+export function storePath(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (flag) return path.resolve(flag);
+  if (env.TANDEM_STORE) return path.resolve(env.TANDEM_STORE);
+  return path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'tandem', 'runs.sqlite');
+}
+
+/** sha256 of the Graph's canonical graph.json (it holds the weights' sha256): equal for the same model from any file. */
+export function graphHash(g: Graph): string {
+  return createHash('sha256').update(serializeGraph(g).json).digest('hex');
+}
+
+export class RunStore {
+  private constructor(
+    readonly file: string,
+    private readonly db: Db,
+  ) {}
+
+  /** Opens the store; creates it (and its folder) unless mustExist. */
+  static open(file: string, o: { readonly mustExist?: boolean; readonly busyTimeoutMs?: number } = {}): RunStore {
+    if (o.mustExist && !existsSync(file)) throw new RunStoreError(`run store ${file} does not exist (\`tandem profile\` creates it; --store or $TANDEM_STORE picks another)`);
+    if (!o.mustExist) mkdirSync(path.dirname(file), { recursive: true });
+    return new RunStore(file, openDb(file, o));
+  }
+
+  /** Writes the whole run in one transaction; returns its id. */
+  save(rec: RunRecord, o?: SaveOptions): number {
+    return saveRun(this.db, this.file, rec, o);
+  }
+
+  list(q?: RunQuery): RunSummary[] {
+    return listRuns(this.db, this.file, q);
+  }
+
+  get(id: number): StoredRun | undefined {
+    return getRun(this.db, this.file, id);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
