@@ -24,9 +24,13 @@ export function storePath(flag?: string, env: NodeJS.ProcessEnv = process.env): 
   return path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'tandem', 'runs.sqlite');
 }
 
-/** sha256 of the Graph's canonical graph.json (it holds the weights' sha256): equal for the same model from any file. */
+/**
+ * sha256 of the Graph's canonical graph.json (which holds the weights' sha256) without its name and meta: what
+ * computes (inputs, nodes, attributes, quantization, weights), not where it came from (meta holds the import
+ * path, training time and history). The same model hashes the same from any file, path or format.
+ */
 export function graphHash(g: Graph): string {
-  return createHash('sha256').update(serializeGraph(g).json).digest('hex');
+  return createHash('sha256').update(serializeGraph({ ...g, name: '', meta: undefined }).json).digest('hex');
 }
 
 export class RunStore {

@@ -9,7 +9,10 @@ import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { RunStore, storePath } from '../codesign/run-store.js';
+import { graphHash, RunStore, storePath } from '../codesign/run-store.js';
+import { loadGraph, saveGraph } from '../compiler/ir/serialize.js';
+import type { Node, Tensor } from '../compiler/ir/types.js';
+import { resolveModel } from '../compiler/models/registry.js';
 import { summarize } from '../hw-targets/targets/stats.js';
 import { HOST_TARGET, makeRecord } from './run-store-fixtures.js';
 import { runCli } from './helpers.js';
@@ -78,7 +81,6 @@ test('queries by model (name, graph name, hash prefix) and target (spec, id, kin
   s.close();
   const db = new Database(file);
   assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-  assert.equal(db.prepare('SELECT version FROM schema_version').get()!.constructor, Object);
   assert.deepEqual(db.prepare('SELECT version FROM schema_version').all(), [{ version: 1 }]);
   // a started run (a later version may record them) is never visible
   db.prepare("UPDATE runs SET status = 'started' WHERE id = ?").run(b);
@@ -195,6 +197,25 @@ test('a corrupt file, a damaged store and a foreign SQLite database give clear e
   db.close();
   assert.throws(() => RunStore.open(foreign), (e: Error) => e.message.includes(foreign) && /not a Tandem run store/.test(e.message));
   assert.equal(readFileSync(foreign).subarray(0, 15).toString(), 'SQLite format 3');
+});
+
+test('model hash: equal for the same graph saved elsewhere under another name and meta, different for one changed weight', async () => {
+  const g = (await resolveModel('fmnist-vgg')).graph;
+  const dir = path.join(tmp, 'copy');
+  await saveGraph(dir, { ...g, name: 'renamed', meta: { importedFrom: { format: 'tandem', file: dir } } });
+  const h = graphHash(g);
+  assert.match(h, /^[0-9a-f]{64}$/);
+  assert.equal(graphHash(await loadGraph(dir)), h);
+  const n = g.nodes.findIndex((x) => Object.keys(x.weights).length > 0);
+  const node = g.nodes[n];
+  const [wname] = Object.keys(node.weights);
+  const w = node.weights[wname];
+  assert.equal(w.dtype, 'float32');
+  const data = Float32Array.from(w.data as Float32Array);
+  data[0] += 1e-3;
+  const changed: Tensor = { dtype: 'float32', shape: w.shape, data };
+  const nodes = g.nodes.map((x, i) => (i === n ? ({ ...x, weights: { ...x.weights, [wname]: changed } } as Node) : x));
+  assert.notEqual(graphHash({ ...g, nodes }), h);
 });
 
 test('store path: --store, else $TANDEM_STORE, else $XDG_CACHE_HOME/tandem/runs.sqlite or ~/.cache', () => {
