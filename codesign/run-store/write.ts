@@ -18,10 +18,13 @@ function latencyColumns(l: LatencySamples | undefined) {
   return { unit: l.unit, clock_hz: l.clockHz ?? null, samples: encodeSamples(l.samples), n: l.samples.length, median: s?.median ?? null, iqr: s?.iqr ?? null, min: s?.min ?? null };
 }
 
+/** JSON that also takes a bigint (as its decimal string): target details come from boards and may hold one. */
+const json = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+
 /** JSON of what the columns do not hold, or null when nothing is left. */
 function extra(o: object): string | null {
   const rest = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
-  return Object.keys(rest).length ? JSON.stringify(rest) : null;
+  return Object.keys(rest).length ? json(rest) : null;
 }
 
 const int = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -51,25 +54,25 @@ export function saveRun(db: Db, file: string, rec: RunRecord, o: SaveOptions = {
       target_id: rec.target.id,
       target_kind: rec.target.kind,
       target_name: rec.target.name,
-      target: JSON.stringify(rec.target),
+      target: json(rec.target),
       executor: r.executor,
       warmup: int(rec.options.warmup),
       repeats: int(rec.options.repeats),
       images: int(rec.options.images),
       seed: int(rec.options.seed),
       report_seed: r.seed ?? null,
-      options: JSON.stringify(rec.options),
+      options: json(rec.options),
       notes: JSON.stringify(rec.notes ?? []),
       ...latencyColumns(latency),
       // '{}' rather than NULL when the Report has a total without anything but latency: the round trip keeps it
       total_extra: r.total ? (extra(totalRest) ?? '{}') : null,
-    }).lastInsertRowid as number;
+    }).lastInsertRowid;
     r.rows.forEach((row: LayerReport, i) => {
       const { layer, executor, nodes, macs, params, latency, ...rest } = row;
       insLayer.run({ run_id: id, ordinal: i, layer, executor, nodes: nodes ? JSON.stringify(nodes) : null, macs: macs ?? null, params: params ?? null, ...latencyColumns(latency), extra: extra(rest) });
       o.afterLayer?.(i);
     });
-    return id;
+    return Number(id);
   });
   // IMMEDIATE: take the write lock at BEGIN, so a concurrent writer waits (busy timeout) instead of failing
   // on a read-to-write lock upgrade.
