@@ -136,7 +136,7 @@ dataOpts(
 dataOpts(
   program
     .command('quantize <model>')
-    .description('integer quantization (PTQ or QAT) with the integer-only executor checked against the fake-quantized model')
+    .description('integer quantization (PTQ or QAT) with the integer-only executor checked against the fake-quantized model; QAT on an already quantized model continues its training from its ranges (and, with --accel, the ADC ranges in its schedule.json)')
     .addOption(new Option('--mode <m>', 'post-training or quantization-aware training').choices(['ptq', 'qat']).makeOptionMandatory())
     .requiredOption('-o, --out <dir>', 'output folder: graph.json + weights.bin (quantized IR, docs/int8-semantics.md), report.json, report.txt')
     .option('--calib <n>', 'calibration images from the training split (default 256)', int('--calib'))

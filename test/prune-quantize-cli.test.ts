@@ -42,6 +42,33 @@ test('quantize fmnist-vgg --mode ptq: int8 executor agrees with the fake-quant m
   assert.equal(existsSync(path.join(out, 'model.onnx')), false);
 });
 
+test('quantize --mode qat on a CIM-aware QAT output continues it: its activation and ADC ranges, not a new calibration', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'tandem-qat-continue-'));
+  const common = ['--mode', 'qat', '--accel', 'rram-128', '--epochs', '1', '--train-limit', '32', '--lr', '0.0003', '--check', '0', '--eval-limit', '20', '--workers', '0', '--json'];
+  const first = await tandem(['quantize', 'fmnist-vgg', ...common, '--calib', '16', '-o', path.join(dir, 'a')]);
+  assert.equal(first.code, 0, first.stderr);
+  // a new calibration on 64 images would give other ranges than the 16 the first run calibrated on
+  const next = await tandem(['quantize', path.join(dir, 'a'), ...common, '--calib', '64', '-o', path.join(dir, 'b')]);
+  assert.equal(next.code, 0, next.stderr);
+  const [a, b] = [JSON.parse(first.stdout), JSON.parse(next.stdout)] as QuantizeReport[];
+  assert.equal(b.config.continues, path.join(dir, 'a'));
+  assert.deepEqual(Object.keys(b.accelerator!.adcFullScale), Object.keys(a.accelerator!.adcFullScale));
+  for (const [layer, fs] of Object.entries(a.accelerator!.adcFullScale)) fs.forEach((v, i) => assert.ok(Math.abs(b.accelerator!.adcFullScale[layer][i] - v) <= 1e-9 * v, `${layer} digit ${i}`));
+  // one step of EMA (momentum 0.99) moves a range by at most 1% of the gap to the batch's: far less than a recalibration
+  const before = new Map(a.layers.map((r) => [r.value, r.range]));
+  for (const r of b.layers) {
+    const [lo, hi] = before.get(r.value)!;
+    assert.ok(Math.abs(r.range[1] - hi) <= 0.02 * (hi - lo) + 1e-6, `${r.value}: [${r.range}] vs [${lo}, ${hi}]`);
+  }
+  const other = await tandem(['quantize', path.join(dir, 'a'), ...common, '--set', 'adc.bits=6', '-o', path.join(dir, 'c')]);
+  assert.equal(other.code, 1);
+  assert.match(other.stderr, /schedule\.json: compiled for another accelerator than --accel rram-128 with the --set overrides; continuing CIM-aware QAT needs the same one/);
+  const ptq = await tandem(['quantize', path.join(dir, 'a'), '--mode', 'ptq', '-o', path.join(dir, 'd')]);
+  assert.equal(ptq.code, 1);
+  assert.match(ptq.stderr, /already quantized; PTQ takes a float model/);
+  assert.equal(existsSync(path.join(dir, 'c')) || existsSync(path.join(dir, 'd')), false);
+});
+
 test('bad requests: one line naming what is wrong, exit 1, nothing written', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'tandem-bad-'));
   const cases: [string[], string][] = [

@@ -4,6 +4,8 @@
 // are calibrated on the calibration images and the model lowered as `tandem compile` does, and the
 // output folder also holds that Schedule (schedule.json), so `tandem simulate` runs the ranges it was
 // trained for.
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
 import { type Graph, QAT_RANGE_WEIGHT } from '../../compiler/ir/types.js';
 import { lower } from '../../compiler/lower/lower.js';
 import type { Schedule } from '../../compiler/lower/schedule.js';
@@ -15,7 +17,7 @@ import { checkInt8, type Int8Check } from '../../compiler/passes/quantize/check-
 import { type Calibration, type LayerQuantRow, quantizeGraph, type QuantizeConfig } from '../../compiler/passes/quantize/quantize.js';
 import { fromRangeState, RANGE_MOMENTUM, withRangeState } from '../../compiler/passes/quantize/qat-ranges.js';
 import { snapWeights } from '../../compiler/passes/quantize/snap-weights.js';
-import { type ActivationScheme, checkBits } from '../../compiler/passes/quantize/scheme.js';
+import { activationRange, type ActivationScheme, checkBits, OWN_PARAMS } from '../../compiler/passes/quantize/scheme.js';
 import { shiftFlip } from '../../compiler/train/dataset.js';
 import type { Quality } from '../../compiler/train/evaluate.js';
 import { train } from '../../compiler/train/trainer.js';
@@ -26,7 +28,7 @@ import { loadSpec } from '../../sim/spec/validate.js';
 import type { Dataset } from '../../compiler/train/dataset.js';
 import type { ProgressFn } from '../../compiler/util/progress.js';
 import { num, table } from '../table.js';
-import { ACTIVITY_IMAGES } from './accel.js';
+import { ACTIVITY_IMAGES, isQuantized, isScheduleDir } from './accel.js';
 import type { DataOptions } from './data.js';
 import { qualityText, startModelRun, writeModelDir } from './model-run.js';
 
@@ -69,9 +71,14 @@ export function parseCimNoise(s: string): CimNoise {
 }
 
 /** The CIM training model for a PTQ graph: ADC ranges calibrated (as `tandem compile`), lowered, verified. */
-function cimSetup(q: Graph, f: QuantizeFlags, calib: { x: Float32Array; n: number }, seed: number, run: { progress: ProgressFn; signal: AbortSignal }): CimAcceleratorSpec {
+function cimSetup(q: Graph, f: QuantizeFlags, calib: { x: Float32Array; n: number }, seed: number, run: { progress: ProgressFn; signal: AbortSignal; log: (s: string) => void }, trained?: Schedule): CimAcceleratorSpec {
   const spec = loadSpec(f.accel!, f.set ?? []);
-  const calibrated = spec.adc.range === 'calibrated' ? calibrateAdc(q, spec, calib.x, calib.n, spec.adc.calibrationPercentile!, { onProgress: run.progress, signal: run.signal }) : undefined;
+  let calibrated: Map<string, number[]> | undefined;
+  if (spec.adc.range === 'calibrated' && trained) {
+    // continuing QAT: the ADC ranges the model was trained with, not a recalibration (the weights adapted to them)
+    calibrated = new Map(trained.layers.flatMap((l) => (l.adc ? [[l.layer, [...l.adc.fullScale]] as const] : [])));
+    run.log(`ADC ranges: the ones it was trained with (schedule.json, ${calibrated.size} layers)`);
+  } else if (spec.adc.range === 'calibrated') calibrated = calibrateAdc(q, spec, calib.x, calib.n, spec.adc.calibrationPercentile!, { onProgress: run.progress, signal: run.signal });
   const schedule = lower(q, spec, { calibratedFullScale: calibrated });
   verifySchedule(schedule, q);
   return cimAccelerator(schedule, parseCimNoise(f.cimNoise ?? 'none'), seed);
@@ -88,7 +95,8 @@ function trainedSchedule(g: Graph, a: CimAcceleratorSpec, calib: { x: Float32Arr
 export interface QuantizeReport {
   readonly model: string;
   readonly command: string;
-  readonly config: QuantizeConfig & { mode: 'ptq' | 'qat'; calibImages: number; qatEpochs: number };
+  /** continues: QAT went on from this quantized model's ranges (no new calibration). */
+  readonly config: QuantizeConfig & { mode: 'ptq' | 'qat'; calibImages: number; qatEpochs: number; continues?: string };
   /** QAT with a CIM accelerator in the loop: the spec, the noise sampled, its seed, the ADC full scales per layer and digit. */
   readonly accelerator?: { readonly spec: string; readonly noise: CimNoise; readonly seed: number; readonly adcFullScale: Readonly<Record<string, readonly number[]>> };
   readonly layers: readonly LayerQuantRow[];
@@ -123,7 +131,7 @@ function reportTable(r: QuantizeReport): string {
   return (
     [
       table(['value', 'op', 'scale', 'zero pt', r.config.mode === 'qat' ? 'range (QAT EMA)' : 'calibrated range', r.config.mode === 'qat' ? 'PTQ SQNR dB' : 'SQNR dB'], rows, ['l', 'l', 'r', 'r', 'l', 'r']),
-      `scheme: weights int${c.weightBits} symmetric per channel, activations int${c.activationBits} ${c.activations} per tensor, ${c.calibration} calibration on ${c.calibImages} images${c.mode === 'qat' ? `, QAT ${c.qatEpochs} epoch(s) with EMA activation ranges (momentum ${RANGE_MOMENTUM})` : ''}`,
+      `scheme: weights int${c.weightBits} symmetric per channel, activations int${c.activationBits} ${c.activations} per tensor, ${c.continues ? `ranges continued from ${c.continues}` : `${c.calibration} calibration on ${c.calibImages} images`}${c.mode === 'qat' ? `, QAT ${c.qatEpochs} epoch(s) with EMA activation ranges (momentum ${RANGE_MOMENTUM})` : ''}`,
       r.accelerator ? `QAT forward pass: the CIM accelerator '${r.accelerator.spec}' (sim/qat-model.ts), noise: ${noiseText(r.accelerator.noise)}, seed ${r.accelerator.seed}; schedule.json holds the ADC ranges it trained with` : '',
       `quality: float ${qualityText(r.before.quality)} -> fake-quant ${qualityText(r.after.quality)}`,
       i ? `integer executor on ${i.images} test images: ${(100 * i.accuracy).toFixed(2)}% accuracy; top-1 differs from fake-quant on ${i.argmaxMismatches}; op by op on identical inputs max ${i.layerwiseMaxLsb} LSB (${i.layerwiseDiffering} of ${num(i.codes)} codes differ); end to end max ${i.endToEndMaxLsb} LSB (${i.endToEndDiffering} differ)${i.inexact.length ? `; fake-quant evaluated in float (not exactly) at ${i.inexact.join(', ')}` : ''}` : '',
@@ -136,6 +144,35 @@ function reportTable(r: QuantizeReport): string {
 }
 
 const noiseText = (n: CimNoise) => Object.entries(NOISE_PARTS).filter(([, k]) => n[k]).map(([p]) => p).join(', ') || 'none (exact mode)';
+
+/** The rows of a quantized graph's own (scale, zero point) values, as quantizeGraph reports them (no float reference: no SQNR). */
+function quantRows(g: Graph): LayerQuantRow[] {
+  return g.nodes.flatMap((n): LayerQuantRow[] => {
+    const p = n.quant;
+    if (!OWN_PARAMS.has(n.op) || p?.outputScale === undefined || p.outputZeroPoint === undefined || p.activationBits === undefined) return [];
+    const [qmin, qmax] = activationRange(p.activationBits);
+    return [{ value: n.id, op: n.op, scale: p.outputScale, zeroPoint: p.outputZeroPoint, range: [p.outputScale * (qmin - p.outputZeroPoint), p.outputScale * (qmax - p.outputZeroPoint)], sqnrDb: NaN }];
+  });
+}
+
+/** Continuing QAT keeps the model's bit widths: flags that ask for others are an error, not a silent re-quantization. */
+function checkContinuable(model: string, g: Graph, cfg: QuantizeConfig): void {
+  for (const n of g.nodes) {
+    const p = n.quant;
+    if (p?.activationBits !== undefined && p.activationBits !== cfg.activationBits) throw new Error(`${model}: layer ${n.id} has ${p.activationBits}-bit activations; continuing QAT keeps them (--activation-bits ${cfg.activationBits} asks for others)`);
+    if (p?.weightBits !== undefined && p.weightBits !== cfg.weightBits) throw new Error(`${model}: layer ${n.id} has ${p.weightBits}-bit weights; continuing QAT keeps them (--weight-bits ${cfg.weightBits} asks for others)`);
+  }
+}
+
+/** The schedule.json a CIM-aware QAT wrote next to a quantized model, if any, for the same accelerator. */
+async function priorSchedule(model: string, f: QuantizeFlags): Promise<Schedule | undefined> {
+  if (!isScheduleDir(model)) return undefined;
+  const file = path.join(model, 'schedule.json');
+  const s = JSON.parse(await fs.readFile(file, 'utf8')) as Schedule;
+  const spec = loadSpec(f.accel!, f.set ?? []);
+  if (JSON.stringify(s.spec) !== JSON.stringify(spec)) throw new Error(`${file}: compiled for another accelerator than --accel ${f.accel}${f.set?.length ? ' with the --set overrides' : ''}; continuing CIM-aware QAT needs the same one`);
+  return s;
+}
 
 export async function quantizeCommand(model: string, f: QuantizeFlags): Promise<void> {
   const m = await resolveModel(model);
@@ -179,11 +216,18 @@ export async function quantizeCommand(model: string, f: QuantizeFlags): Promise<
   ]
     .filter(Boolean)
     .join(' ');
+  // QAT on a quantized model continues its training: its (scale, zero point) are the starting ranges (a new
+  // PTQ would move them away from what the weights were trained with) and, with --accel, so are the ADC ranges in its schedule.json
+  const continuing = f.mode === 'qat' && isQuantized(m.graph);
+  if (f.mode === 'ptq' && isQuantized(m.graph)) throw new Error(`${model}: already quantized; PTQ takes a float model (QAT on a quantized model continues its training)`);
+  if (continuing) checkContinuable(model, m.graph, cfg);
+  const trainedWith = continuing && f.accel ? await priorSchedule(model, f) : undefined;
   const run = await startModelRun(m, { ...f, calib: calibImages });
-  const ptq = quantizeGraph(m.graph, run.calib, cfg);
+  const ptq = continuing ? { graph: m.graph, rows: quantRows(m.graph) } : quantizeGraph(m.graph, run.calib, cfg);
+  if (continuing) run.log(`${model} is quantized: QAT continues from its activation ranges${trainedWith ? ' and ADC ranges' : ''} (no new calibration)`);
   let q: Graph = ptq.graph;
   let rows = ptq.rows;
-  const accelerator = f.accel ? cimSetup(q, f, run.calib, cfg.seed ?? 1, run) : undefined;
+  const accelerator = f.accel ? cimSetup(q, f, run.calib, cfg.seed ?? 1, run, trainedWith) : undefined;
   if (f.mode === 'qat') {
     run.log(`QAT: ${qatEpochs} epoch(s) of fake-quantized training${accelerator ? ` with the CIM accelerator '${accelerator.spec.name}' in the forward pass (noise: ${noiseText(accelerator.noise)})` : ''}`);
     // activation ranges follow the training batches (EMA, qat-ranges.ts), starting from the calibrated ones
@@ -220,7 +264,7 @@ export async function quantizeCommand(model: string, f: QuantizeFlags): Promise<
   const report: QuantizeReport = {
     model: m.graph.name,
     command,
-    config: { ...cfg, mode: f.mode, calibImages, qatEpochs },
+    config: { ...cfg, mode: f.mode, calibImages, qatEpochs, ...(continuing ? { continues: model } : {}) },
     ...(accelerator ? { accelerator: { spec: accelerator.spec.name, noise: accelerator.noise, seed: accelerator.seed, adcFullScale: Object.fromEntries(accelerator.layers.map((l) => [l.mapping.layer, l.mapping.adc!.fullScale])) } } : {}),
     layers: rows,
     before: { quality: run.baseQuality, bops: before },
