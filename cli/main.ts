@@ -194,11 +194,12 @@ dataOpts(
   program
     .command('profile <model>')
     .description('time a quantized model per layer on a target (float models get default PTQ first): median, IQR, min of the board\'s own cycle counts')
-    .requiredOption('--target <t>', 'qemu (starts the emulated Cortex-M4 board), serial:<port> (a board running the Tandem firmware), host (the integer executor in this process)')
+    .requiredOption('--target <t>', 'qemu (starts the emulated Cortex-M4 board), serial:<port> (a board running the Tandem firmware), host (the integer executor in this process), sim:<accelerator>[:analog] (the CIM simulator; latency and energy from its cost model)')
     .option('--images <n>', 'test images to run (default 1)', int('--images'))
     .option('--warmup <n>', 'untimed runs per image (default 1)', int('--warmup'))
     .option('--repeats <n>', 'timed runs per image (default 10)', int('--repeats'))
-    .option('--calib <n>', 'training images for PTQ of a float model (default 256)', int('--calib'))
+    .option('--calib <n>', 'training images for PTQ of a float model and, for sim, the ADC calibration (default 256)', int('--calib'))
+    .option('--seed <n>', 'sim:<accelerator>:analog: Monte-Carlo seed of the device sample (default 1)', int('--seed'))
     .option('--store <path>', 'run store to record the run in (default $TANDEM_STORE, else ~/.cache/tandem/runs.sqlite)')
     .option('--no-store', 'do not record the run')
     .option('--json', 'machine-readable output'),

@@ -6,7 +6,6 @@ import * as path from 'node:path';
 import { DataError } from '../../compiler/data/errors.js';
 import { loadGraph } from '../../compiler/ir/serialize.js';
 import { type Graph, OpKind } from '../../compiler/ir/types.js';
-import { lower } from '../../compiler/lower/lower.js';
 import type { Schedule } from '../../compiler/lower/schedule.js';
 import { verifySchedule } from '../../compiler/lower/verify.js';
 import { type ResolvedModel, resolveModel } from '../../compiler/models/registry.js';
@@ -14,8 +13,7 @@ import { DEFAULT_QUANTIZE, quantizeGraph } from '../../compiler/passes/quantize/
 import { WEIGHTED } from '../../compiler/passes/quantize/scheme.js';
 import { initBackend } from '../../compiler/train/backend.js';
 import type { ProgressFn } from '../../compiler/util/progress.js';
-import { calibrateAdc } from '../../sim/calibrate.js';
-import { measureInputActivity } from '../../sim/cost/activity.js';
+import { scheduleFor } from '../../sim/schedule-for.js';
 import type { AcceleratorSpec } from '../../sim/spec/types.js';
 import { loadSpec } from '../../sim/spec/validate.js';
 import { type DataOptions, fashionMnistSplits, type Splits } from './data.js';
@@ -56,9 +54,6 @@ export function trainImages(data: Splits, n: number): { x: Float32Array; n: numb
   return { x, n: k };
 }
 
-/** Images for the input activity: a density converges long before the ADC percentiles do. */
-export const ACTIVITY_IMAGES = 64;
-
 /** A directory written by `tandem compile` (schedule.json + the graph it was compiled from)? */
 export const isScheduleDir = (p: string) => existsSync(path.join(p, 'schedule.json')) && existsSync(path.join(p, 'graph.json'));
 
@@ -92,17 +87,8 @@ export async function prepare(modelOrDir: string, f: AccelFlags, progress: Progr
     graph = quantizeGraph(graph, calib, { ...DEFAULT_QUANTIZE, weightBits: spec.weights.bits }).graph;
     notes.push(`the model was float: quantized first (PTQ, int${spec.weights.bits} weights, int8 activations, min/max on ${calib.n} training images, seed ${DEFAULT_QUANTIZE.seed}); \`tandem quantize\` gives more control`);
   }
-  let calibrated: Map<string, number[]> | undefined;
-  if (spec.adc.range === 'calibrated') {
-    const calib = trainImages(data, nCalib);
-    calibrated = calibrateAdc(graph, spec, calib.x, calib.n, spec.adc.calibrationPercentile!, { onProgress: progress, signal });
-    notes.push(`ADC full scale per layer: the ${spec.adc.calibrationPercentile}th percentile of |column sums| of each weight digit on ${calib.n} training images`);
-  }
-  // the cost model's cell-read energy follows the input bits' density (sim/cost/activity.ts)
-  const activityImages = trainImages(data, Math.min(nCalib, ACTIVITY_IMAGES));
-  const inputActivity = measureInputActivity(graph, spec, activityImages.x, activityImages.n);
-  notes.push(`input activity per layer (cell read energy): measured on ${activityImages.n} training images`);
-  const schedule = lower(graph, spec, { calibratedFullScale: calibrated, inputActivity });
-  verifySchedule(schedule, graph);
+  const lowered = scheduleFor(graph, spec, trainImages(data, nCalib), { onProgress: progress, signal });
+  notes.push(...lowered.notes);
+  const schedule = lowered.schedule;
   return { model, graph, spec, schedule, data, notes };
 }

@@ -13,6 +13,7 @@ import { initBackend } from '../../compiler/train/backend.js';
 import { writeBlob } from '../../hw-targets/blob/write.js';
 import { openTarget, parseTarget } from '../../hw-targets/targets/open.js';
 import { type LinkTiming, SerialTarget } from '../../hw-targets/targets/serial.js';
+import { SimTarget } from '../../hw-targets/targets/sim.js';
 import { type SampleSummary, summarize } from '../../hw-targets/targets/stats.js';
 import { type CliProgress, cliProgress, interruptSignal } from '../progress.js';
 import { num, table } from '../table.js';
@@ -25,6 +26,8 @@ export interface ProfileFlags extends DataOptions {
   readonly warmup?: number;
   readonly repeats?: number;
   readonly calib?: number;
+  /** sim:<accel>:analog: the Monte-Carlo seed (default 1). */
+  readonly seed?: number;
   /** A path, or false for --no-store; undefined: $TANDEM_STORE or the default. */
   readonly store?: string | false;
   readonly json?: boolean;
@@ -36,29 +39,33 @@ interface Row {
   readonly unit: 'cycles' | 's';
   readonly clockHz?: number;
   readonly summary?: SampleSummary;
+  /** Modelled targets (sim): joules per inference. */
+  readonly energyJ?: number;
 }
 
 /** Seconds of a sample in its unit (cycles need the clock). */
 const seconds = (v: number, unit: 'cycles' | 's', hz?: number) => (unit === 's' ? v : hz ? v / hz : NaN);
 
-function row(r: Pick<LayerReport, 'latency' | 'macs'> & { layer: string }): Row {
+function row(r: Pick<LayerReport, 'latency' | 'macs' | 'energy'> & { layer: string }): Row {
   const l = r.latency;
-  return { layer: r.layer, macs: r.macs, unit: l?.unit ?? 'cycles', clockHz: l?.clockHz, summary: l && l.samples.length ? summarize(l.samples) : undefined };
+  return { layer: r.layer, macs: r.macs, unit: l?.unit ?? 'cycles', clockHz: l?.clockHz, summary: l && l.samples.length ? summarize(l.samples) : undefined, ...(r.energy ? { energyJ: r.energy.joules } : {}) };
 }
 
 function profileText(d: TargetDescription, model: string, rows: readonly Row[], total: Row, link: LinkTiming | undefined, notes: readonly string[], n: number, repeats: number): string {
   const us = (v: number, r: Row) => (seconds(v, r.unit, r.clockHz) * 1e6).toFixed(1);
   const cyc = (v: number, r: Row) => (r.unit === 'cycles' ? num(Math.round(v)) : '');
+  const energy = total.energyJ !== undefined;
   const line = (r: Row) => {
     const s = r.summary;
-    if (!s) return [r.layer, r.macs ? num(r.macs) : '', '', '', '', '', '', ''];
-    return [r.layer, r.macs ? num(r.macs) : '', cyc(s.median, r), cyc(s.iqr, r), cyc(s.min, r), us(s.median, r), us(s.iqr, r), us(s.min, r)];
+    const e = energy ? [r.energyJ !== undefined ? (r.energyJ * 1e9).toFixed(2) : ''] : [];
+    if (!s) return [r.layer, r.macs ? num(r.macs) : '', '', '', '', '', '', '', ...e];
+    return [r.layer, r.macs ? num(r.macs) : '', cyc(s.median, r), cyc(s.iqr, r), cyc(s.min, r), us(s.median, r), us(s.iqr, r), us(s.min, r), ...e];
   };
   const clock = total.clockHz ? ` (cycles at ${total.clockHz / 1e6} MHz)` : '';
   const out = [
     `${model} on ${d.name}${d.runtime ? `, runtime ${d.runtime}` : ''}: ${n} image(s) x ${repeats} timed repeat(s)${clock}`,
     ...notes.map((x) => `note: ${x}`),
-    table(['layer', 'MACs', 'median', 'IQR', 'min', 'median us', 'IQR us', 'min us'], [...rows.map(line), line({ ...total, layer: 'total' })], ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r']),
+    table(['layer', 'MACs', 'median', 'IQR', 'min', 'median us', 'IQR us', 'min us', ...(energy ? ['energy nJ'] : [])], [...rows.map(line), line({ ...total, layer: 'total' })], ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r']),
   ];
   if (link) {
     const p = summarize(link.pingMs);
@@ -76,7 +83,7 @@ export async function profileCommand(model: string, f: ProfileFlags): Promise<vo
   const store = f.store === false ? undefined : RunStore.open(storePath(f.store));
   try {
     // The target first: a missing port or a board that does not answer fails before any model work.
-    const target = await openTarget(spec, { onProgress: progress.update, signal });
+    const target = await openTarget(spec, { onProgress: progress.update, signal, seed: f.seed });
     try {
       await profileOn(target, model, f, progress, signal, store);
     } finally {
@@ -118,7 +125,15 @@ async function profileOn(target: Target, model: string, f: ProfileFlags, progres
     const up = target.lastUpload!;
     notes.push(`model blob ${num(blob.length)} bytes uploaded in ${(up.ms / 1000).toFixed(1)} s (${(blob.length / up.ms).toFixed(1)} KB/s)`);
     if (spec.kind === 'qemu') notes.push('QEMU cycle counts are SysTick ticks on virtual time under -icount shift=0 (40 instructions per tick), not real Cortex-M4 cycles: see docs/targets.md');
-  } else await target.load({ graph });
+  } else {
+    if (target instanceof SimTarget) {
+      // lowered as `tandem compile` does: ADC ranges and input activity on real training images
+      target.calibrate(trainImages(data, f.calib ?? 256));
+      if (spec.kind === 'sim' && spec.mode === 'analog') notes.push(`analog mode: one device sample, seed ${f.seed ?? 1}`);
+      notes.push('sim latencies and energies come from the cost model (deterministic: one sample per layer), not from a measurement');
+    }
+    await target.load({ graph });
+  }
   const r = await target.run({ data: x, batch: n }, { warmup, repeats, perLayer: true, signal });
   progress.stop();
   const rows = r.report.rows.map((x) => row(x));

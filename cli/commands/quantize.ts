@@ -7,9 +7,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { type Graph, QAT_RANGE_WEIGHT } from '../../compiler/ir/types.js';
-import { lower } from '../../compiler/lower/lower.js';
 import type { Schedule } from '../../compiler/lower/schedule.js';
-import { verifySchedule } from '../../compiler/lower/verify.js';
 import { resolveModel } from '../../compiler/models/registry.js';
 import { FINETUNE, finetune } from '../../compiler/passes/compress/finetune.js';
 import { bitOps, type BopsRow } from '../../compiler/passes/quantize/bops.js';
@@ -21,14 +19,13 @@ import { activationRange, type ActivationScheme, checkBits, OWN_PARAMS } from '.
 import { shiftFlip } from '../../compiler/train/dataset.js';
 import type { Quality } from '../../compiler/train/evaluate.js';
 import { train } from '../../compiler/train/trainer.js';
-import { calibrateAdc } from '../../sim/calibrate.js';
-import { measureInputActivity } from '../../sim/cost/activity.js';
+import { scheduleFor } from '../../sim/schedule-for.js';
 import { type CimAcceleratorSpec, cimAccelerator, type CimNoise, EXACT_NOISE } from '../../sim/qat-model.js';
 import { loadSpec } from '../../sim/spec/validate.js';
 import type { Dataset } from '../../compiler/train/dataset.js';
 import type { ProgressFn } from '../../compiler/util/progress.js';
 import { num, table } from '../table.js';
-import { ACTIVITY_IMAGES, isQuantized, isScheduleDir } from './accel.js';
+import { isQuantized, isScheduleDir } from './accel.js';
 import type { DataOptions } from './data.js';
 import { qualityText, startModelRun, writeModelDir } from './model-run.js';
 
@@ -70,27 +67,19 @@ export function parseCimNoise(s: string): CimNoise {
   return noise as unknown as CimNoise;
 }
 
-/** The CIM training model for a PTQ graph: ADC ranges calibrated (as `tandem compile`), lowered, verified. */
+/** The CIM training model for a quantized graph: ADC ranges calibrated (or kept from `trained`) and lowered as `tandem compile` does. */
 function cimSetup(q: Graph, f: QuantizeFlags, calib: { x: Float32Array; n: number }, seed: number, run: { progress: ProgressFn; signal: AbortSignal; log: (s: string) => void }, trained?: Schedule): CimAcceleratorSpec {
   const spec = loadSpec(f.accel!, f.set ?? []);
-  let calibrated: Map<string, number[]> | undefined;
-  if (spec.adc.range === 'calibrated' && trained) {
-    // continuing QAT: the ADC ranges the model was trained with, not a recalibration (the weights adapted to them)
-    calibrated = new Map(trained.layers.flatMap((l) => (l.adc ? [[l.layer, [...l.adc.fullScale]] as const] : [])));
-    run.log(`ADC ranges: the ones it was trained with (schedule.json, ${calibrated.size} layers)`);
-  } else if (spec.adc.range === 'calibrated') calibrated = calibrateAdc(q, spec, calib.x, calib.n, spec.adc.calibrationPercentile!, { onProgress: run.progress, signal: run.signal });
-  const schedule = lower(q, spec, { calibratedFullScale: calibrated });
-  verifySchedule(schedule, q);
+  // continuing QAT: the ADC ranges the model was trained with, not a recalibration (the weights adapted to them)
+  const fullScale = trained && new Map(trained.layers.flatMap((l) => (l.adc ? [[l.layer, l.adc.fullScale] as const] : [])));
+  if (fullScale) run.log(`ADC ranges: the ones it was trained with (schedule.json, ${fullScale.size} layers)`);
+  const { schedule } = scheduleFor(q, spec, calib, { fullScale, onProgress: run.progress, signal: run.signal });
   return cimAccelerator(schedule, parseCimNoise(f.cimNoise ?? 'none'), seed);
 }
 
-/** The trained graph's Schedule with the ADC ranges it was trained with (input activity measured as `tandem compile` does). */
-function trainedSchedule(g: Graph, a: CimAcceleratorSpec, calib: { x: Float32Array; n: number }): Schedule {
-  const inputActivity = measureInputActivity(g, a.spec, calib.x, Math.min(calib.n, ACTIVITY_IMAGES));
-  const schedule = lower(g, a.spec, { calibratedFullScale: new Map(a.layers.map((l) => [l.mapping.layer, [...l.mapping.adc!.fullScale]])), inputActivity });
-  verifySchedule(schedule, g);
-  return schedule;
-}
+/** The trained graph's Schedule with the ADC ranges it was trained with. */
+const trainedSchedule = (g: Graph, a: CimAcceleratorSpec, calib: { x: Float32Array; n: number }): Schedule =>
+  scheduleFor(g, a.spec, calib, { fullScale: new Map(a.layers.map((l) => [l.mapping.layer, l.mapping.adc!.fullScale])) }).schedule;
 
 export interface QuantizeReport {
   readonly model: string;
