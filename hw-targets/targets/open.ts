@@ -1,9 +1,10 @@
-// `--target qemu | serial:<port> | host` -> a Target. qemu builds the firmware when needed (make), starts QEMU
+// `--target qemu | serial:<port> | adb:<serial> | host` -> a Target. qemu builds the firmware when needed (make), starts QEMU
 // mps2-an386 under -icount shift=0 and closes it with the target.
 import { execFile } from 'node:child_process';
 import type { Target } from '../../compiler/contracts/target.js';
 import type { ProgressFn } from '../../compiler/util/progress.js';
 import { firmwarePortDir, startQemuBoard } from '../serial/qemu.js';
+import { AdbTarget } from './adb.js';
 import { HostTarget } from './host.js';
 import { SerialTarget } from './serial.js';
 
@@ -12,15 +13,20 @@ export interface OpenTargetOptions {
   /** QEMU's nice level (default none). */
   readonly nice?: number;
   readonly signal?: AbortSignal;
+  /** adb: CPUs to pin the runner to (default: the fastest cores). */
+  readonly cpus?: readonly number[];
 }
 
-export type TargetSpec = { kind: 'qemu' } | { kind: 'serial'; port: string } | { kind: 'host' };
+export type TargetSpec = { kind: 'qemu' } | { kind: 'serial'; port: string } | { kind: 'adb'; serial: string } | { kind: 'host' };
 
 export function parseTarget(s: string): TargetSpec {
   if (s === 'qemu' || s === 'host') return { kind: s };
   const m = /^serial:(.+)$/.exec(s);
   if (m) return { kind: 'serial', port: m[1] };
-  throw new Error(`--target ${s}: expected qemu, host or serial:<port> (e.g. serial:/dev/ttyACM0)`);
+  // everything after 'adb:' is the serial: a network device's is host:port
+  const a = /^adb:(.+)$/.exec(s);
+  if (a) return { kind: 'adb', serial: a[1] };
+  throw new Error(`--target ${s}: expected qemu, host, serial:<port> (e.g. serial:/dev/ttyACM0) or adb:<serial> (as \`adb devices\` lists it)`);
 }
 
 /** make in the QEMU port folder (incremental: quick when the ELF is current). */
@@ -37,6 +43,7 @@ export function buildQemuFirmware(nice?: number): Promise<void> {
 export async function openTarget(spec: TargetSpec, o: OpenTargetOptions = {}): Promise<Target> {
   if (spec.kind === 'host') return new HostTarget({ onProgress: o.onProgress });
   if (spec.kind === 'serial') return SerialTarget.open(spec.port, { onProgress: o.onProgress, heartbeatMs: 0 });
+  if (spec.kind === 'adb') return AdbTarget.open(spec.serial, { onProgress: o.onProgress, signal: o.signal, nice: o.nice, ...(o.cpus ? { cpus: o.cpus } : {}) });
   await buildQemuFirmware(o.nice);
   const q = await startQemuBoard({ nice: o.nice });
   try {
