@@ -224,6 +224,35 @@ describe('AdbTarget through adb-standin (qemu-user runs the aarch64 runner)', { 
     }
   });
 
+  test('a run past its timeout and a cancelled run stop the runner on the device', async () => {
+    const m = tinyQuantized(4);
+    /** Processes whose command line names this test's device folder (the runner under qemu-aarch64). */
+    const runners = () =>
+      fs.readdirSync('/proc').filter((p) => {
+        try {
+          return /^\d+$/.test(p) && fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(path.join(home, PHONE)) && fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('tandem-runner');
+        } catch {
+          return false;
+        }
+      });
+    const u = await AdbTarget.open(PHONE, { runTimeoutMs: 1500 });
+    try {
+      await u.load({ graph: m.graph });
+      let t1 = performance.now();
+      await assert.rejects(u.run({ data: m.x, batch: 1 }, { warmup: 0, repeats: 10_000_000 }), /taskset 80 .*tandem-runner run .*: no answer within 2 s \(device standin-a64\); killed/);
+      assert.ok(performance.now() - t1 < 6000, `timeout after ${performance.now() - t1} ms`);
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(), 800);
+      t1 = performance.now();
+      await assert.rejects(u.run({ data: m.x, batch: 1 }, { warmup: 0, repeats: 10_000_000, signal: ac.signal }), (e: Error) => e.name === 'AbortError');
+      assert.ok(performance.now() - t1 < 5000, `cancelled after ${performance.now() - t1} ms`);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(runners(), [], 'no runner left running');
+    } finally {
+      await u.close();
+    }
+  });
+
   test('tandem profile --target adb:<serial> stores the run; an unknown serial is a one-line error', async () => {
     const store = path.join(home, 'runs.sqlite');
     const r = await runCli(['profile', 'fmnist-vgg', '--target', `adb:${PHONE}`, '--images', '2', '--repeats', '2', '--calib', '16', '--store', store, '--json'], env());
