@@ -212,7 +212,7 @@ const runs = program
   .description('list the runs in the run store (every completed `tandem profile`), oldest first; `runs show <id>` prints one')
   .option(storeOpt, storeHelp)
   .option('--model <m>', 'only this model: the name it was given, its graph name, or a prefix of its sha256 (>= 6 hex digits)')
-  .option('--target <t>', 'only this target: --target as given (qemu, host, serial:<port>), target id or kind, board id')
+  .option('--target <t>', 'only this target: --target as given (qemu, host, serial:<port>, adb:<serial>), target id or kind (e.g. adb), board id')
   .option('--limit <n>', 'only the newest n runs', int('--limit'))
   .option('--json', 'machine-readable output')
   .action(runsCommand);
