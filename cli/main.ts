@@ -193,12 +193,13 @@ dataOpts(
 dataOpts(
   program
     .command('profile <model>')
-    .description('time a quantized model per layer on a target (float models get default PTQ first): median, IQR, min of the board\'s own cycle counts')
-    .requiredOption('--target <t>', 'qemu (starts the emulated Cortex-M4 board), serial:<port> (a board running the Tandem firmware), host (the integer executor in this process), sim:<accelerator>[:analog] (the CIM simulator; latency and energy from its cost model)')
+    .description('time a quantized model per layer on a target (float models get default PTQ first): median, IQR, min of the board\'s own cycle counts (a phone: its ns clock)')
+    .requiredOption('--target <t>', 'qemu (starts the emulated Cortex-M4 board), serial:<port> (a board running the Tandem firmware), adb:<serial> (an arm64 Android phone over adb: $TANDEM_ADB or adb on PATH), host (the integer executor in this process), sim:<accelerator>[:analog] (the CIM simulator; latency and energy from its cost model)')
     .option('--images <n>', 'test images to run (default 1)', int('--images'))
     .option('--warmup <n>', 'untimed runs per image (default 1)', int('--warmup'))
     .option('--repeats <n>', 'timed runs per image (default 10)', int('--repeats'))
     .option('--calib <n>', 'training images for PTQ of a float model and, for sim, the ADC calibration (default 256)', int('--calib'))
+    .option('--cpus <list>', 'adb: CPUs to pin the runner to with taskset, e.g. 4-7 or 0,2 (default: the CPUs with the highest cpuinfo_max_freq)')
     .option('--seed <n>', 'sim:<accelerator>:analog: Monte-Carlo seed of the device sample (default 1)', int('--seed'))
     .option('--store <path>', 'run store to record the run in (default $TANDEM_STORE, else ~/.cache/tandem/runs.sqlite)')
     .option('--no-store', 'do not record the run')
@@ -212,7 +213,7 @@ const runs = program
   .description('list the runs in the run store (every completed `tandem profile`), oldest first; `runs show <id>` prints one')
   .option(storeOpt, storeHelp)
   .option('--model <m>', 'only this model: the name it was given, its graph name, or a prefix of its sha256 (>= 6 hex digits)')
-  .option('--target <t>', 'only this target: --target as given (qemu, host, serial:<port>), target id or kind, board id')
+  .option('--target <t>', 'only this target: --target as given (qemu, host, serial:<port>, adb:<serial>), target id or kind (e.g. adb), board id')
   .option('--limit <n>', 'only the newest n runs', int('--limit'))
   .option('--json', 'machine-readable output')
   .action(runsCommand);

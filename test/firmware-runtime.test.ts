@@ -39,7 +39,7 @@ before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-rt-'));
   rtHost = path.join(dir, 'rt_host');
   // the flags of hw-targets/firmware/host/Makefile: any warning fails the build
-  const r = await run('gcc', ['-std=c99', '-Wall', '-Wextra', '-Werror', '-pedantic', '-O2', '-I', path.join(FW, 'runtime'), '-o', rtHost, path.join(FW, 'host', 'rt_host.c'), path.join(FW, 'runtime', 'tandem_rt.c')]);
+  const r = await run('gcc', ['-std=c99', '-Wall', '-Wextra', '-Werror', '-pedantic', '-O2', '-I', path.join(FW, 'runtime'), '-o', rtHost, path.join(FW, 'host', 'rt_host.c'), path.join(FW, 'host', 'rt_file.c'), path.join(FW, 'runtime', 'tandem_rt.c')]);
   assert.equal(r.code, 0, `gcc failed:\n${r.stderr}`);
 });
 after(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -1,4 +1,4 @@
-// `tandem profile <model> --target qemu|serial:<port>|host`: time a quantized model per layer on a target.
+// `tandem profile <model> --target qemu|serial:<port>|adb:<serial>|host`: time a quantized model per layer on a target.
 // A float model gets default PTQ first (as `tandem simulate` does). Prints per original layer the median, IQR
 // and min of the board's own cycle counts (and µs at the board clock), the total, and the host link's
 // round-trip time apart from them. Every completed profile is stored in the run store (codesign/run-store.ts)
@@ -11,6 +11,7 @@ import { resolveModel } from '../../compiler/models/registry.js';
 import { DEFAULT_QUANTIZE, quantizeGraph } from '../../compiler/passes/quantize/quantize.js';
 import { initBackend } from '../../compiler/train/backend.js';
 import { writeBlob } from '../../hw-targets/blob/write.js';
+import { AdbTarget, parseCpuList } from '../../hw-targets/targets/adb.js';
 import { openTarget, parseTarget } from '../../hw-targets/targets/open.js';
 import { type LinkTiming, SerialTarget } from '../../hw-targets/targets/serial.js';
 import { SimTarget } from '../../hw-targets/targets/sim.js';
@@ -28,6 +29,8 @@ export interface ProfileFlags extends DataOptions {
   readonly calib?: number;
   /** sim:<accel>:analog: the Monte-Carlo seed (default 1). */
   readonly seed?: number;
+  /** adb: CPUs to pin the runner to, e.g. '4-7' or '0,2' (default: the fastest cores). */
+  readonly cpus?: string;
   /** A path, or false for --no-store; undefined: $TANDEM_STORE or the default. */
   readonly store?: string | false;
   readonly json?: boolean;
@@ -77,13 +80,15 @@ function profileText(d: TargetDescription, model: string, rows: readonly Row[], 
 
 export async function profileCommand(model: string, f: ProfileFlags): Promise<void> {
   const spec = parseTarget(f.target);
+  if (f.cpus !== undefined && spec.kind !== 'adb') throw new DataError(`--cpus pins the runner on a phone: it needs --target adb:<serial> (not ${f.target})`);
+  const cpus = f.cpus !== undefined ? parseCpuList(f.cpus) : undefined;
   const progress = cliProgress({ quiet: !!f.json });
   const signal = interruptSignal();
   // The store before the run: a corrupt or too new store fails before minutes of uploading and timing.
   const store = f.store === false ? undefined : RunStore.open(storePath(f.store));
   try {
     // The target first: a missing port or a board that does not answer fails before any model work.
-    const target = await openTarget(spec, { onProgress: progress.update, signal, seed: f.seed });
+    const target = await openTarget(spec, { onProgress: progress.update, signal, seed: f.seed, ...(cpus ? { cpus } : {}) });
     try {
       await profileOn(target, model, f, progress, signal, store);
     } finally {
@@ -125,6 +130,12 @@ async function profileOn(target: Target, model: string, f: ProfileFlags, progres
     const up = target.lastUpload!;
     notes.push(`model blob ${num(blob.length)} bytes uploaded in ${(up.ms / 1000).toFixed(1)} s (${(blob.length / up.ms).toFixed(1)} KB/s)`);
     if (spec.kind === 'qemu') notes.push('QEMU cycle counts are SysTick ticks on virtual time under -icount shift=0 (40 instructions per tick), not real Cortex-M4 cycles: see docs/targets.md');
+  } else if (target instanceof AdbTarget) {
+    const blob = writeBlob(graph);
+    await target.load({ graph, blob }, { signal });
+    const dev = target.device;
+    notes.push(`model blob ${num(blob.length)} bytes pushed with adb in ${(target.lastUpload!.ms / 1000).toFixed(1)} s; tandem-runner pinned with taskset ${dev.mask} (CPUs ${dev.cpus.join(',')}); times are CLOCK_MONOTONIC on the device`);
+    if (dev.props['ro.tandem.standin'] === '1') notes.push('device is adb-standin, a test stand-in (qemu-user on this machine): the times are qemu-user\'s, not a phone\'s');
   } else {
     if (target instanceof SimTarget) {
       // lowered as `tandem compile` does: ADC ranges and input activity on real training images

@@ -494,6 +494,14 @@ export class SerialBoard {
     this.lastActivity = Date.now();
     if (!r.ok) return; // Damaged board frame: the request's timeout resends.
     const f = r.frame;
+    if (f.version !== PROTOCOL_VERSION) {
+      // A board of another protocol version: its payloads need not be v1's, so none is decoded; the answer
+      // to a request names both versions at once instead of timing out.
+      const p = this.pending;
+      if (p && f.seq === p.seq)
+        p.fail(new BoardError(`board on ${this.path} speaks protocol ${f.version} (it answered in a version ${f.version} frame); this host speaks protocol ${PROTOCOL_VERSION}: use firmware and Tandem of the same protocol version`, ErrorCode.BAD_VERSION, f.version));
+      return;
+    }
     let m: Message;
     try {
       m = decodeMessage(f.type, f.payload);

@@ -1,4 +1,4 @@
-// `--target qemu | serial:<port> | host | sim:<accelerator>[:analog]` -> a Target. qemu builds the firmware when needed (make), starts QEMU
+// `--target qemu | serial:<port> | adb:<serial> | host | sim:<accelerator>[:analog]` -> a Target. qemu builds the firmware when needed (make), starts QEMU
 // mps2-an386 under -icount shift=0 and closes it with the target.
 import { execFile } from 'node:child_process';
 import type { Target } from '../../compiler/contracts/target.js';
@@ -6,6 +6,7 @@ import type { ProgressFn } from '../../compiler/util/progress.js';
 import type { SimMode } from '../../sim/simulate.js';
 import { loadSpec } from '../../sim/spec/validate.js';
 import { firmwarePortDir, startQemuBoard } from '../serial/qemu.js';
+import { AdbTarget } from './adb.js';
 import { HostTarget } from './host.js';
 import { SerialTarget } from './serial.js';
 import { SimTarget } from './sim.js';
@@ -15,19 +16,24 @@ export interface OpenTargetOptions {
   /** QEMU's nice level (default none). */
   readonly nice?: number;
   readonly signal?: AbortSignal;
+  /** adb: CPUs to pin the runner to (default: the fastest cores). */
+  readonly cpus?: readonly number[];
   /** sim analog mode: the Monte-Carlo seed. */
   readonly seed?: number;
 }
 
-export type TargetSpec = { kind: 'qemu' } | { kind: 'serial'; port: string } | { kind: 'host' } | { kind: 'sim'; accel: string; mode: SimMode };
+export type TargetSpec = { kind: 'qemu' } | { kind: 'serial'; port: string } | { kind: 'adb'; serial: string } | { kind: 'host' } | { kind: 'sim'; accel: string; mode: SimMode };
 
 export function parseTarget(s: string): TargetSpec {
   if (s === 'qemu' || s === 'host') return { kind: s };
   const m = /^serial:(.+)$/.exec(s);
   if (m) return { kind: 'serial', port: m[1] };
+  // everything after 'adb:' is the serial: a network device's is host:port
+  const a = /^adb:(.+)$/.exec(s);
+  if (a) return { kind: 'adb', serial: a[1] };
   const sim = /^sim:(.+?)(:analog)?$/.exec(s);
   if (sim) return { kind: 'sim', accel: sim[1], mode: sim[2] ? 'analog' : 'exact' };
-  throw new Error(`--target ${s}: expected qemu, host, serial:<port> (e.g. serial:/dev/ttyACM0) or sim:<accelerator>[:analog] (e.g. sim:rram-128)`);
+  throw new Error(`--target ${s}: expected qemu, host, serial:<port> (e.g. serial:/dev/ttyACM0), adb:<serial> (as \`adb devices\` lists it) or sim:<accelerator>[:analog] (e.g. sim:rram-128)`);
 }
 
 /** make in the QEMU port folder (incremental: quick when the ELF is current). */
@@ -45,6 +51,7 @@ export async function openTarget(spec: TargetSpec, o: OpenTargetOptions = {}): P
   if (spec.kind === 'host') return new HostTarget({ onProgress: o.onProgress });
   if (spec.kind === 'sim') return new SimTarget({ spec: loadSpec(spec.accel, []), mode: spec.mode, seed: o.seed, onProgress: o.onProgress });
   if (spec.kind === 'serial') return SerialTarget.open(spec.port, { onProgress: o.onProgress, heartbeatMs: 0 });
+  if (spec.kind === 'adb') return AdbTarget.open(spec.serial, { onProgress: o.onProgress, signal: o.signal, nice: o.nice, ...(o.cpus ? { cpus: o.cpus } : {}) });
   await buildQemuFirmware(o.nice);
   const q = await startQemuBoard({ nice: o.nice });
   try {

@@ -40,7 +40,7 @@ interface Loaded {
 }
 
 /** Blob layer names are node ids cut to 31 UTF-8 bytes (docs/blob-format.md). */
-function blobName(id: string): string {
+export function blobName(id: string): string {
   const b = new TextEncoder().encode(id);
   if (b.length < 32) return id;
   let n = 31;
