@@ -1,8 +1,9 @@
-// `--target qemu | serial:<port> | host` -> a Target. qemu builds the firmware when needed (make), starts QEMU
+// `--target qemu | serial:<port> | host | predictor:<file>[#method]` -> a Target. qemu builds the firmware when needed (make), starts QEMU
 // mps2-an386 under -icount shift=0 and closes it with the target.
 import { execFile } from 'node:child_process';
 import type { Target } from '../../compiler/contracts/target.js';
 import type { ProgressFn } from '../../compiler/util/progress.js';
+import { PredictorTarget } from '../predictor/target.js';
 import { firmwarePortDir, startQemuBoard } from '../serial/qemu.js';
 import { HostTarget } from './host.js';
 import { SerialTarget } from './serial.js';
@@ -14,13 +15,16 @@ export interface OpenTargetOptions {
   readonly signal?: AbortSignal;
 }
 
-export type TargetSpec = { kind: 'qemu' } | { kind: 'serial'; port: string } | { kind: 'host' };
+export type TargetSpec = { kind: 'qemu' } | { kind: 'serial'; port: string } | { kind: 'host' } | { kind: 'predictor'; file: string; method?: string };
 
 export function parseTarget(s: string): TargetSpec {
   if (s === 'qemu' || s === 'host') return { kind: s };
   const m = /^serial:(.+)$/.exec(s);
   if (m) return { kind: 'serial', port: m[1] };
-  throw new Error(`--target ${s}: expected qemu, host or serial:<port> (e.g. serial:/dev/ttyACM0)`);
+  // a fitted latency predictor (`tandem latency fit -o`), optionally one of its methods: predictor:p.json#lut
+  const p = /^predictor:([^#]+)(?:#(.+))?$/.exec(s);
+  if (p) return { kind: 'predictor', file: p[1], ...(p[2] ? { method: p[2] } : {}) };
+  throw new Error(`--target ${s}: expected qemu, host or serial:<port> (e.g. serial:/dev/ttyACM0), or predictor:<file>[#method] (a fitted latency predictor)`);
 }
 
 /** make in the QEMU port folder (incremental: quick when the ELF is current). */
@@ -36,6 +40,7 @@ export function buildQemuFirmware(nice?: number): Promise<void> {
 
 export async function openTarget(spec: TargetSpec, o: OpenTargetOptions = {}): Promise<Target> {
   if (spec.kind === 'host') return new HostTarget({ onProgress: o.onProgress });
+  if (spec.kind === 'predictor') return PredictorTarget.open(spec.file, spec.method);
   if (spec.kind === 'serial') return SerialTarget.open(spec.port, { onProgress: o.onProgress, heartbeatMs: 0 });
   await buildQemuFirmware(o.nice);
   const q = await startQemuBoard({ nice: o.nice });
