@@ -6,9 +6,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { runInt8 } from '../compiler/passes/quantize/int8-executor.js';
 import { Rng } from '../compiler/util/rng.js';
 import { type Dataset, DATASET_FORMAT, type DatasetVariant, readDataset, writeJsonAtomic } from '../hw-targets/predictor/dataset.js';
-import { configKey, FEATURE_NAMES, layerFeatures } from '../hw-targets/predictor/features.js';
+import { configKey, FEATURE_NAMES, inputZeroFractions, layerFeatures } from '../hw-targets/predictor/features.js';
 import { fitPredictors } from '../hw-targets/predictor/fit.js';
 import { fitLut, Lut } from '../hw-targets/predictor/lut.js';
 import { accuracy } from '../hw-targets/predictor/metrics.js';
@@ -17,6 +18,7 @@ import { ransacLine } from '../hw-targets/predictor/ransac.js';
 import { OUTSIDE_ROW, PredictorTarget } from '../hw-targets/predictor/target.js';
 import { makeVariant } from '../hw-targets/predictor/variants.js';
 import { parseTarget } from '../hw-targets/targets/open.js';
+import { tinyQuantized } from './board-helpers.js';
 import { runCli } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tandem-latency-'));
@@ -147,6 +149,24 @@ test('fit on a known law: split by variant, the time outside the layers, the hel
     // origins: a factorized layer is one row
     assert.equal(rows.length - 1, new Set(g.nodes.map((n) => n.origin)).size);
     await t.close();
+  }
+});
+
+test('the predictor Target on an int8 graph: the executor\'s outputs, zero activations as a feature, totals = sum of rows per input', async () => {
+  const pfile = join(dir, 'law-p.json');
+  writeJsonAtomic(pfile, fitPredictors(lawDataset(30), { seed: 1, trees: 4, datasetFile: 'law', command: 'test' }));
+  const { graph, x, n } = tinyQuantized(2, 8);
+  const t = PredictorTarget.open(pfile, 'forest');
+  await t.load({ graph });
+  const r = await t.run({ data: x, batch: n });
+  assert.deepEqual(r.outputs, runInt8(graph, x, n).outputs);
+  const zeros = inputZeroFractions(graph, x.subarray(0, 64));
+  assert.ok([...zeros.values()].some((z) => z > 0), 'relu outputs have codes at the zero point');
+  const total = r.report.total!.latency!.samples;
+  assert.equal(total.length, n);
+  for (let i = 0; i < n; i++) {
+    const sum = r.report.rows.reduce((a, row) => a + row.latency!.samples[i], 0);
+    assert.ok(Math.abs(total[i] - sum) <= 1e-9 * sum);
   }
 });
 

@@ -172,6 +172,7 @@ export function latencyFitCommand(file: string, f: FitFlags): void {
       `${file}: ${ds.variants.length} variants on ${ds.target.name} (${ds.unit}), population seed ${ds.seed}`,
       `split seed ${seed}: ${p.split.train} variants for training, ${test.size} held out (${layers(test)} layers); fitted in ${s.toFixed(1)} s`,
       heldOutTable(p),
+      ...(p.lutCoverage ? [`lut: ${p.lutCoverage.unseenConfigs} of ${p.lutCoverage.testLayers} held-out layers have a configuration never seen in training (nearest neighbour, scaled by MACs)`] : []),
       `model: predicted total = sum of per-layer predictions + time outside the layers (${g4(p.outside.slope)}·nodes + ${g4(p.outside.intercept)}); flop-linear-model: total = a·MACs + b (RANSAC), the whole-model baseline`,
       ...(f.out ? [`written to ${f.out} (default method ${p.default}; \`--target predictor:${f.out}\`, or predictor:${f.out}#lut)`] : []),
     ].join('\n') + '\n',

@@ -2,7 +2,7 @@
 // training, not even their layers) and scores them on the held-out variants: per layer and per model.
 import { Rng } from '../../compiler/util/rng.js';
 import type { Dataset, DatasetVariant } from './dataset.js';
-import { FEATURE_NAMES } from './features.js';
+import { configKey, FEATURE_NAMES } from './features.js';
 import { fitForest } from './forest.js';
 import { fitLut } from './lut.js';
 import { accuracy } from './metrics.js';
@@ -55,7 +55,7 @@ export function fitPredictors(ds: Dataset, o: FitOptions): PredictorFile {
   );
   // The classic baseline: the whole model's time as a line in its MACs.
   const modelLine = ransacLine(train.map(macsOf), train.map((v) => v.total), { seed: o.seed });
-  const file: Omit<PredictorFile, 'heldOut'> = {
+  const file: Omit<PredictorFile, 'heldOut' | 'lutCoverage'> = {
     format: PREDICTOR_FORMAT,
     version: 1,
     createdAt: new Date().toISOString(),
@@ -89,5 +89,7 @@ export function fitPredictors(ds: Dataset, o: FitOptions): PredictorFile {
       test.map((v) => v.total),
     ),
   });
-  return { ...file, heldOut };
+  const seen = new Set(lut.entries.map((e) => configKey(e.op, e.f)));
+  const unseen = testLayers.filter((l) => !seen.has(configKey(l.op, l.f))).length;
+  return { ...file, heldOut, lutCoverage: { testLayers: testLayers.length, unseenConfigs: unseen } };
 }

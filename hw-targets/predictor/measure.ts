@@ -8,7 +8,7 @@ import { type ProgressFn, throwIfAborted } from '../../compiler/util/progress.js
 import { writeBlob } from '../blob/write.js';
 import { quantileSorted } from '../targets/stats.js';
 import type { DatasetLayer, DatasetVariant } from './dataset.js';
-import { layerFeatures, nodeLevel } from './features.js';
+import { inputZeroFractions, layerFeatures, nodeLevel } from './features.js';
 import { makeVariant } from './variants.js';
 
 export interface MeasureOptions {
@@ -70,7 +70,7 @@ export async function measureVariants(target: Target, o: MeasureOptions): Promis
     const run: RunOptions = { warmup: o.warmup, repeats: o.repeats, perLayer: true, signal: o.signal };
     const r = await target.run({ data: o.input, batch: 1 }, run);
     const times = new Map(r.report.rows.map((row) => [row.layer, row.latency?.samples]));
-    const layers: DatasetLayer[] = layerFeatures(graph).map((l) => {
+    const layers: DatasetLayer[] = layerFeatures(graph, inputZeroFractions(graph, o.input)).map((l) => {
       const s = times.get(l.node);
       if (!s?.length) throw new Error(`target gave no latency samples for node '${l.node}' of variant ${v.id}`);
       // origin from the variant's own graph: nodeLevel() replaced it for the run

@@ -46,6 +46,8 @@ export interface PredictorFile {
   readonly outside: Line;
   readonly models: { readonly lut: LutModel; readonly 'flop-linear': FlopLinearModel; readonly forest: ForestModel };
   readonly heldOut: readonly HeldOutRow[];
+  /** Held-out layers whose configuration the lookup table never saw (predicted from a neighbour). */
+  readonly lutCoverage?: { readonly testLayers: number; readonly unseenConfigs: number };
 }
 
 export class LatencyPredictor {
