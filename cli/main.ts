@@ -195,7 +195,7 @@ dataOpts(
   program
     .command('profile <model>')
     .description('time a quantized model per layer on a target (float models get default PTQ first): median, IQR, min of the board\'s own cycle counts')
-    .requiredOption('--target <t>', 'qemu (starts the emulated Cortex-M4 board), serial:<port> (a board running the Tandem firmware), host (the integer executor in this process)')
+    .requiredOption('--target <t>', 'qemu (starts the emulated Cortex-M4 board), serial:<port> (a board running the Tandem firmware), host (the integer executor in this process), predictor:<file>[#lut|flop-linear|forest] (a latency predictor from `tandem latency fit`)')
     .option('--images <n>', 'test images to run (default 1)', int('--images'))
     .option('--warmup <n>', 'untimed runs per image (default 1)', int('--warmup'))
     .option('--repeats <n>', 'timed runs per image (default 10)', int('--repeats'))
