@@ -219,6 +219,7 @@ dataOpts(
     .option('--calib <n>', 'training images for each variant\'s PTQ (default 16)', int('--calib'))
     .option('--max-blob <bytes>', 'boards: skip variants whose blob is larger (default 160000: the QEMU upload runs ~15 KB/s)', int('--max-blob'))
     .option('--resume', 'continue the dataset in --out (same seed and target) instead of starting again')
+    .option('--store <path>', 'also record every variant\'s run in this run store (off by default)')
     .option('--json', 'machine-readable output'),
 ).action(latencyMeasureCommand);
 latency

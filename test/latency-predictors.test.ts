@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { RunStore } from '../codesign/run-store.js';
 import { runInt8 } from '../compiler/passes/quantize/int8-executor.js';
 import { Rng } from '../compiler/util/rng.js';
 import { type Dataset, DATASET_FORMAT, type DatasetVariant, readDataset, writeJsonAtomic } from '../hw-targets/predictor/dataset.js';
@@ -202,8 +203,14 @@ test('CLI: latency fit / profile --target predictor: on bad files exit 1 naming 
 
 test('CLI: latency measure --target host (real executor, real images), resume, then fit and profile through the predictor', async () => {
   const out = join(dir, 'host.json');
-  const a = await runCli(['latency', 'measure', '--target', 'host', '--variants', '2', '--seed', '5', '--repeats', '2', '--calib', '4', '-o', out, '--json']);
+  const a = await runCli(['latency', 'measure', '--target', 'host', '--variants', '2', '--seed', '5', '--repeats', '2', '--calib', '4', '-o', out, '--store', join(dir, 'runs.sqlite'), '--json']);
   assert.equal(a.code, 0, a.stderr);
+  const store = RunStore.open(join(dir, 'runs.sqlite'));
+  assert.deepEqual(
+    store.list().map((r) => r.model.name),
+    ['vgg-0', 'resnet-1'],
+  );
+  store.close();
   const b = await runCli(['latency', 'measure', '--target', 'host', '--variants', '6', '--seed', '5', '--repeats', '2', '--calib', '4', '-o', out, '--resume', '--json']);
   assert.equal(b.code, 0, b.stderr);
   const ds = readDataset(out);

@@ -1,6 +1,7 @@
 // `tandem latency measure|fit`: build a latency dataset of network variants on a target, and fit latency
 // predictors on it (hw-targets/predictor, docs/latency-predictors.md).
 import { existsSync } from 'node:fs';
+import { graphHash, RunStore, storePath } from '../../codesign/run-store.js';
 import type { Target, TargetDescription } from '../../compiler/contracts/target.js';
 import { DataError } from '../../compiler/data/errors.js';
 import { type Dataset, type DatasetVariant, DATASET_FORMAT, readDataset, writeJsonAtomic } from '../../hw-targets/predictor/dataset.js';
@@ -25,6 +26,8 @@ export interface MeasureFlags extends DataOptions {
   readonly calib?: number;
   readonly maxBlob?: number;
   readonly resume?: boolean;
+  /** Also record every variant's run in this run store (opt-in: 300 runs would crowd `tandem runs`). */
+  readonly store?: string;
   readonly json?: boolean;
 }
 
@@ -56,6 +59,8 @@ export async function latencyMeasureCommand(f: MeasureFlags): Promise<void> {
   const per = data.test.inputShape.reduce((a, b) => a * b, 1);
   const input = new Float32Array(per);
   data.test.fill([0], input, new Float32Array(data.test.targetSize));
+  // The store before the target: a corrupt or too new store fails before any measuring.
+  const store = f.store ? RunStore.open(storePath(f.store)) : undefined;
   const t0 = Date.now();
   const target: Target = await openTarget(spec, { nice: board ? 19 : undefined, signal });
   const variants: DatasetVariant[] = [...(previous?.variants ?? [])];
@@ -94,6 +99,17 @@ export async function latencyMeasureCommand(f: MeasureFlags): Promise<void> {
       done: new Set(variants.map((v) => v.id)),
       signal,
       onProgress: progress.update,
+      onRun: (v, ran, report) =>
+        store?.save({
+          command: 'latency measure',
+          argv: process.argv.slice(2),
+          model: { name: v.id, hash: graphHash(v.graph), runHash: graphHash(ran) },
+          targetSpec: f.target,
+          target: d,
+          options: { warmup, repeats, images: 1, seed, calib: calib.n },
+          notes: [`latency dataset ${f.out}, population seed ${seed}, variant ${v.id}`],
+          report,
+        }),
       onVariant: (v, skip) => {
         if (v) variants.push(v);
         if (skip) skipped.push(skip);
@@ -115,6 +131,7 @@ export async function latencyMeasureCommand(f: MeasureFlags): Promise<void> {
   } finally {
     progress.stop();
     await target.close();
+    store?.close();
   }
   const s = (Date.now() - t0) / 1000;
   const layers = variants.reduce((a, v) => a + v.layers.length, 0);

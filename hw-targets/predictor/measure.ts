@@ -2,14 +2,16 @@
 // input with warm-up and repeats, keep per node the median time and the features. Variants whose blob exceeds
 // the size cap (the board's slot, or a smaller cap to keep the upload time down) are skipped and listed, and
 // the next index is drawn, so the dataset still gets `count` variants.
+import type { Report } from '../../compiler/contracts/report.js';
 import type { CompiledModel, RunOptions, Target } from '../../compiler/contracts/target.js';
+import type { Graph } from '../../compiler/ir/types.js';
 import { type CalibrationSet, DEFAULT_QUANTIZE, quantizeGraph } from '../../compiler/passes/quantize/quantize.js';
 import { type ProgressFn, throwIfAborted } from '../../compiler/util/progress.js';
 import { writeBlob } from '../blob/write.js';
 import { quantileSorted } from '../targets/stats.js';
 import type { DatasetLayer, DatasetVariant } from './dataset.js';
 import { inputZeroFractions, layerFeatures, nodeLevel } from './features.js';
-import { makeVariant } from './variants.js';
+import { makeVariant, type Variant } from './variants.js';
 
 export interface MeasureOptions {
   readonly seed: number;
@@ -30,6 +32,8 @@ export interface MeasureOptions {
   readonly onProgress?: ProgressFn;
   /** After each measured (or skipped) variant. */
   readonly onVariant?: (v: DatasetVariant | undefined, skipped?: { id: string; reason: string }) => void;
+  /** After each run: the variant's float graph, the int8 graph that ran and the target's Report (e.g. to store it). */
+  readonly onRun?: (v: Variant, ran: Graph, report: Report) => void;
   /** Give up when this many indices in a row were skipped (a cap nothing fits). */
   readonly maxSkipsInARow?: number;
 }
@@ -69,6 +73,7 @@ export async function measureVariants(target: Target, o: MeasureOptions): Promis
     await (target.load as (m: CompiledModel, x?: { signal?: AbortSignal }) => Promise<void>)(model, { signal: o.signal });
     const run: RunOptions = { warmup: o.warmup, repeats: o.repeats, perLayer: true, signal: o.signal };
     const r = await target.run({ data: o.input, batch: 1 }, run);
+    o.onRun?.(v, graph, r.report);
     const times = new Map(r.report.rows.map((row) => [row.layer, row.latency?.samples]));
     const layers: DatasetLayer[] = layerFeatures(graph, inputZeroFractions(graph, o.input)).map((l) => {
       const s = times.get(l.node);
