@@ -139,7 +139,7 @@ export async function latencyMeasureCommand(f: MeasureFlags): Promise<void> {
   else
     process.stdout.write(
       `${variants.length} variants (${layers} layers) measured on ${dataset.target.name} in ${(s / 60).toFixed(1)} min, seed ${seed}; ` +
-        `${skipped.length} skipped${maxBlobBytes !== undefined ? ` (blob over ${maxBlobBytes} bytes)` : ''}; written to ${f.out}\n`,
+        `${skipped.length} skipped (their ids and reasons are in the dataset's \`skipped\`); written to ${f.out}\n`,
     );
 }
 
