@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { boardEmulateCommand, boardFlashCommand } from './commands/board.js';
 import { compileCommand } from './commands/compile.js';
 import { compressCommand } from './commands/compress.js';
+import { latencyFitCommand, latencyMeasureCommand } from './commands/latency.js';
 import { profileCommand } from './commands/profile.js';
 import { pruneCommand } from './commands/prune.js';
 import { runsCommand, runsShowCommand } from './commands/runs.js';
@@ -194,7 +195,7 @@ dataOpts(
   program
     .command('profile <model>')
     .description('time a quantized model per layer on a target (float models get default PTQ first): median, IQR, min of the board\'s own cycle counts (a phone: its ns clock)')
-    .requiredOption('--target <t>', 'qemu (starts the emulated Cortex-M4 board), serial:<port> (a board running the Tandem firmware), adb:<serial> (an arm64 Android phone over adb: $TANDEM_ADB or adb on PATH), host (the integer executor in this process), sim:<accelerator>[:analog] (the CIM simulator; latency and energy from its cost model)')
+    .requiredOption('--target <t>', 'qemu (starts the emulated Cortex-M4 board), serial:<port> (a board running the Tandem firmware), adb:<serial> (an arm64 Android phone over adb: $TANDEM_ADB or adb on PATH), host (the integer executor in this process), sim:<accelerator>[:analog] (the CIM simulator; latency and energy from its cost model), predictor:<file>[#lut|flop-linear|forest] (a latency predictor from `tandem latency fit`)')
     .option('--images <n>', 'test images to run (default 1)', int('--images'))
     .option('--warmup <n>', 'untimed runs per image (default 1)', int('--warmup'))
     .option('--repeats <n>', 'timed runs per image (default 10)', int('--repeats'))
@@ -205,6 +206,33 @@ dataOpts(
     .option('--no-store', 'do not record the run')
     .option('--json', 'machine-readable output'),
 ).action(profileCommand);
+
+const latency = program.command('latency').description('latency datasets of network variants and the predictors fitted on them (docs/latency-predictors.md)');
+dataOpts(
+  latency
+    .command('measure')
+    .description('measure a seeded population of fmnist-vgg/fmnist-resnet variants (widths, kernels, pruning, low-rank) per layer on a target; writes a dataset (JSON, atomically; rewritten every 10 variants)')
+    .requiredOption('--target <t>', 'qemu, serial:<port> or host')
+    .requiredOption('-o, --out <file>', 'dataset file (JSON)')
+    .option('--variants <n>', 'variants to measure (default 300)', int('--variants'))
+    .option('--seed <n>', 'population seed (default 1)', int('--seed'))
+    .option('--warmup <n>', 'untimed runs per variant (default 1)', int('--warmup'))
+    .option('--repeats <n>', 'timed runs per variant, median kept (default 3 on a board: QEMU ticks are deterministic; 15 on host)', int('--repeats'))
+    .option('--calib <n>', 'training images for each variant\'s PTQ (default 16)', int('--calib'))
+    .option('--max-blob <bytes>', 'boards: skip variants whose blob is larger (default 160000: the QEMU upload runs ~15 KB/s)', int('--max-blob'))
+    .option('--resume', 'continue the dataset in --out (same seed and target) instead of starting again')
+    .option('--store <path>', 'also record every variant\'s run in this run store (off by default)')
+    .option('--json', 'machine-readable output'),
+).action(latencyMeasureCommand);
+latency
+  .command('fit <dataset>')
+  .description('fit latency predictors (per-layer lookup table, FLOP-linear with RANSAC, random forest) on a seeded split by variant; print the held-out table (share within ±10%/±5%, RMSE, R²)')
+  .option('-o, --out <file>', 'write the fitted predictor (JSON), usable as --target predictor:<file>')
+  .option('--seed <n>', 'split, RANSAC and forest seed (default 1)', int('--seed'))
+  .option('--test <fraction>', 'share of variants held out (default 0.2)', float('--test'))
+  .option('--trees <n>', 'random forest trees (default 40)', int('--trees'))
+  .option('--json', 'machine-readable output')
+  .action(latencyFitCommand);
 
 const storeOpt = '--store <path>';
 const storeHelp = 'run store (default $TANDEM_STORE, else ~/.cache/tandem/runs.sqlite)';

@@ -21,5 +21,5 @@ test('tandem profile names a serial port that does not exist, and a bad --target
   assert.match(a.stderr, /serial port \/dev\/tandem-no-such-port does not exist/);
   const b = await runCli(['profile', 'fmnist-vgg', '--target', 'usb']);
   assert.equal(b.code, 1);
-  assert.match(b.stderr, /--target usb: expected qemu, host, serial:<port> .*, adb:<serial> .* or sim:<accelerator>/);
+  assert.match(b.stderr, /--target usb: expected qemu, host, serial:<port> .*, adb:<serial> .*, sim:<accelerator>.* or predictor:<file>/);
 });

@@ -1,6 +1,7 @@
 // The host as a Target: Tandem's integer executor (compiler/passes/quantize/int8-executor.ts) in this process,
-// one input at a time, timed with the wall clock (performance.now, seconds). The executor has no per-layer
-// hook, so rows carry MACs and params but no latency; the total carries the samples.
+// one input at a time, timed with the wall clock (performance.now, seconds): the total per inference, and each
+// node through the executor's onNodeTime hook (summed per original layer). The wall clock is noisy on a loaded
+// machine: use warm-up and repeats, and read medians.
 import type { Report } from '../../compiler/contracts/report.js';
 import type { CompiledModel, RunInput, RunOptions, RunResult, Target, TargetDescription } from '../../compiler/contracts/target.js';
 import type { Graph } from '../../compiler/ir/types.js';
@@ -22,7 +23,7 @@ export class HostTarget implements Target {
       kind: 'host',
       name: `Tandem integer executor in-process (Node ${process.version}, ${process.arch})`,
       runtime: 'int8-executor',
-      capabilities: { perLayerTiming: false, dtypes: ['int8'] },
+      capabilities: { perLayerTiming: true, dtypes: ['int8'] },
     });
   }
 
@@ -40,16 +41,19 @@ export class HostTarget implements Target {
     const warmup = options.warmup ?? 1;
     const repeats = options.repeats ?? 10;
     const samples: number[] = [];
+    const perLayer = options.perLayer ?? true;
+    const nodeSamples = new Map<string, number[]>(g.nodes.map((n) => [n.id, []]));
+    const onNodeTime = (n: { id: string }, ms: number) => nodeSamples.get(n.id)!.push(ms / 1000);
     const outs: Float32Array[] = [];
     for (let i = 0; i < input.batch; i++) {
       const x = input.data.subarray(i * per, (i + 1) * per);
-      const once = () => runInt8(g, x, 1, { layers: this.layers });
+      const once = (timed = false) => runInt8(g, x, 1, { layers: this.layers, ...(timed && perLayer ? { onNodeTime } : {}) });
       for (let k = 0; k < warmup; k++) once();
       let last = once();
       for (let k = 0; k < repeats; k++) {
         throwIfAborted(options.signal);
         const t0 = performance.now();
-        last = once();
+        last = once(true);
         samples.push((performance.now() - t0) / 1000);
       }
       outs.push(last.outputs[0]);
@@ -58,7 +62,7 @@ export class HostTarget implements Target {
     const out = new Float32Array(outs.reduce((a, o) => a + o.length, 0));
     let at = 0;
     for (const o of outs) out.set(o, (at += o.length) - o.length);
-    const rows = layerRows(g, EXECUTOR, [], 's');
+    const rows = layerRows(g, EXECUTOR, perLayer ? [...nodeSamples].map(([node, s]) => ({ node, samples: s })) : [], 's');
     const report: Report = { model: g.name, executor: EXECUTOR, createdAt: new Date().toISOString(), rows, total: { latency: { unit: 's', samples }, macs: rows.reduce((a, r) => a + (r.macs ?? 0), 0) } };
     return Promise.resolve({ outputs: [out], report });
   }

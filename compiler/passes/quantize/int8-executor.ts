@@ -227,6 +227,8 @@ export interface RunInt8Options {
   readonly quantizeInput?: (x: Float32Array, p: ValueParams) => Int32Array;
   /** A bit-identical requantize of the accumulate hook's results (the simulator's WebAssembly one). */
   readonly requantize?: typeof requantize;
+  /** Called after each node with its wall time (ms, performance.now): the host target's per-layer timing. */
+  readonly onNodeTime?: (node: Node, ms: number) => void;
 }
 
 /** integerWeights of every conv/dense of a quantized graph, by node id. */
@@ -277,7 +279,9 @@ export function runInt8(graph: Graph, input: Float32Array, batch: number, opts: 
   const reals = new Map<string, Float32Array>();
   const inp = graph.inputs[0];
   values.set(inp.id, (opts.quantizeInput ?? quantizeInput)(input.subarray(0, batch * prod(inp.shape)), params.get(inp.id)!));
+  const timed = opts.onNodeTime;
   for (const n of graph.nodes) {
+    const t0 = timed ? performance.now() : 0;
     const x = values.get(n.inputs[0])!;
     const xs = shapes.get(n.inputs[0])!;
     const ys = shapes.get(n.id)!;
@@ -390,12 +394,14 @@ export function runInt8(graph: Graph, input: Float32Array, batch: number, opts: 
           for (let c = 0; c < C; c++) out[r * C + c] = e[c] / s;
         }
         reals.set(n.id, out);
+        timed?.(n, performance.now() - t0);
         continue;
       }
       default:
         throw new IrError(`integer-only inference: ${n.op} has no integer-only definition`, n.id);
     }
     values.set(n.id, y);
+    timed?.(n, performance.now() - t0);
   }
   const codes = new Map<string, Int32Array>();
   for (const k of opts.keep ?? []) {
