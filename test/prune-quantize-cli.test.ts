@@ -79,6 +79,8 @@ test('bad requests: one line naming what is wrong, exit 1, nothing written', asy
     [['quantize', 'fmnist-vgg', '--mode', 'ptq', '--weight-bits', '1'], '--weight-bits: weight bits 1: expected an integer in 2..16'],
     [['quantize', 'fmnist-vgg', '--mode', 'ptq', '--activation-bits', '17'], '--activation-bits: activation bits 17: expected an integer in 2..16'],
     [['quantize', 'fmnist-vgg', '--mode', 'ptq', '--calib', '0'], '--calib 0: the calibration set needs at least 1 image'],
+    [['quantize', 'fmnist-vgg', '--mode', 'ptq', '--distill', '0.5'], '--distill and --teacher are for training: they need --mode qat'],
+    [['quantize', 'fmnist-vgg', '--mode', 'qat', '--distill', '2'], '--distill 2: expected a weight alpha in (0, 1]'],
   ];
   for (const [i, [args, msg]] of cases.entries()) {
     const out = path.join(dir, `o${i}`);

@@ -23,6 +23,7 @@ import { scheduleFor } from '../../sim/schedule-for.js';
 import { type CimAcceleratorSpec, cimAccelerator, type CimNoise, EXACT_NOISE } from '../../sim/qat-model.js';
 import { loadSpec } from '../../sim/spec/validate.js';
 import type { Dataset } from '../../compiler/train/dataset.js';
+import type { Distillation } from '../../compiler/train/replica.js';
 import type { ProgressFn } from '../../compiler/util/progress.js';
 import { num, table } from '../table.js';
 import { isQuantized, isScheduleDir } from './accel.js';
@@ -50,6 +51,10 @@ export interface QuantizeFlags extends DataOptions {
   set?: string[];
   /** --accel: the non-idealities sampled in training ('none' or a list of cells, read, adc, ir-drop). */
   cimNoise?: string;
+  /** qat: knowledge distillation weight alpha from the float model (or --teacher). */
+  distill?: number;
+  temperature?: number;
+  teacher?: string;
   json?: boolean;
 }
 
@@ -104,13 +109,13 @@ export interface QuantizeReport {
  * cosine schedule, without per-epoch validation (it would run the simulated forward on every validation
  * image): the result is the last epoch's weights.
  */
-async function cimTrain(g: Graph, accelerator: CimAcceleratorSpec, epochs: number, seed: number, lr: number, workers: number | undefined, run: { data: { train: Dataset }; progress: ProgressFn; signal: AbortSignal }): Promise<Graph> {
+async function cimTrain(g: Graph, accelerator: CimAcceleratorSpec, epochs: number, seed: number, lr: number, workers: number | undefined, distill: Distillation | undefined, run: { data: { train: Dataset }; progress: ProgressFn; signal: AbortSignal }): Promise<Graph> {
   const r = FINETUNE.classification;
   // runs here are short (the simulated forward is ~30x a plain one): warm up over at most a tenth of them
   const steps = epochs * Math.ceil(run.data.train.size / r.batchSize);
   const warmupSteps = Math.min(r.schedule.kind === 'cosine' ? (r.schedule.warmupSteps ?? 0) : 0, Math.ceil(steps / 10));
   const cfg = { epochs, batchSize: r.batchSize, optimizer: r.optimizer, schedule: { kind: 'cosine' as const, lr, warmupSteps }, loss: r.loss, seed };
-  return (await train(g, run.data.train, undefined, cfg, { workers, augment: shiftFlip(2), accelerator, signal: run.signal, onProgress: run.progress })).graph;
+  return (await train(g, run.data.train, undefined, cfg, { workers, augment: shiftFlip(2), accelerator, distill, signal: run.signal, onProgress: run.progress })).graph;
 }
 
 function reportTable(r: QuantizeReport): string {
@@ -181,6 +186,10 @@ export async function quantizeCommand(model: string, f: QuantizeFlags): Promise<
   const qatEpochs = f.mode === 'qat' ? (f.epochs ?? 1) : 0;
   if (f.accel && f.mode !== 'qat') throw new Error('--accel trains with the accelerator in the loop: it needs --mode qat');
   if ((f.set?.length || f.cimNoise) && !f.accel) throw new Error('--set and --cim-noise describe the accelerator: they need --accel');
+  const temperature = f.temperature ?? 4;
+  if (f.mode !== 'qat' && (f.distill !== undefined || f.teacher)) throw new Error('--distill and --teacher are for training: they need --mode qat');
+  if (f.distill !== undefined && !(f.distill > 0 && f.distill <= 1)) throw new Error(`--distill ${f.distill}: expected a weight alpha in (0, 1]`);
+  if (!(temperature > 0)) throw new Error(`--temperature ${temperature}: expected a number > 0`);
   if (f.accel && !Number.isInteger(qatEpochs)) throw new Error(`--epochs ${qatEpochs}: with --accel whole epochs (use --train-limit for fewer images)`);
   const command = [
     'tandem quantize',
@@ -196,6 +205,7 @@ export async function quantizeCommand(model: string, f: QuantizeFlags): Promise<
     f.accel ? `--accel ${f.accel}` : '',
     ...(f.set ?? []).map((v) => `--set ${v}`),
     f.accel ? `--cim-noise ${f.cimNoise ?? 'none'}` : '',
+    f.distill !== undefined ? `--distill ${f.distill} --temperature ${temperature}${f.teacher ? ` --teacher ${f.teacher}` : ''}` : '',
     f.lr ? `--lr ${f.lr}` : '',
     f.trainLimit ? `--train-limit ${f.trainLimit}` : '',
     f.evalLimit ? `--eval-limit ${f.evalLimit}` : '',
@@ -211,6 +221,11 @@ export async function quantizeCommand(model: string, f: QuantizeFlags): Promise<
   if (f.mode === 'ptq' && isQuantized(m.graph)) throw new Error(`${model}: already quantized; PTQ takes a float model (QAT on a quantized model continues its training)`);
   if (continuing) checkContinuable(model, m.graph, cfg);
   const trainedWith = continuing && f.accel ? await priorSchedule(model, f) : undefined;
+  // the teacher is the float model: the input unless it is already quantized (then --teacher names it)
+  if (f.distill !== undefined && continuing && !f.teacher) throw new Error(`--distill: ${model} is already quantized; name the float teacher with --teacher <model>`);
+  const teacher = f.distill === undefined ? undefined : f.teacher ? (await resolveModel(f.teacher)).graph : m.graph;
+  if (teacher && isQuantized(teacher)) throw new Error(`--teacher ${f.teacher}: a quantized model; the teacher is the float model`);
+  const distill: Distillation | undefined = teacher && { teacher, alpha: f.distill!, temperature };
   const run = await startModelRun(m, { ...f, calib: calibImages });
   const ptq = continuing ? { graph: m.graph, rows: quantRows(m.graph) } : quantizeGraph(m.graph, run.calib, cfg);
   if (continuing) run.log(`${model} is quantized: QAT continues from its activation ranges${trainedWith ? ' and ADC ranges' : ''} (no new calibration)`);
@@ -222,7 +237,7 @@ export async function quantizeCommand(model: string, f: QuantizeFlags): Promise<
     // activation ranges follow the training batches (EMA, qat-ranges.ts), starting from the calibrated ones
     const start = withRangeState(q, cfg.activations);
     const lr = f.lr ?? 0.001;
-    const trained = accelerator ? await cimTrain(start, accelerator, qatEpochs, cfg.seed ?? 1, lr, f.workers, run) : await finetune(start, { task: m.task, train: run.data.train, val: run.data.val, epochs: qatEpochs, seed: cfg.seed ?? 1, lr, workers: f.workers, signal: run.signal, onProgress: run.progress });
+    const trained = accelerator ? await cimTrain(start, accelerator, qatEpochs, cfg.seed ?? 1, lr, f.workers, distill, run) : await finetune(start, { task: m.task, train: run.data.train, val: run.data.val, epochs: qatEpochs, seed: cfg.seed ?? 1, lr, workers: f.workers, distill, signal: run.signal, onProgress: run.progress });
     const ranges = new Map(trained.nodes.flatMap((n) => (n.weights[QAT_RANGE_WEIGHT] ? [[n.id, Array.from(n.weights[QAT_RANGE_WEIGHT].data.subarray(0, 2))] as const] : [])));
     q = snapWeights(fromRangeState(trained));
     const byId = new Map(q.nodes.map((n) => [n.id, n] as const));
