@@ -162,7 +162,12 @@ function checkContinuable(model: string, g: Graph, cfg: QuantizeConfig): void {
 async function priorSchedule(model: string, f: QuantizeFlags): Promise<Schedule | undefined> {
   if (!isScheduleDir(model)) return undefined;
   const file = path.join(model, 'schedule.json');
-  const s = JSON.parse(await fs.readFile(file, 'utf8')) as Schedule;
+  let s: Schedule;
+  try {
+    s = JSON.parse(await fs.readFile(file, 'utf8')) as Schedule;
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+  }
   const spec = loadSpec(f.accel!, f.set ?? []);
   if (JSON.stringify(s.spec) !== JSON.stringify(spec)) throw new Error(`${file}: compiled for another accelerator than --accel ${f.accel}${f.set?.length ? ' with the --set overrides' : ''}; continuing CIM-aware QAT needs the same one`);
   return s;
