@@ -19,6 +19,7 @@ import { initBackend } from '../compiler/train/backend.js';
 import { H, HEADER_BYTES, L } from '../hw-targets/blob/format.js';
 import { writeBlob } from '../hw-targets/blob/write.js';
 import { crc32 } from '../hw-targets/serial/crc32.js';
+import { haveTool } from '../hw-targets/serial/flash.js';
 import { AdbTarget, buildRunner, cpuMask, parseCpuList, parseRunnerOutput } from '../hw-targets/targets/adb.js';
 import { HostTarget } from '../hw-targets/targets/host.js';
 import { outputValue, tinyQuantized } from './board-helpers.js';
@@ -27,15 +28,7 @@ import { fashionImages, runCli } from './helpers.js';
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const STANDIN = path.join(ROOT, 'hw-targets', 'adb', 'standin', 'adb-standin');
 
-function have(cmd: string): boolean {
-  try {
-    execFileSync('which', [cmd], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const missing = ['qemu-aarch64', 'aarch64-linux-gnu-gcc', 'make'].filter((t) => !have(t));
+const missing = ['qemu-aarch64', 'aarch64-linux-gnu-gcc', 'make'].filter((t) => !haveTool(t));
 const skip: string | false = missing.length ? `missing ${missing.join(', ')} (Debian: qemu-user, gcc-aarch64-linux-gnu)` : false;
 
 // big.LITTLE like a current phone: four 1.8 GHz, three 2.4 GHz and one 3.0 GHz "prime" core -> 'big' pins to CPU 7

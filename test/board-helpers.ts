@@ -4,16 +4,8 @@ import { GraphBuilder } from '../compiler/ir/builder.js';
 import { type Graph, OpKind } from '../compiler/ir/types.js';
 import { DEFAULT_QUANTIZE, quantizeGraph } from '../compiler/passes/quantize/quantize.js';
 import { Rng } from '../compiler/util/rng.js';
+import { haveTool } from '../hw-targets/serial/flash.js';
 import { firmwarePortDir } from '../hw-targets/serial/qemu.js';
-
-function haveTool(cmd: string): boolean {
-  try {
-    execFileSync('which', [cmd], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export const haveSocat = haveTool('socat');
 const noQemu = ['qemu-system-arm', 'arm-none-eabi-gcc', 'make'].filter((t) => !haveTool(t));

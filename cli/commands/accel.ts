@@ -57,18 +57,22 @@ export function trainImages(data: Splits, n: number): { x: Float32Array; n: numb
 /** A directory written by `tandem compile` (schedule.json + the graph it was compiled from)? */
 export const isScheduleDir = (p: string) => existsSync(path.join(p, 'schedule.json')) && existsSync(path.join(p, 'graph.json'));
 
+/** A compiled folder's schedule.json (not yet verified against its graph). */
+export async function readSchedule(dir: string): Promise<Schedule> {
+  const file = path.join(dir, 'schedule.json');
+  try {
+    return JSON.parse(await fs.readFile(file, 'utf8')) as Schedule;
+  } catch (e) {
+    throw new DataError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
 /** Model (quantized if needed), spec, calibration, schedule: from a model or a compile output folder. */
 export async function prepare(modelOrDir: string, f: AccelFlags, progress: ProgressFn, signal: AbortSignal): Promise<Prepared> {
   await initBackend();
   const notes: string[] = [];
   if (isScheduleDir(modelOrDir)) {
-    const file = path.join(modelOrDir, 'schedule.json');
-    let schedule: Schedule;
-    try {
-      schedule = JSON.parse(await fs.readFile(file, 'utf8')) as Schedule;
-    } catch (e) {
-      throw new DataError(`${file}: not valid JSON (${(e as Error).message})`);
-    }
+    const schedule = await readSchedule(modelOrDir);
     if (f.set?.length) throw new DataError(`--set applies when compiling; ${modelOrDir} is already compiled for '${schedule.spec?.name}'`);
     const graph = await loadGraph(modelOrDir);
     verifySchedule(schedule, graph);

@@ -4,7 +4,6 @@
 // are calibrated on the calibration images and the model lowered as `tandem compile` does, and the
 // output folder also holds that Schedule (schedule.json), so `tandem simulate` runs the ranges it was
 // trained for.
-import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { type Graph, QAT_RANGE_WEIGHT } from '../../compiler/ir/types.js';
 import type { Schedule } from '../../compiler/lower/schedule.js';
@@ -26,7 +25,7 @@ import type { Dataset } from '../../compiler/train/dataset.js';
 import type { Distillation } from '../../compiler/train/replica.js';
 import type { ProgressFn } from '../../compiler/util/progress.js';
 import { num, table } from '../table.js';
-import { isQuantized, isScheduleDir } from './accel.js';
+import { isQuantized, isScheduleDir, readSchedule } from './accel.js';
 import type { DataOptions } from './data.js';
 import { qualityText, startModelRun, writeModelDir } from './model-run.js';
 
@@ -161,15 +160,9 @@ function checkContinuable(model: string, g: Graph, cfg: QuantizeConfig): void {
 /** The schedule.json a CIM-aware QAT wrote next to a quantized model, if any, for the same accelerator. */
 async function priorSchedule(model: string, f: QuantizeFlags): Promise<Schedule | undefined> {
   if (!isScheduleDir(model)) return undefined;
-  const file = path.join(model, 'schedule.json');
-  let s: Schedule;
-  try {
-    s = JSON.parse(await fs.readFile(file, 'utf8')) as Schedule;
-  } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
-  }
+  const s = await readSchedule(model);
   const spec = loadSpec(f.accel!, f.set ?? []);
-  if (JSON.stringify(s.spec) !== JSON.stringify(spec)) throw new Error(`${file}: compiled for another accelerator than --accel ${f.accel}${f.set?.length ? ' with the --set overrides' : ''}; continuing CIM-aware QAT needs the same one`);
+  if (JSON.stringify(s.spec) !== JSON.stringify(spec)) throw new Error(`${path.join(model, 'schedule.json')}: compiled for another accelerator than --accel ${f.accel}${f.set?.length ? ' with the --set overrides' : ''}; continuing CIM-aware QAT needs the same one`);
   return s;
 }
 

@@ -52,7 +52,8 @@ export interface RunResult {
 
 export interface Target {
   describe(): Promise<TargetDescription>;
-  load(model: CompiledModel): Promise<void>;
+  /** `signal` cancels a long load (a board upload). */
+  load(model: CompiledModel, options?: { readonly signal?: AbortSignal }): Promise<void>;
   run(input: RunInput, options?: RunOptions): Promise<RunResult>;
   close(): Promise<void>;
 }

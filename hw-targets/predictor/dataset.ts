@@ -80,6 +80,15 @@ export function readJson(file: string, what: string): unknown {
 export class Checker {
   constructor(private readonly file: string) {}
 
+  /** The top level of a Tandem latency file: its format, version 1 and a time unit. */
+  header(v: unknown, format: string): Record<string, unknown> {
+    const o = this.obj(v, '(top level)');
+    if (o.format !== format) this.fail('format', `"${format}"`, o.format);
+    if (o.version !== 1) this.fail('version', '1', o.version);
+    if (o.unit !== 'cycles' && o.unit !== 's') this.fail('unit', '"cycles" or "s"', o.unit);
+    return o;
+  }
+
   fail(path: string, want: string, got: unknown): never {
     const shown = got === undefined ? 'missing' : JSON.stringify(got)?.slice(0, 60);
     throw new DatasetError(`${this.file}: field ${path}: expected ${want}, got ${shown}`);
@@ -105,10 +114,7 @@ export class Checker {
 /** Reads a dataset written by `tandem latency measure`, checking every field used by the fits. */
 export function readDataset(file: string): Dataset {
   const c = new Checker(file);
-  const d = c.obj(readJson(file, 'latency dataset'), '(top level)');
-  if (d.format !== DATASET_FORMAT) c.fail('format', `"${DATASET_FORMAT}"`, d.format);
-  if (d.version !== 1) c.fail('version', '1', d.version);
-  if (d.unit !== 'cycles' && d.unit !== 's') c.fail('unit', '"cycles" or "s"', d.unit);
+  const d = c.header(readJson(file, 'latency dataset'), DATASET_FORMAT);
   c.num(d.seed, 'seed');
   c.str(c.obj(d.target, 'target').id, 'target.id');
   const names = c.arr(d.featureNames, 'featureNames');

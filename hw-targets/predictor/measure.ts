@@ -70,7 +70,7 @@ export async function measureVariants(target: Target, o: MeasureOptions): Promis
     const graph = model.graph;
     const bytes = model.blob?.length;
     skipsInARow = 0;
-    await (target.load as (m: CompiledModel, x?: { signal?: AbortSignal }) => Promise<void>)(model, { signal: o.signal });
+    await target.load(model, { signal: o.signal });
     const run: RunOptions = { warmup: o.warmup, repeats: o.repeats, perLayer: true, signal: o.signal };
     const r = await target.run({ data: o.input, batch: 1 }, run);
     o.onRun?.(v, graph, r.report);

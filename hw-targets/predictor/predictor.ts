@@ -81,10 +81,7 @@ export class LatencyPredictor {
 /** Reads a predictor file, checking the fields predictions use; errors name the file and field. */
 export function readPredictor(file: string): PredictorFile {
   const c = new Checker(file);
-  const p = c.obj(readJson(file, 'latency predictor'), '(top level)');
-  if (p.format !== PREDICTOR_FORMAT) c.fail('format', `"${PREDICTOR_FORMAT}"`, p.format);
-  if (p.version !== 1) c.fail('version', '1', p.version);
-  if (p.unit !== 'cycles' && p.unit !== 's') c.fail('unit', '"cycles" or "s"', p.unit);
+  const p = c.header(readJson(file, 'latency predictor'), PREDICTOR_FORMAT);
   const names = c.arr(p.featureNames, 'featureNames');
   if (names.join() !== FEATURE_NAMES.join()) c.fail('featureNames', `[${FEATURE_NAMES.join(', ')}] (this Tandem's features)`, names);
   if (!(METHODS as readonly unknown[]).includes(p.default)) c.fail('default', METHODS.join(' | '), p.default);
