@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { serializeGraph } from '../compiler/ir/serialize.js';
 import type { Graph } from '../compiler/ir/types.js';
+import { CodesignStore } from './run-store/codesign.js';
 import { getRun, listRuns } from './run-store/read.js';
 import { type Db, openDb, RunStoreError } from './run-store/schema.js';
 import type { RunQuery, RunRecord, RunSummary, StoredRun } from './run-store/types.js';
@@ -57,6 +58,11 @@ export class RunStore {
 
   get(id: number): StoredRun | undefined {
     return getRun(this.db, this.file, id);
+  }
+
+  /** The co-design loop's runs and candidates (same file). */
+  codesign(): CodesignStore {
+    return new CodesignStore(this.db, this.file);
   }
 
   close(): void {

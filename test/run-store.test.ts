@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { graphHash, RunStore, storePath } from '../codesign/run-store.js';
+import { graphHash, RunStore, SCHEMA_VERSION, storePath } from '../codesign/run-store.js';
 import { loadGraph, saveGraph } from '../compiler/ir/serialize.js';
 import type { Node, Tensor } from '../compiler/ir/types.js';
 import { resolveModel } from '../compiler/models/registry.js';
@@ -81,7 +81,7 @@ test('queries by model (name, graph name, hash prefix) and target (spec, id, kin
   s.close();
   const db = new Database(file);
   assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-  assert.deepEqual(db.prepare('SELECT version FROM schema_version').all(), [{ version: 1 }]);
+  assert.deepEqual(db.prepare('SELECT version FROM schema_version').all(), [{ version: SCHEMA_VERSION }]);
   // a started run (a later version may record them) is never visible
   db.prepare("UPDATE runs SET status = 'started' WHERE id = ?").run(b);
   db.close();
@@ -156,7 +156,7 @@ test('a store of a newer schema version is refused, naming the file and both ver
   const db = new Database(file);
   db.prepare('UPDATE schema_version SET version = 7').run();
   db.close();
-  assert.throws(() => RunStore.open(file), (e: Error) => e.name === 'RunStoreError' && e.message.includes(file) && /schema version 7/.test(e.message) && /version 1\)/.test(e.message));
+  assert.throws(() => RunStore.open(file), (e: Error) => e.name === 'RunStoreError' && e.message.includes(file) && /schema version 7/.test(e.message) && e.message.includes(`version ${SCHEMA_VERSION})`));
 });
 
 test('a corrupt file, a damaged store and a foreign SQLite database give clear errors naming the file', () => {

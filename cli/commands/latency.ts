@@ -7,7 +7,7 @@ import { DataError } from '../../compiler/data/errors.js';
 import { type Dataset, type DatasetVariant, DATASET_FORMAT, readDataset, writeJsonAtomic } from '../../hw-targets/predictor/dataset.js';
 import { FEATURE_NAMES } from '../../hw-targets/predictor/features.js';
 import { fitPredictors } from '../../hw-targets/predictor/fit.js';
-import { measureVariants } from '../../hw-targets/predictor/measure.js';
+import { measureVariants, type Statistic } from '../../hw-targets/predictor/measure.js';
 import type { PredictorFile } from '../../hw-targets/predictor/predictor.js';
 import { openTarget, parseTarget } from '../../hw-targets/targets/open.js';
 import { SerialTarget } from '../../hw-targets/targets/serial.js';
@@ -23,6 +23,7 @@ export interface MeasureFlags extends DataOptions {
   readonly out: string;
   readonly warmup?: number;
   readonly repeats?: number;
+  readonly stat?: Statistic;
   readonly calib?: number;
   readonly maxBlob?: number;
   readonly resume?: boolean;
@@ -44,6 +45,7 @@ export async function latencyMeasureCommand(f: MeasureFlags): Promise<void> {
   const warmup = f.warmup ?? 1;
   // QEMU ticks under -icount are deterministic: 3 repeats only guard against a stray timer interrupt
   const repeats = f.repeats ?? (board ? 3 : 15);
+  const statistic: Statistic = f.stat ?? (board ? 'median' : 'min');
   const maxBlobBytes = board ? (f.maxBlob ?? 160_000) : undefined;
   const calibImages = f.calib ?? 16;
   let previous: Dataset | undefined;
@@ -51,6 +53,8 @@ export async function latencyMeasureCommand(f: MeasureFlags): Promise<void> {
     previous = readDataset(f.out);
     if (previous.seed !== seed || previous.target.spec !== f.target)
       throw new DataError(`--resume: ${f.out} holds seed ${previous.seed} on --target ${previous.target.spec}, not seed ${seed} on ${f.target}`);
+    const was = previous.measure.statistic ?? 'median';
+    if (was !== statistic) throw new DataError(`--resume: ${f.out} keeps the ${was} of the repeats, not the ${statistic} (--stat ${was})`);
   }
   const progress = cliProgress({ quiet: !!f.json });
   const signal = interruptSignal();
@@ -74,7 +78,7 @@ export async function latencyMeasureCommand(f: MeasureFlags): Promise<void> {
     target: { spec: f.target, id: d.id, name: d.name, ...(d.runtime ? { runtime: d.runtime } : {}) },
     unit: board ? 'cycles' : 's',
     ...(board && d.clockHz ? { clockHz: d.clockHz } : {}),
-    measure: { warmup, repeats, calibImages: calib.n, input: 'Fashion-MNIST test image 0', ...(maxBlobBytes !== undefined ? { maxBlobBytes } : {}) },
+    measure: { warmup, repeats, calibImages: calib.n, input: 'Fashion-MNIST test image 0', statistic, ...(maxBlobBytes !== undefined ? { maxBlobBytes } : {}) },
     featureNames: FEATURE_NAMES,
     skipped,
     complete,
@@ -94,6 +98,7 @@ export async function latencyMeasureCommand(f: MeasureFlags): Promise<void> {
       input,
       warmup,
       repeats,
+      statistic,
       maxBlobBytes,
       blob: target instanceof SerialTarget,
       done: new Set(variants.map((v) => v.id)),

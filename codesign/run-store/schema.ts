@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 export type Db = Database.Database;
 
 /** The version this code writes and reads. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** Marks the file as a Tandem run store (SQLite's application_id header field): 'TNDM'. */
 export const APPLICATION_ID = 0x544e444d;
@@ -78,6 +78,51 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, ordinal)
   ) WITHOUT ROWID;
   CREATE INDEX run_layers_layer ON run_layers (layer);
+  `,
+  // v1 -> v2: the co-design loop (codesign/store.ts). A run is written as it goes, a candidate per transaction,
+  // so a killed loop resumes from its last committed candidate.
+  `
+  CREATE TABLE codesign_runs (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    status       TEXT NOT NULL,                        -- 'running' | 'complete'
+    created_at   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL,
+    argv         TEXT NOT NULL,                        -- JSON array: the command line that started it
+    problem      TEXT NOT NULL,                        -- JSON: the validated problem statement
+    problem_hash TEXT NOT NULL,                        -- sha256 of that JSON: --resume checks it
+    seed         INTEGER NOT NULL,
+    seconds      REAL NOT NULL DEFAULT 0,              -- time spent evaluating, summed over resumes
+    profile      TEXT,                                 -- JSON: per-layer option sensitivities and costs, once computed
+    result       TEXT                                  -- JSON: the CodesignResult, when complete
+  );
+
+  CREATE TABLE codesign_candidates (
+    run_id     INTEGER NOT NULL REFERENCES codesign_runs (id) ON DELETE CASCADE,
+    ordinal    INTEGER NOT NULL,                       -- evaluation order: candidate id 'c<ordinal>'
+    plan_key   TEXT NOT NULL,                          -- sha256 of the canonical Plan JSON
+    strategy   TEXT NOT NULL,
+    plan       TEXT NOT NULL,                          -- JSON: Plan
+    seed       INTEGER NOT NULL,
+    metrics    TEXT NOT NULL,                          -- JSON: key -> value (accuracy in %)
+    layers     TEXT NOT NULL,                          -- JSON: LayerDecision[]
+    model_hash TEXT,                                   -- sha256 of the int8 graph (models/<hash>/ next to the store)
+    seconds    REAL NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (run_id, ordinal),
+    UNIQUE (run_id, plan_key)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE codesign_measurements (
+    run_id   INTEGER NOT NULL,
+    ordinal  INTEGER NOT NULL,
+    target   TEXT NOT NULL,                            -- the metric's 'on' (qemu, host, predictor:...)
+    layer    TEXT NOT NULL,                            -- original layer id, or '(total)'
+    unit     TEXT NOT NULL,                            -- 'cycles' | 's'
+    clock_hz REAL,
+    samples  BLOB NOT NULL,                            -- float64 little-endian, raw
+    PRIMARY KEY (run_id, ordinal, target, layer),
+    FOREIGN KEY (run_id, ordinal) REFERENCES codesign_candidates (run_id, ordinal) ON DELETE CASCADE
+  ) WITHOUT ROWID;
   `,
 ];
 

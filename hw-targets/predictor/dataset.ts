@@ -1,9 +1,10 @@
-// The latency dataset: per variant, per node, the features (features.ts) and the measured median time, plus
+// The latency dataset: per variant, per node, the features (features.ts) and the measured time (median or minimum of the repeats), plus
 // the model's total, with the target, seeds and measuring options that produced it. JSON, written atomically
 // (temp file + rename) so a crash or Ctrl-C never leaves half a file; read back with every field checked, and
 // an error that names the file and the field.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { FEATURE_NAMES } from './features.js';
+import type { Statistic } from './measure.js';
 
 export const DATASET_FORMAT = 'tandem-latency-dataset';
 
@@ -13,7 +14,7 @@ export interface DatasetLayer {
   readonly op: string;
   /** FEATURE_NAMES order. */
   readonly f: readonly number[];
-  /** Median over the timed repeats, in the dataset's unit. */
+  /** The statistic (measure.statistic) of the timed repeats, in the dataset's unit. */
   readonly t: number;
 }
 
@@ -23,7 +24,7 @@ export interface DatasetVariant {
   readonly seed: number;
   readonly knobs: unknown;
   readonly blobBytes?: number;
-  /** Median end-to-end time of one inference (includes what lies between the nodes). */
+  /** End-to-end time of one inference (same statistic) (includes what lies between the nodes). */
   readonly total: number;
   readonly layers: readonly DatasetLayer[];
 }
@@ -38,7 +39,9 @@ export interface Dataset {
   readonly target: { readonly spec: string; readonly id: string; readonly name: string; readonly runtime?: string };
   readonly unit: 'cycles' | 's';
   readonly clockHz?: number;
-  readonly measure: { readonly warmup: number; readonly repeats: number; readonly calibImages: number; readonly input: string; readonly maxBlobBytes?: number };
+  readonly measure: { readonly warmup: number; readonly repeats: number; readonly calibImages: number; readonly input: string; readonly maxBlobBytes?: number;
+    /** Absent in files from before the choice existed: median. */
+    readonly statistic?: Statistic };
   readonly featureNames: readonly string[];
   /** Variants drawn but not measured, and why (e.g. a blob over the size cap). */
   readonly skipped: readonly { readonly id: string; readonly reason: string }[];

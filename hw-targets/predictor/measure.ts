@@ -1,5 +1,5 @@
 // Measures a population of variants (variants.ts) on a Target: PTQ each variant (int8), load it, time one
-// input with warm-up and repeats, keep per node the median time and the features. Variants whose blob exceeds
+// input with warm-up and repeats, keep per node the median (or minimum) time and the features. Variants whose blob exceeds
 // the size cap (the board's slot, or a smaller cap to keep the upload time down) are skipped and listed, and
 // the next index is drawn, so the dataset still gets `count` variants.
 import type { Report } from '../../compiler/contracts/report.js';
@@ -22,6 +22,9 @@ export interface MeasureOptions {
   readonly input: Float32Array;
   readonly warmup: number;
   readonly repeats: number;
+  /** What one number per node (and the total) is: the median of the repeats, or their minimum, which on a shared
+   * machine is the better estimate (interference — other processes, GC — only ever adds time). */
+  readonly statistic: Statistic;
   /** Skip variants whose blob is larger (bytes); undefined = no cap. */
   readonly maxBlobBytes?: number;
   /** Whether the target takes a blob (a board): then the blob is written once and its size recorded. */
@@ -38,11 +41,16 @@ export interface MeasureOptions {
   readonly maxSkipsInARow?: number;
 }
 
-const median = (xs: readonly number[]) => quantileSorted(Float64Array.from(xs).sort(), 0.5);
+export type Statistic = 'median' | 'min';
+const STAT: Record<Statistic, (xs: readonly number[]) => number> = {
+  median: (xs) => quantileSorted(Float64Array.from(xs).sort(), 0.5),
+  min: (xs) => Math.min(...xs),
+};
 
 /** Measures variants until `count` are measured (including `done`); returns the new ones. */
 export async function measureVariants(target: Target, o: MeasureOptions): Promise<DatasetVariant[]> {
   const out: DatasetVariant[] = [];
+  const stat = STAT[o.statistic];
   let have = o.done?.size ?? 0;
   let skipsInARow = 0;
   for (let index = 0; have < o.count; index++) {
@@ -79,11 +87,11 @@ export async function measureVariants(target: Target, o: MeasureOptions): Promis
       const s = times.get(l.node);
       if (!s?.length) throw new Error(`target gave no latency samples for node '${l.node}' of variant ${v.id}`);
       // origin from the variant's own graph: nodeLevel() replaced it for the run
-      return { node: l.node, origin: v.graph.nodes.find((n) => n.id === l.node)?.origin ?? l.node, op: l.op, f: l.f, t: median(s) };
+      return { node: l.node, origin: v.graph.nodes.find((n) => n.id === l.node)?.origin ?? l.node, op: l.op, f: l.f, t: stat(s) };
     });
     const total = r.report.total?.latency?.samples;
     if (!total?.length) throw new Error(`target gave no total latency for variant ${v.id}`);
-    const dv: DatasetVariant = { id: v.id, family: v.family, seed: v.seed, knobs: v.knobs, ...(bytes !== undefined ? { blobBytes: bytes } : {}), total: median(total), layers };
+    const dv: DatasetVariant = { id: v.id, family: v.family, seed: v.seed, knobs: v.knobs, ...(bytes !== undefined ? { blobBytes: bytes } : {}), total: stat(total), layers };
     out.push(dv);
     have++;
     o.onVariant?.(dv);
