@@ -8,8 +8,8 @@ what=${1:-start}
 pkgs=(dataset-fashion-mnist qemu-system-arm gcc-arm-none-eabi libnewlib-arm-none-eabi)
 case "$what" in
   start) ;;
-  # socat: serial fault tests; the adb target's tests build the aarch64 runner and run it under qemu-user
-  test) pkgs+=(socat gcc-aarch64-linux-gnu qemu-user) ;;
+  # socat: serial fault tests; the adb target's tests build the aarch64 runner and run it under qemu-user; chromium: the HTML report renders in a real browser
+  test) pkgs+=(socat gcc-aarch64-linux-gnu qemu-user chromium) ;;
   *) echo "usage: $0 start|test" >&2; exit 2 ;;
 esac
 
