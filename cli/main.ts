@@ -3,6 +3,7 @@
 import { createRequire } from 'node:module';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { boardEmulateCommand, boardFlashCommand } from './commands/board.js';
+import { codesignCommand } from './commands/codesign.js';
 import { compileCommand } from './commands/compile.js';
 import { compressCommand } from './commands/compress.js';
 import { latencyFitCommand, latencyMeasureCommand } from './commands/latency.js';
@@ -237,6 +238,26 @@ latency
   .option('--trees <n>', 'random forest trees (default 40)', int('--trees'))
   .option('--json', 'machine-readable output')
   .action(latencyFitCommand);
+
+dataOpts(
+  program
+    .command('codesign [problem]')
+    .description('the co-design loop: search per-layer decompositions and pruning for a problem (JSON/YAML file and/or flags), evaluating each candidate (fine-tune, int8, accuracy, simulated/measured cost), recorded in the run store; writes the Pareto front (front.json, front.csv, report.html) and the chosen model')
+    .option('-o, --out <dir>', 'output folder (default codesign-out)')
+    .option('--store <path>', 'run store (default $TANDEM_STORE, else ~/.cache/tandem/runs.sqlite); models go to models/ beside it')
+    .option('--resume <run>', 'continue a killed or cancelled run from the store', int('--resume'))
+    .option('--model <m>', 'base model (built-in name or folder)')
+    .option('--objective <metric>', 'an objective besides accuracy, repeatable: energy:<accel>, arrays:<accel>, latency:<target> (qemu, host, serial:<port>, predictor:<file>) or latency:sim:<accel>, params, macs', collect)
+    .option('--budget <metric<=max>', 'a hard budget, repeatable, e.g. arrays:rram-128<=64, latency:qemu<=5 (ms), energy:rram-128<=2 (µJ)', collect)
+    .addOption(new Option('--strategy <s>', 'search strategy').choices(['greedy', 'musco', 'nsga2']))
+    .option('--cost <c>', "what a layer costs when allocating: macs, params, hardware (the first objective) or an objective's key")
+    .option('--candidates <n>', 'candidates to evaluate besides the baseline', int('--candidates'))
+    .option('--minutes <m>', 'time budget: no new candidate after this many minutes of evaluation', float('--minutes'))
+    .option('--max-drop <pp>', 'allowed accuracy drop in percentage points (default 0.5)', float('--max-drop'))
+    .option('--seed <n>', 'seed of everything random (default 1)', int('--seed'))
+    .option('--workers <n>', 'training/evaluation worker threads', int('--workers'))
+    .option('--json', 'machine-readable output'),
+).action(codesignCommand);
 
 const storeOpt = '--store <path>';
 const storeHelp = 'run store (default $TANDEM_STORE, else ~/.cache/tandem/runs.sqlite)';

@@ -9,6 +9,7 @@ import type { Graph } from '../compiler/ir/types.js';
 import { costOf } from '../sim/cost/model.js';
 import { scheduleFor } from '../sim/schedule-for.js';
 import type { AcceleratorSpec } from '../sim/spec/types.js';
+import { withOverride } from '../sim/spec/validate.js';
 import type { MetricInfo } from './result.js';
 import { metricKey, type MetricRef } from './problem.js';
 import { quantileSorted } from '../hw-targets/targets/stats.js';
@@ -84,7 +85,10 @@ export async function measureMetrics(int8: Graph, refs: readonly MetricRef[], sr
       if (!c) {
         const spec = src.accels.get(accel);
         if (!spec) throw new Error(`accelerator '${accel}' was not loaded`);
-        const { schedule } = scheduleFor(int8, spec, src.calib, { signal: src.signal });
+        // The cost model does not read the ADC full scales (an ADC conversion costs the same at any range), so
+        // the costly ADC calibration is skipped here; the exported Schedule is calibrated.
+        const costSpec = spec.adc.range === 'calibrated' ? withOverride(spec, 'adc.range', 'max') : spec;
+        const { schedule } = scheduleFor(int8, costSpec, src.calib, { signal: src.signal });
         const arraysPerLayer = new Map<string, number>();
         const origin = new Map(int8.nodes.map((n) => [n.id, n.origin]));
         const seen = new Set<string>();

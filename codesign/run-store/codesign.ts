@@ -89,13 +89,14 @@ export class CodesignStore {
     return guard(this.file, fn);
   }
 
-  createRun(problem: unknown, seed: number, argv: readonly string[]): number {
+  /** The run row with its option profile, in one statement: a run never exists without its profile. */
+  createRun(problem: unknown, seed: number, argv: readonly string[], profile: unknown): number {
     return this.g(() => {
       const now = new Date().toISOString();
       const text = canonicalJson(problem);
       const r = this.db
-        .prepare("INSERT INTO codesign_runs (status, created_at, updated_at, argv, problem, problem_hash, seed) VALUES ('running', ?, ?, ?, ?, ?, ?)")
-        .run(now, now, JSON.stringify(argv), text, sha256(text), seed);
+        .prepare("INSERT INTO codesign_runs (status, created_at, updated_at, argv, problem, problem_hash, seed, profile) VALUES ('running', ?, ?, ?, ?, ?, ?, ?)")
+        .run(now, now, JSON.stringify(argv), text, sha256(text), seed, JSON.stringify(profile));
       return Number(r.lastInsertRowid);
     });
   }
@@ -133,10 +134,6 @@ export class CodesignStore {
           .all() as { id: number; status: string; created_at: string; seconds: number; n: number }[]
       ).map((r) => ({ id: r.id, status: r.status, createdAt: r.created_at, candidates: r.n, seconds: r.seconds })),
     );
-  }
-
-  setProfile(id: number, profile: unknown): void {
-    this.g(() => this.db.prepare('UPDATE codesign_runs SET profile = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(profile), new Date().toISOString(), id));
   }
 
   /** One transaction: the candidate, its raw measurements, and the run's time spent. */

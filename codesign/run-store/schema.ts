@@ -92,7 +92,7 @@ const MIGRATIONS: readonly string[] = [
     problem_hash TEXT NOT NULL,                        -- sha256 of that JSON: --resume checks it
     seed         INTEGER NOT NULL,
     seconds      REAL NOT NULL DEFAULT 0,              -- time spent evaluating, summed over resumes
-    profile      TEXT,                                 -- JSON: per-layer option sensitivities and costs, once computed
+    profile      TEXT,                                 -- JSON: per-layer option sensitivities and costs (written with the run)
     result       TEXT                                  -- JSON: the CodesignResult, when complete
   );
 
