@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { boardEmulateCommand, boardFlashCommand } from './commands/board.js';
-import { codesignCommand } from './commands/codesign.js';
+import { type CodesignFlags, codesignCommand } from './commands/codesign.js';
 import { compileCommand } from './commands/compile.js';
 import { compressCommand } from './commands/compress.js';
 import { latencyFitCommand, latencyMeasureCommand } from './commands/latency.js';
@@ -257,7 +257,9 @@ dataOpts(
     .option('--seed <n>', 'seed of everything random (default 1)', int('--seed'))
     .option('--workers <n>', 'training/evaluation worker threads', int('--workers'))
     .option('--json', 'machine-readable output'),
-).action(codesignCommand);
+).action(async (file: string | undefined, f: CodesignFlags) => {
+  await codesignCommand(file, f);
+});
 
 const storeOpt = '--store <path>';
 const storeHelp = 'run store (default $TANDEM_STORE, else ~/.cache/tandem/runs.sqlite)';
@@ -305,7 +307,10 @@ program
 dataOpts(
   program
     .command('start')
-    .description('the main job on the embedded default: inspect and evaluate fmnist-vgg')
+    .description('the main job on the embedded default: the co-design loop on fmnist-vgg with the rram-128 accelerator and the emulated board, ~10 minutes; writes ./tandem-start/report.html')
+    .option('-o, --out <dir>', 'output folder (default tandem-start)')
+    .option('--store <path>', 'run store (default $TANDEM_STORE, else ~/.cache/tandem/runs.sqlite)')
+    .option('--workers <n>', 'training/evaluation worker threads', int('--workers'))
     .option('--json', 'machine-readable output'),
 ).action(startCommand);
 

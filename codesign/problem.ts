@@ -63,6 +63,7 @@ export interface Problem {
   readonly finetune: { readonly images: number; readonly lr: number };
   /** Training images for PTQ calibration, ADC calibration and sensitivities. */
   readonly calib: number;
+  /** candidates: evaluated besides the baseline; minutes: of profiling and evaluation, after which no new candidate starts. */
   readonly limits: { readonly candidates: number; readonly minutes?: number };
   readonly seed: number;
 }

@@ -210,7 +210,16 @@ test('CLI: latency measure --target host (real executor, real images), resume, t
     store.list().map((r) => r.model.name),
     ['vgg-0', 'resnet-1'],
   );
+  // on the host each node keeps the minimum of its timed repeats (--stat min), as the stored raw samples show
+  const first = readDataset(out).variants[0];
+  const raw = store.get(store.list()[0].id)!.report;
+  assert.equal(readDataset(out).measure.statistic, 'min');
+  for (const l of first.layers) assert.equal(l.t, Math.min(...raw.rows.find((r) => r.layer === l.node)!.latency!.samples), l.node);
+  assert.equal(first.total, Math.min(...raw.total!.latency!.samples));
   store.close();
+  const wrongStat = await runCli(['latency', 'measure', '--target', 'host', '--variants', '3', '--seed', '5', '--stat', 'median', '-o', out, '--resume']);
+  assert.equal(wrongStat.code, 1);
+  assert.match(wrongStat.stderr, /--resume: .*host\.json keeps the min of the repeats, not the median \(--stat min\)/);
   const b = await runCli(['latency', 'measure', '--target', 'host', '--variants', '6', '--seed', '5', '--repeats', '2', '--calib', '4', '-o', out, '--resume', '--json']);
   assert.equal(b.code, 0, b.stderr);
   const ds = readDataset(out);

@@ -132,7 +132,7 @@ function summaryText(r: CodesignResult): string {
   return lines.join('\n') + '\n';
 }
 
-export async function codesignCommand(file: string | undefined, f: CodesignFlags): Promise<void> {
+export async function codesignCommand(file: string | undefined, f: CodesignFlags, embedded?: Problem): Promise<CodesignResult> {
   const t0 = performance.now();
   const storeFile = storePath(f.store);
   let problem: Problem;
@@ -149,7 +149,7 @@ export async function codesignCommand(file: string | undefined, f: CodesignFlags
     }
     runId = f.resume;
   } else {
-    problem = problemFrom(file, f);
+    problem = embedded ?? problemFrom(file, f);
     // An existing store is checked now (a corrupt one fails before any work); a new one is created only when
     // the run is, so a problem that fails its checks leaves no store behind.
     if (existsSync(storeFile)) store = RunStore.open(storeFile);
@@ -171,6 +171,23 @@ export async function codesignCommand(file: string | undefined, f: CodesignFlags
     const stored = runId !== undefined ? store!.codesign().getRun(runId) : undefined;
     let profile = stored?.profile as Profile | undefined;
     const profileCalib = { x: calib.x.subarray(0, Math.min(64, calib.n) * per), n: Math.min(64, calib.n) };
+    // The profile depends on the model, space, metrics, calibration and seed, not on the strategy or its cost:
+    // a run of another strategy on the same problem reuses it.
+    const profileKey = (q: Problem) => canonicalJson({ model: q.model, dataset: q.dataset, objectives: q.objectives, budgets: q.budgets, space: q.space, calib: q.calib, seed: q.seed });
+    if (!profile && store) {
+      const same = store.codesign().findProfile((q) => {
+        try {
+          return profileKey(validateProblem(q, 'stored run')) === profileKey(problem);
+        } catch {
+          return false;
+        }
+      });
+      if (same) {
+        profile = same.profile as Profile;
+        log(`option profile reused from run ${same.id} (same model, space, metrics, calibration and seed)`);
+      }
+    }
+    const tProfile = performance.now();
     if (!profile) {
       log(`profiling ${space.reduce((a, s) => a + s.options.length - 1, 0)} options of ${space.length} layers (each alone; sensitivity on ${profileCalib.n} images)`);
       profile = await profileOptions(m.graph, space, { calib: profileCalib, sources, metrics: profiledMetrics(problem), seed: problem.seed, signal, onProgress: run.progress });
@@ -187,8 +204,10 @@ export async function codesignCommand(file: string | undefined, f: CodesignFlags
           );
         }
       }
+    }
+    if (runId === undefined) {
       store ??= RunStore.open(storeFile);
-      runId = store.codesign().createRun(problem, problem.seed, process.argv.slice(2), profile);
+      runId = store.codesign().createRun(problem, problem.seed, process.argv.slice(2), profile, (performance.now() - tProfile) / 1000);
       log(`co-design run ${runId} in ${storeFile} (resume with: tandem codesign --resume ${runId} --store ${storeFile})`);
     }
     const id = runId!;
@@ -206,7 +225,7 @@ export async function codesignCommand(file: string | undefined, f: CodesignFlags
         store: cs,
         runId: id,
         modelsDir: path.join(path.dirname(storeFile), 'models'),
-        spentBefore: stored?.seconds ?? 0,
+        spentBefore: cs.getRun(id)!.seconds,
         workers: f.workers,
         signal,
         onProgress: run.progress,
@@ -221,6 +240,7 @@ export async function codesignCommand(file: string | undefined, f: CodesignFlags
     run.stop();
     if (f.json) process.stdout.write(JSON.stringify({ run: id, out, chosen: result.chosen, candidates: result.candidates.length, seconds: (performance.now() - t0) / 1000 }) + '\n');
     else process.stdout.write(summaryText(result) + `written to ${out} (front.json, front.csv, report.html${result.chosen ? ', chosen/' : ''}) in ${((performance.now() - t0) / 1000).toFixed(0)} s; run ${id} in ${storeFile}\n`);
+    return result;
   } finally {
     await close();
     store?.close();

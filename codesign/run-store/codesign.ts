@@ -90,13 +90,13 @@ export class CodesignStore {
   }
 
   /** The run row with its option profile, in one statement: a run never exists without its profile. */
-  createRun(problem: unknown, seed: number, argv: readonly string[], profile: unknown): number {
+  createRun(problem: unknown, seed: number, argv: readonly string[], profile: unknown, profileSeconds: number): number {
     return this.g(() => {
       const now = new Date().toISOString();
       const text = canonicalJson(problem);
       const r = this.db
-        .prepare("INSERT INTO codesign_runs (status, created_at, updated_at, argv, problem, problem_hash, seed, profile) VALUES ('running', ?, ?, ?, ?, ?, ?, ?)")
-        .run(now, now, JSON.stringify(argv), text, sha256(text), seed, JSON.stringify(profile));
+        .prepare("INSERT INTO codesign_runs (status, created_at, updated_at, argv, problem, problem_hash, seed, profile, seconds) VALUES ('running', ?, ?, ?, ?, ?, ?, ?, ?)")
+        .run(now, now, JSON.stringify(argv), text, sha256(text), seed, JSON.stringify(profile), profileSeconds);
       return Number(r.lastInsertRowid);
     });
   }
@@ -123,6 +123,23 @@ export class CodesignStore {
         ...(r.profile !== null ? { profile: parse(r.profile, 'profile') } : {}),
         ...(r.result !== null ? { result: parse(r.result, 'result') } : {}),
       };
+    });
+  }
+
+  /** The newest run whose problem satisfies `match`, with its profile (e.g. to reuse the profile). */
+  findProfile(match: (problem: unknown) => boolean): { id: number; profile: unknown } | undefined {
+    return this.g(() => {
+      const rows = this.db.prepare('SELECT id, problem, profile FROM codesign_runs WHERE profile IS NOT NULL ORDER BY id DESC').all() as { id: number; problem: string; profile: string }[];
+      for (const r of rows) {
+        let problem: unknown;
+        try {
+          problem = JSON.parse(r.problem);
+        } catch {
+          continue;
+        }
+        if (match(problem)) return { id: r.id, profile: JSON.parse(r.profile) as unknown };
+      }
+      return undefined;
     });
   }
 

@@ -91,7 +91,7 @@ const MIGRATIONS: readonly string[] = [
     problem      TEXT NOT NULL,                        -- JSON: the validated problem statement
     problem_hash TEXT NOT NULL,                        -- sha256 of that JSON: --resume checks it
     seed         INTEGER NOT NULL,
-    seconds      REAL NOT NULL DEFAULT 0,              -- time spent evaluating, summed over resumes
+    seconds      REAL NOT NULL DEFAULT 0,              -- time spent profiling and evaluating, summed over resumes
     profile      TEXT,                                 -- JSON: per-layer option sensitivities and costs (written with the run)
     result       TEXT                                  -- JSON: the CodesignResult, when complete
   );

@@ -12,9 +12,37 @@ import { runInt8 } from '../../compiler/passes/quantize/int8-executor.js';
 import { throwIfAborted } from '../../compiler/util/progress.js';
 import { layerRows } from '../targets/layer-rows.js';
 import { inputZeroFractions, layerFeatures } from './features.js';
-import { LatencyPredictor, METHODS, type Method, readPredictor } from './predictor.js';
+import { LatencyPredictor, METHODS, type Method, type PredictorFile, readPredictor } from './predictor.js';
+import { DATASET_FORMAT, readDataset, writeJsonAtomic } from './dataset.js';
+import { fitPredictors } from './fit.js';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 export const OUTSIDE_ROW = '(outside layers)';
+
+/**
+ * A predictor file as it is, or, for a latency dataset (`tandem latency measure -o`), the predictor fitted on it
+ * with the default split (seed 1), cached by the dataset's content hash in $XDG_CACHE_HOME/tandem/predictors/:
+ * fitted predictors are ~10 MB of trees, too big to commit next to their ~1 MB datasets.
+ */
+export function predictorFor(file: string, env: NodeJS.ProcessEnv = process.env): PredictorFile {
+  let head: string;
+  try {
+    head = readFileSync(file, 'utf8');
+  } catch {
+    return readPredictor(file); // its error names the file
+  }
+  if (!head.includes(`"format":"${DATASET_FORMAT}"`)) return readPredictor(file);
+  const dir = path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'tandem', 'predictors');
+  const cached = path.join(dir, `${createHash('sha256').update(head).digest('hex')}.json`);
+  if (existsSync(cached)) return readPredictor(cached);
+  const p = fitPredictors(readDataset(file), { seed: 1, datasetFile: file, command: `fitted for --target predictor:${file}` });
+  mkdirSync(dir, { recursive: true });
+  writeJsonAtomic(cached, p);
+  return p;
+}
 
 export class PredictorTarget implements Target {
   private graph?: Graph;
@@ -25,9 +53,9 @@ export class PredictorTarget implements Target {
     readonly method: Method,
   ) {}
 
-  /** Reads the predictor file; `method` defaults to the file's default. */
+  /** Reads the predictor file (or fits one from a dataset file, see predictorFor); `method` defaults to the file's default. */
   static open(path: string, method?: string): PredictorTarget {
-    const p = readPredictor(path);
+    const p = predictorFor(path);
     if (method !== undefined && !(METHODS as readonly string[]).includes(method)) throw new Error(`--target predictor:${path}#${method}: expected a method of ${METHODS.join(', ')}`);
     return new PredictorTarget(path, new LatencyPredictor(p), (method as Method | undefined) ?? p.default);
   }
