@@ -14,7 +14,7 @@ import { DEFAULT_QUANTIZE, quantizeGraph } from '../compiler/passes/quantize/qua
 import type { Dataset } from '../compiler/train/dataset.js';
 import { evaluate } from '../compiler/train/evaluate.js';
 import { writeDirAtomic } from '../compiler/util/atomic.js';
-import { type ProgressFn, throwIfAborted } from '../compiler/util/progress.js';
+import { type ProgressFn, throwIfAborted, yieldToEventLoop } from '../compiler/util/progress.js';
 import { ACCURACY_INFO, measureMetrics, metricInfo, type MetricSources, type MetricValue } from './metrics.js';
 import { paretoFront } from './pareto.js';
 import { costKey, metricKey, type MetricRef, type Problem } from './problem.js';
@@ -107,6 +107,7 @@ export async function runLoop(env: LoopEnv, strategy: Strategy, strategyName: st
   const asEvaluated = (c: StoredCandidate, replayed: boolean): Evaluated => ({ id: `c${c.ordinal}`, ordinal: c.ordinal, plan: c.plan, metrics: c.metrics, layers: c.layers, replayed });
 
   const evaluateGenome = async (genome: Genome, strategyLabel: string, why?: ReadonlyMap<string, string>): Promise<Evaluated | undefined> => {
+    await yieldToEventLoop();
     throwIfAborted(env.signal);
     const applied = applyGenome(env.base, env.space, genome, p.seed, (l) => why?.get(l) ?? '');
     const key = planKey(applied.plan);
@@ -124,8 +125,12 @@ export async function runLoop(env: LoopEnv, strategy: Strategy, strategyName: st
         ? applied.graph
         : await finetune(applied.graph, { task: 'classification', train: env.train, epochs: Math.min(1, p.finetune.images / env.train.size), seed: p.seed, lr: p.finetune.lr, workers: env.workers, signal: env.signal });
     const int8 = quantizeGraph(tuned, env.calib, DEFAULT_QUANTIZE).graph;
+    await yieldToEventLoop();
+    throwIfAborted(env.signal);
     const q = await evaluate(int8, env.val, 'classification', { workers: env.workers, signal: env.signal });
     if (q.task !== 'classification') throw new Error('unreachable: classification quality expected');
+    await yieldToEventLoop();
+    throwIfAborted(env.signal);
     const values = await measureMetrics(int8, refs, env.sources);
     const metrics: Record<string, number> = { accuracy: 100 * q.accuracy };
     for (const [k, v] of values) metrics[k] = v.value;

@@ -7,7 +7,7 @@ import { sensitivityOutput } from '../compiler/passes/compress/budget.js';
 import { valuesOf } from '../compiler/passes/compress/refit.js';
 import { relativeError } from '../compiler/passes/decompose/tensor.js';
 import { DEFAULT_QUANTIZE, quantizeGraph } from '../compiler/passes/quantize/quantize.js';
-import { type ProgressFn, throwIfAborted } from '../compiler/util/progress.js';
+import { type ProgressFn, throwIfAborted, yieldToEventLoop } from '../compiler/util/progress.js';
 import { measureMetrics, type MetricSources } from './metrics.js';
 import { metricKey, type MetricRef } from './problem.js';
 import { applyGenome, type LayerSpace, optionText } from './space.js';
@@ -56,6 +56,7 @@ export async function profileOptions(base: Graph, space: readonly LayerSpace[], 
   for (const [i, s] of space.entries()) {
     const options: OptionProfile[] = [{ text: 'original', error: 0, cost: baseCost }];
     for (let k = 1; k < s.options.length; k++) {
+      await yieldToEventLoop();
       throwIfAborted(o.signal);
       const genome = space.map((_, j) => (j === i ? k : 0));
       const g = applyGenome(base, space, genome, o.seed).graph;

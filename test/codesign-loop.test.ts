@@ -1,5 +1,5 @@
 // The co-design loop: the problem statement's validation, the greedy allocation on a known profile, the
-// search space on fmnist-vgg, and end to end through the CLI: a run killed with SIGKILL mid-candidate several
+// search space on fmnist-vgg, and end to end through the CLI: a run killed with SIGKILL (and cancelled with Ctrl-C) mid-candidate several
 // times and resumed ends with the same store contents and front as an uninterrupted run with the same seed;
 // bad input (impossible budget, missing target, unreadable store) fails clearly and leaves the store as it was.
 import assert from 'node:assert/strict';
@@ -105,8 +105,8 @@ writeFileSync(problemFile, JSON.stringify(PROBLEM));
 const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
 const comparable = (r: CodesignResult) => r.candidates.map((c) => ({ id: c.id, strategy: c.strategy, plan: c.plan, metrics: c.metrics, feasible: c.feasible, onFront: c.onFront, modelHash: c.modelHash, layers: c.layers.map((l) => [l.layer, l.decision, l.reason]) }));
 
-/** Starts the loop; kills it with SIGKILL `delayMs` after candidate `at` starts. Resolves with how it ended. */
-function runAndKill(args: string[], at: number, delayMs: number): Promise<{ killed: boolean; code: number | null; stderr: string }> {
+/** Starts the loop; sends `sig` `delayMs` after candidate `at` starts. Resolves with how it ended. */
+function runAndKill(args: string[], at: number, delayMs: number, sig: 'SIGKILL' | 'SIGINT' = 'SIGKILL'): Promise<{ killed: boolean; code: number | null; stderr: string }> {
   return new Promise((resolve) => {
     const p = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
@@ -115,14 +115,15 @@ function runAndKill(args: string[], at: number, delayMs: number): Promise<{ kill
       err += b.toString();
       if (!armed && new RegExp(`^c${at} \\(`, 'm').test(err)) {
         armed = true;
-        setTimeout(() => p.kill('SIGKILL'), delayMs);
+        setTimeout(() => p.kill(sig), delayMs);
       }
     });
-    p.on('exit', (code, signal) => resolve({ killed: signal === 'SIGKILL', code, stderr: err }));
+    // Ctrl-C ends the loop itself (exit 130, cancelled) after the step in progress
+    p.on('exit', (code, signal) => resolve({ killed: sig === 'SIGKILL' ? signal === 'SIGKILL' : armed && code === 130, code, stderr: err }));
   });
 }
 
-test('resume: a run killed with SIGKILL mid-candidate three times ends as an uninterrupted run with the same seed', async () => {
+test('resume: a run killed with SIGKILL mid-candidate twice and cancelled with Ctrl-C once ends as an uninterrupted run with the same seed', async () => {
   const storeA = path.join(tmp, 'a.sqlite');
   const a = await runCli(['codesign', problemFile, '--store', storeA, '-o', path.join(tmp, 'outA'), '--workers', '1']);
   assert.equal(a.code, 0, a.stderr);
@@ -131,16 +132,17 @@ test('resume: a run killed with SIGKILL mid-candidate three times ends as an uni
 
   const storeB = path.join(tmp, 'b.sqlite');
   const outB = path.join(tmp, 'outB');
-  // 1st: killed while evaluating c1 (fresh run), then resumed and killed during c2, then c3 — each at a
-  // different point of the candidate (fine-tuning, evaluation, metrics)
+  // 1st: killed while evaluating c1 (fresh run), then resumed and killed during c2, then cancelled (SIGINT)
+  // during c3 — each at a different point of the candidate (fine-tuning, evaluation, metrics)
   const first = await runAndKill(['codesign', problemFile, '--store', storeB, '-o', outB, '--workers', '1'], 1, 1500);
   assert.ok(first.killed, `the first run ended by itself (code ${first.code}):\n${first.stderr}`);
-  for (const [at, delay] of [
-    [2, 300],
-    [3, 2500],
+  for (const [at, delay, sig] of [
+    [2, 300, 'SIGKILL'],
+    [3, 2500, 'SIGINT'],
   ] as const) {
-    const r = await runAndKill(['codesign', '--resume', '1', '--store', storeB, '-o', outB, '--workers', '1'], at, delay);
-    assert.ok(r.killed, `resume ended by itself before candidate ${at} was killed (code ${r.code}):\n${r.stderr}`);
+    const r = await runAndKill(['codesign', '--resume', '1', '--store', storeB, '-o', outB, '--workers', '1'], at, delay, sig);
+    assert.ok(r.killed, `resume ended otherwise than by ${sig} during candidate ${at} (code ${r.code}):\n${r.stderr}`);
+    if (sig === 'SIGINT') assert.match(r.stderr, /cancelled/);
     // the store is consistent after every kill: whole candidates, ordinals 0..n-1, nothing half-written
     const db = new Database(storeB, { readonly: true });
     assert.deepEqual(db.pragma('integrity_check'), [{ integrity_check: 'ok' }]);

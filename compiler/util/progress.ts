@@ -16,6 +16,14 @@ export function throwIfAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new CancelledError();
 }
 
+/**
+ * Lets the event loop run (signal handlers, timers, I/O). Loops of synchronous work whose awaits all resolve as
+ * microtasks never reach it, so Ctrl-C would wait for the whole loop: call this between steps.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 export class CancelledError extends Error {
   constructor(message = 'cancelled') {
     super(message);
