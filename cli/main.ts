@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { boardEmulateCommand, boardFlashCommand } from './commands/board.js';
 import { type CodesignFlags, codesignCommand } from './commands/codesign.js';
+import { compareFrontsCommand } from './commands/compare-fronts.js';
 import { compileCommand } from './commands/compile.js';
 import { compressCommand } from './commands/compress.js';
 import { latencyFitCommand, latencyMeasureCommand } from './commands/latency.js';
@@ -260,6 +261,12 @@ dataOpts(
 ).action(async (file: string | undefined, f: CodesignFlags) => {
   await codesignCommand(file, f);
 });
+
+program
+  .command('compare-fronts <a> <b>')
+  .description("compare two co-design results (front.json) of one problem, e.g. MACs-only (a) against hardware-aware (b): per objective the best feasible value of each and B's change, the share of each front the other dominates, hypervolumes")
+  .option('--json', 'machine-readable output')
+  .action(compareFrontsCommand);
 
 const storeOpt = '--store <path>';
 const storeHelp = 'run store (default $TANDEM_STORE, else ~/.cache/tandem/runs.sqlite)';

@@ -17,6 +17,7 @@ import type { CodesignResult } from '../codesign/result.js';
 import { RunStore } from '../codesign/run-store.js';
 import { applyGenome, searchSpace } from '../codesign/space.js';
 import { allocate } from '../codesign/strategies/greedy.js';
+import { compareResults } from '../cli/commands/compare-fronts.js';
 import { graphStats } from '../compiler/ir/graph.js';
 import { resolveModel } from '../compiler/models/registry.js';
 import { runCli } from './helpers.js';
@@ -85,6 +86,38 @@ test('search space on fmnist-vgg: options per layer; a genome applies pruning, t
   // conv2's input side rank is half of its PRUNED input channels
   assert.deepEqual(plan.layers.conv2.decomposition, { kind: 'tucker2', ranks: [Math.round(Math.round(c1 / 2) / 2), Math.round(c2 / 2)] });
   assert.ok(graphStats(graph).totalMacs < graphStats(m.graph).totalMacs);
+});
+
+test('compare-fronts: best feasible value per objective, the change, and who dominates whom', () => {
+  const cand = (id: string, accuracy: number, energy: number, feasible = true) => ({ id, strategy: 's', plan: { version: 1 as const, model: 'm', seed: 1, layers: {} }, metrics: { accuracy, e: energy }, layers: [], feasible, violations: [], onFront: false, seconds: 1 });
+  const result = (cands: ReturnType<typeof cand>[]): CodesignResult => ({
+    format: 'tandem-codesign-result',
+    version: 1,
+    createdAt: '',
+    run: 1,
+    store: '',
+    command: '',
+    seed: 1,
+    problem: {},
+    baseline: { accuracy: 93, e: 40 },
+    metrics: [
+      { key: 'accuracy', label: '', unit: '%', direction: 'max', source: '' },
+      { key: 'e', label: '', unit: 'µJ', direction: 'min', source: '' },
+    ],
+    objectives: ['accuracy', 'e'],
+    candidates: cands,
+    seconds: 1,
+  });
+  const a = result([cand('c0', 93, 40), cand('c1', 92.5, 34), cand('c2', 91, 20, false)]);
+  const b = result([cand('c0', 93, 40), cand('c1', 92.6, 30), cand('c2', 92.2, 28)]);
+  const [row] = compareResults(a, b);
+  assert.deepEqual(row.bestA, { id: 'c1', value: 34, accuracy: 92.5 });
+  assert.deepEqual(row.bestB, { id: 'c2', value: 28, accuracy: 92.2 });
+  assert.ok(Math.abs(row.change! - (28 - 34) / 34) < 1e-12);
+  // B's (92.6, 30) dominates A's (92.5, 34); A's c0 equals B's c0: A's front is all covered, B's only in part
+  assert.equal(row.bCoversA, 1);
+  assert.ok(row.aCoversB! < 1);
+  assert.ok(row.hypervolumeB! > row.hypervolumeA!);
 });
 
 // ---- end to end through the CLI ----
