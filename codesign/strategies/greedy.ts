@@ -1,9 +1,9 @@
 // Budgeted greedy allocation (seed 000's rank selection, with any cost): every option's sensitivity and cost
-// come from the profile (each option applied alone). For a cost target, start from the base model and
-// repeatedly take the move — one layer to a cheaper option — with the least added error per unit of cost
-// saved, until the target is met. Targets sweep the reachable range of the cost in equal steps, one
-// candidate each, so the candidates trace an accuracy–cost curve. With cost = MACs this is the classic
-// MACs-only allocation; with cost = simulated energy or (predicted) latency it is hardware-aware.
+// come from the profile (each option applied alone). From the base model, repeatedly take the move — one
+// layer to a cheaper option — with the least added error per unit of cost saved, down to the cheapest
+// options. Along this descent, bisection finds the cheapest state that still meets the accuracy constraint,
+// and the remaining candidates fill in the front. With cost = MACs this is the classic MACs-only allocation;
+// with cost = simulated energy or (predicted) latency it is hardware-aware.
 import type { Profile } from '../profile.js';
 import type { SearchContext } from '../loop.js';
 
@@ -57,24 +57,37 @@ export function allocate(profile: Profile, key: string, target: number): Allocat
 }
 
 /**
- * `limits.candidates` distinct states of the descent, at cost targets spaced evenly between the base and the
- * cheapest reachable cost (a target whose state was already taken takes the next state down).
+ * The cheapest state of the descent that still meets the accuracy constraint, found by bisection over the
+ * states (accuracy falls along the descent), then the remaining candidates at states spaced evenly between
+ * the base and it, which fill in the front. Every step is decided by evaluated (fine-tuned, measured)
+ * candidates; the profile only orders the moves.
  */
 export async function greedy(ctx: SearchContext): Promise<void> {
   const key = ctx.costKey;
-  const states = descent(ctx.profile, key).slice(1);
-  if (states.length === 0) return;
-  const base = ctx.profile.base[key];
-  const floor = states[states.length - 1].cost;
-  const n = Math.min(ctx.problem.limits.candidates, states.length);
-  let from = 0;
-  for (let k = 1; k <= n && from < states.length; k++) {
-    const target = base - ((base - floor) * k) / n;
-    let i = states.findIndex((s, j) => j >= from && s.cost <= target + 1e-12 * Math.abs(base));
-    if (i < 0) i = states.length - 1;
-    i = Math.max(i, from);
-    from = i + 1;
-    ctx.log(`greedy: ${key} target ${fmt(target)} (${k}/${n}): move ${i + 1} of ${states.length}, estimated ${fmt(states[i].cost)}`);
-    if (!(await ctx.evaluate(states[i].genome, `greedy:${key}`, states[i].why))) return;
+  const states = descent(ctx.profile, key);
+  const floor = ctx.baseline.metrics.accuracy - ctx.problem.accuracy.maxDropPp;
+  const tried = new Map<number, boolean>([[0, true]]);
+  const evalState = async (i: number, why: string): Promise<boolean | undefined> => {
+    ctx.log(`greedy: ${why}: move ${i} of ${states.length - 1}, estimated ${key} ${fmt(states[i].cost)}`);
+    const e = await ctx.evaluate(states[i].genome, `greedy:${key}`, states[i].why);
+    if (!e) return undefined;
+    const ok = e.metrics.accuracy >= floor;
+    tried.set(i, ok);
+    return ok;
+  };
+  // bisection: lo meets the constraint, hi does not (hi = states.length: beyond the cheapest state)
+  let lo = 0;
+  let hi = states.length;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    const ok = await evalState(mid, `bisection between moves ${lo} and ${hi}`);
+    if (ok === undefined) return;
+    if (ok) lo = mid;
+    else hi = mid;
   }
+  // the rest: evenly between the base and the cheapest feasible state, then beyond it
+  const spread = [...Array.from({ length: lo }, (_, j) => j + 1), ...Array.from({ length: states.length - 1 - lo }, (_, j) => lo + 1 + j)].filter((i) => !tried.has(i));
+  const want = ctx.problem.limits.candidates;
+  const picks = spread.length <= want ? spread : Array.from({ length: want }, (_, k) => spread[Math.round(((k + 0.5) * spread.length) / want - 0.5)]);
+  for (const i of [...new Set(picks)]) if ((await evalState(i, 'filling in the front')) === undefined) return;
 }
