@@ -150,6 +150,27 @@ test('two processes writing at once: every run of both is stored', async () => {
   s.close();
 });
 
+test('a version 1 store (profiles only) is migrated to version 2: its runs kept, the co-design tables added', () => {
+  const file = fresh();
+  const s = RunStore.open(file);
+  s.save(makeRecord({ label: 'v1', layers: 3, samples: 4, seed: 1 }));
+  s.close();
+  // what a version 1 store looks like: no co-design tables
+  const db = new Database(file);
+  db.exec('DROP TABLE codesign_measurements; DROP TABLE codesign_candidates; DROP TABLE codesign_runs; UPDATE schema_version SET version = 1');
+  db.close();
+  const m = RunStore.open(file);
+  assert.equal(m.list().length, 1);
+  const cs = m.codesign();
+  const id = cs.createRun({ model: 'm' }, 1, ['codesign'], { layers: [] }, 2.5);
+  assert.equal(cs.getRun(id)!.seconds, 2.5);
+  assert.deepEqual(cs.getRun(id)!.profile, { layers: [] });
+  m.close();
+  const v = new Database(file, { readonly: true });
+  assert.deepEqual(v.prepare('SELECT version FROM schema_version').all(), [{ version: SCHEMA_VERSION }]);
+  v.close();
+});
+
 test('a store of a newer schema version is refused, naming the file and both versions', () => {
   const file = fresh();
   RunStore.open(file).close();
