@@ -17,6 +17,10 @@ import type { CodesignResult } from '../codesign/result.js';
 import { RunStore } from '../codesign/run-store.js';
 import { applyGenome, searchSpace } from '../codesign/space.js';
 import { allocate } from '../codesign/strategies/greedy.js';
+import { musco, muscoLadders } from '../codesign/strategies/musco.js';
+import { nsga2 } from '../codesign/strategies/nsga2.js';
+import type { Problem } from '../codesign/problem.js';
+import type { LayerSpace } from '../codesign/space.js';
 import { compareResults } from '../cli/commands/compare-fronts.js';
 import { graphStats } from '../compiler/ir/graph.js';
 import { resolveModel } from '../compiler/models/registry.js';
@@ -118,6 +122,89 @@ test('compare-fronts: best feasible value per objective, the change, and who dom
   assert.equal(row.bCoversA, 1);
   assert.ok(row.aCoversB! < 1);
   assert.ok(row.hypervolumeB! > row.hypervolumeA!);
+});
+
+/**
+ * A synthetic search context whose candidates' metrics are exact functions of the profile: accuracy falls 1 pp
+ * per unit of summed error, the cost is additive, and a layer's cost in an evaluated model is its option's
+ * cost times (layer index + 1)² (so later layers weigh more).
+ */
+function fakeContext(profile: Profile, space: LayerSpace[], strategy: Problem['search']['strategy'], candidates: number) {
+  const problem = validateProblem({ model: 'm', objectives: [{ metric: 'energy', on: 'x' }], limits: { candidates }, search: { strategy, cost: 'energy:x' } }, 'fake');
+  const evaluated: number[][] = [];
+  const metricsOf = (g: readonly number[]) => ({
+    accuracy: 93 - g.reduce((a, o, l) => a + profile.layers[l].options[o].error, 0),
+    'energy:x': profile.base['energy:x'] + g.reduce((a, o, l) => a + profile.layers[l].options[o].cost['energy:x'] - profile.base['energy:x'], 0),
+  });
+  const layersOf = (g: readonly number[]) => space.map((sp, l) => ({ layer: sp.layer, decision: String(g[l]), reason: '', cost: { 'energy:x': profile.layers[l].options[g[l]].cost['energy:x'] * (l + 1) ** 2 } }));
+  const baseline = { id: 'c0', ordinal: 0, plan: { version: 1 as const, model: 'm', seed: 1, layers: {} }, metrics: metricsOf(space.map(() => 0)), layers: layersOf(space.map(() => 0)), replayed: false };
+  const ctx = {
+    problem,
+    space,
+    profile,
+    costKey: 'energy:x',
+    baseline,
+    evaluate(g: readonly number[]) {
+      if (evaluated.length >= candidates) return Promise.resolve(undefined);
+      evaluated.push([...g]);
+      return Promise.resolve({ ...baseline, id: `c${evaluated.length}`, ordinal: evaluated.length, metrics: metricsOf(g), layers: layersOf(g) });
+    },
+    log: () => {},
+  };
+  return { ctx, evaluated, metricsOf };
+}
+
+const opt = (text: string, error: number, e: number) => ({ text, error, cost: { 'energy:x': e } });
+const dec = (method: 'tucker2' | 'cp' | 'svd', fraction: number) => ({ kind: 'decompose' as const, method, fraction });
+
+test('musco keeps one kind per layer (the one saving most cost per error) and weakens the costliest layers first', async () => {
+  // layer a: cp saves more energy per error than tucker2; layer b: the reverse
+  const profile: Profile = {
+    base: { 'energy:x': 100 },
+    via: { 'energy:x': 'energy:x' },
+    layers: [
+      { layer: 'a', options: [opt('original', 0, 100), opt('t 0.5', 0.1, 95), opt('t 0.25', 0.2, 90), opt('c 0.5', 0.1, 80), opt('c 0.25', 0.2, 70)] },
+      { layer: 'b', options: [opt('original', 0, 100), opt('t 0.5', 0.1, 85), opt('t 0.25', 0.2, 80), opt('c 0.5', 0.1, 99), opt('c 0.25', 0.2, 98)] },
+    ],
+  };
+  const options = [{ kind: 'original' as const }, dec('tucker2', 0.5), dec('tucker2', 0.25), dec('cp', 0.5), dec('cp', 0.25)];
+  const space: LayerSpace[] = [
+    { layer: 'a', options },
+    { layer: 'b', options },
+  ];
+  const ladders = muscoLadders({ space, profile, costKey: 'energy:x' });
+  assert.deepEqual(
+    ladders.map((l) => [l.kind, l.ladder]),
+    [
+      ['cp', [0, 3, 4]],
+      ['tucker2', [0, 1, 2]],
+    ],
+  );
+  // b weighs 400 against a's 100 (w_a 0.25): b alone moves, to its bottom; then a (w 0.31 < 0.5) moves at step 2
+  const { ctx, evaluated } = fakeContext(profile, space, 'musco', 10);
+  await musco(ctx);
+  assert.deepEqual(evaluated, [
+    [0, 1],
+    [0, 2],
+    [3, 2],
+    [4, 2],
+  ]);
+});
+
+test('nsga2: a first round over the whole surrogate front, then only genomes predicted feasible; finds the cheapest feasible genome', async () => {
+  const layer = (name: string) => ({ layer: name, options: [opt('original', 0, 100), opt('r 0.5', 0.1, 90), opt('r 0.25', 0.2, 82), opt('prune', 0.6, 70)] });
+  const profile: Profile = { base: { 'energy:x': 100 }, via: { 'energy:x': 'energy:x' }, layers: [layer('a'), layer('b'), layer('c')] };
+  const options = [{ kind: 'original' as const }, dec('svd', 0.5), dec('svd', 0.25), { kind: 'prune' as const, ratio: 0.5 }];
+  const space: LayerSpace[] = ['a', 'b', 'c'].map((l) => ({ layer: l, options }));
+  const { ctx, evaluated, metricsOf } = fakeContext(profile, space, 'nsga2', 10);
+  await nsga2(ctx);
+  assert.equal(new Set(evaluated.map((g) => g.join())).size, evaluated.length, 'no genome twice');
+  assert.ok(evaluated.length > 4 && evaluated.length <= 10);
+  // after the first round (4), the accuracy line is fitted exactly (the fake is linear): all later ones are feasible
+  for (const g of evaluated.slice(4)) assert.ok(metricsOf(g).accuracy >= 92.5 - 1e-9, `round 2+ proposed an infeasible genome ${g.join()}`);
+  // the cheapest feasible genome: two layers at rank 0.25 and one at 0.5 (error 0.5, energy 54), by brute force
+  const feasible = evaluated.map(metricsOf).filter((m) => m.accuracy >= 92.5 - 1e-9);
+  assert.equal(Math.min(...feasible.map((m) => m['energy:x'])), 54);
 });
 
 // ---- end to end through the CLI ----

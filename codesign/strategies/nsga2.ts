@@ -2,7 +2,8 @@
 // from the option profile: error = the sum of its options' logits errors, each objective = the base value
 // plus the sum of its options' cost changes (a target's latency comes from its latency predictor there).
 // Each round evolves a population on the surrogate (cheap: no model is built), takes genomes spread along
-// the surrogate's front that it predicts feasible, and evaluates them for real (fine-tune, int8, simulate,
+// the surrogate's front that it predicts feasible (the first round, with no accuracy yet to fit, spreads
+// over the whole front), and evaluates them for real (fine-tune, int8, simulate,
 // measure). After each round the surrogate is refit to the real results: per objective a least-squares line
 // from estimate to measured value (accuracy from the summed error), so later rounds aim with corrected numbers.
 import { Nsga2 } from '../nsga2.js';
@@ -70,13 +71,15 @@ export async function nsga2(ctx: SearchContext): Promise<void> {
         pts.map((x) => x.e.metrics[metricKey(b)]),
       ),
     );
-    // with only the baseline, accuracy falls with the summed error at a slope guessed from the profile's scale
-    const acc = (err: number) => (pts.length < 3 ? ctx.baseline.metrics.accuracy - 10 * err : accLine.a + accLine.b * err);
+    // Until there are real accuracies to fit (the first round), nothing is known of how the summed error maps to
+    // accuracy: the first round explores the whole surrogate front, mild to aggressive, without the constraint.
+    const fitted = pts.length >= 3;
+    const acc = (err: number) => (fitted ? accLine.a + accLine.b * err : ctx.baseline.metrics.accuracy - err);
     const corrected = (g: readonly number[]) => {
       const x = estimate(g);
       const objectives = [acc(x.err), ...x.cost.map((c, j) => costLines[j].a + costLines[j].b * c)];
       const over = p.budgets.reduce((s, b, j) => s + Math.max(0, (budgetLines[j].a + budgetLines[j].b * x.budgets[j] - b.max) / b.max), 0);
-      const violation = Math.max(0, floor - objectives[0]) + over;
+      const violation = (fitted ? Math.max(0, floor - objectives[0]) : 0) + over;
       return { objectives, violation };
     };
     const ga = new Nsga2({ domains: ctx.space.map((s) => s.options.length), popSize: POP, seed: p.seed * 1000 + round, dirs, initial });
