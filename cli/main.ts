@@ -253,7 +253,7 @@ dataOpts(
     .addOption(new Option('--strategy <s>', 'search strategy').choices(['greedy', 'musco', 'nsga2']))
     .option('--cost <c>', "what a layer costs when allocating: macs, params, hardware (the first objective) or an objective's key")
     .option('--candidates <n>', 'candidates to evaluate besides the baseline', int('--candidates'))
-    .option('--minutes <m>', 'time budget: no new candidate after this many minutes of evaluation', float('--minutes'))
+    .option('--minutes <m>', 'time budget: no new candidate after this many minutes of profiling and evaluation', float('--minutes'))
     .option('--max-drop <pp>', 'allowed accuracy drop in percentage points (default 0.5)', float('--max-drop'))
     .option('--seed <n>', 'seed of everything random (default 1)', int('--seed'))
     .option('--workers <n>', 'training/evaluation worker threads', int('--workers'))
