@@ -52,7 +52,7 @@ export interface CodesignResult {
   readonly format: 'tandem-codesign-result';
   readonly version: 1;
   readonly createdAt: string;
-  /** Run id in the store, and the store file. */
+  /** Run id in the store, and the store file (--store as given, else the default store's path). */
   readonly run: number;
   readonly store: string;
   readonly command: string;

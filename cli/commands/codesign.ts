@@ -234,7 +234,8 @@ export async function codesignCommand(file: string | undefined, f: CodesignFlags
       strategy,
       `${problem.search.strategy}:${costKey(problem)}`,
     );
-    const result = assembleResult(problem, cands, { run: id, store: storeFile, command: `tandem ${process.argv.slice(2).join(' ')}`, seconds: cs.getRun(id)!.seconds });
+    // the store as the user named it (--store as given), so a result carries no path of this machine's
+    const result = assembleResult(problem, cands, { run: id, store: f.store ?? storeFile, command: `tandem ${process.argv.slice(2).join(' ')}`, seconds: cs.getRun(id)!.seconds });
     await writeOutputs(out, result, problem, path.join(path.dirname(storeFile), 'models'), calib);
     cs.complete(id, result);
     run.stop();
