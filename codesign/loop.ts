@@ -6,7 +6,6 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { graphHash } from './run-store.js';
-import type { Plan } from '../compiler/contracts/plan.js';
 import { saveGraph } from '../compiler/ir/serialize.js';
 import type { Graph } from '../compiler/ir/types.js';
 import { finetune } from '../compiler/passes/compress/finetune.js';
@@ -24,12 +23,9 @@ import type { CodesignStore, Measurement, StoredCandidate } from './run-store/co
 import { planKey } from './run-store/codesign.js';
 import { applyGenome, decisionText, type Genome, type LayerSpace } from './space.js';
 
-export interface Evaluated {
-  readonly id: string;
+/** What a strategy learns of an evaluated candidate. */
+export interface Evaluated extends Pick<Candidate, 'id' | 'plan' | 'metrics' | 'layers'> {
   readonly ordinal: number;
-  readonly plan: Plan;
-  readonly metrics: Readonly<Record<string, number>>;
-  readonly layers: readonly LayerDecision[];
   /** Whether this evaluation was read back from the store (a resumed run). */
   readonly replayed: boolean;
 }

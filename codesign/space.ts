@@ -84,10 +84,12 @@ export function applyGenome(base: Graph, space: readonly LayerSpace[], genome: G
   const layers: Record<string, LayerPlan> = {};
   const kept = new Map<string, number[]>();
   let graph = base;
-  const importance = channelImportance(base, channelGroups(base), 'l1');
+  // channel norms only when something is pruned (most genomes of the profile and the descent prune nothing)
+  let importance: Map<string, Float64Array> | undefined;
   space.forEach((s, i) => {
     const o = s.options[genome[i]];
     if (o.kind !== 'prune') return;
+    importance ??= channelImportance(base, channelGroups(base), 'l1');
     const imp = importance.get(s.group!)!;
     const keep = Math.round(imp.length * (1 - o.ratio));
     // the `keep` largest L1 norms, ties by index; then ascending as the Plan wants

@@ -195,10 +195,9 @@ export async function codesignCommand(file: string | undefined, f: CodesignFlags
       for (const b of problem.budgets) {
         const key = metricKey(b);
         const genome = profile.layers.map((l) => l.options.reduce((bi, o, i, os) => (o.cost[key] < os[bi].cost[key] ? i : bi), 0));
-        const g = applyGenome(m.graph, space, genome, problem.seed).graph;
+        const { graph: g, plan } = applyGenome(m.graph, space, genome, problem.seed);
         const v = (await measureMetrics(quantizeGraph(g, calib, DEFAULT_QUANTIZE).graph, [b], sources)).get(key)!.value;
         if (v > b.max) {
-          const plan = applyGenome(m.graph, space, genome, problem.seed).plan;
           throw new ProblemError(
             `budget ${key} <= ${b.max} is impossible: the cheapest plan in the search space (${space.map((s) => `${s.layer} ${decisionText(m.graph, plan, s.layer)}`).join(', ')}) still needs ${Number(v.toPrecision(5))}; widen space.ranks / space.prune or raise the budget`,
           );
