@@ -1,0 +1,2 @@
+// Placeholder until the graph view lands.
+export {};
