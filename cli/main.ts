@@ -314,9 +314,16 @@ program
 dataOpts(
   program
     .command('start')
-    .description('the main job on the embedded default: the co-design loop on fmnist-vgg with the rram-128 accelerator and the emulated board, ~10 minutes; writes ./tandem-start/report.html')
-    .option('-o, --out <dir>', 'output folder (default tandem-start)')
+    .description('the app: Electron when installed, else the same UI in the browser from a loopback-only server; with --job, the main job on the embedded default without the UI (the co-design loop on fmnist-vgg with the rram-128 accelerator and the emulated board, ~10 minutes; writes ./tandem-start/report.html)')
+    .option('--job', 'run the default co-design job in this terminal instead of opening the app')
+    .option('--no-open', 'browser fallback: print the URL instead of opening the system browser')
+    .option('--browser', 'use the browser fallback even when Electron is installed')
+    .option('--port <n>', 'browser fallback: port on 127.0.0.1 (default: any free port)', int('--port'))
+    .option('--workspace <dir>', 'app: where jobs and opened models are kept (default $TANDEM_WORKSPACE, else ~/.local/share/tandem)')
+    .option('-o, --out <dir>', '--job: output folder (default tandem-start)')
     .option('--store <path>', 'run store (default $TANDEM_STORE, else ~/.cache/tandem/runs.sqlite)')
+    .option('--candidates <n>', '--job: at most n candidates (default: the job\'s own)', int('--candidates'))
+    .option('--minutes <m>', '--job: time budget in minutes (default: the job\'s own)', float('--minutes'))
     .option('--workers <n>', 'training/evaluation worker threads', int('--workers'))
     .option('--json', 'machine-readable output'),
 ).action(startCommand);

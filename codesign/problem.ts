@@ -2,6 +2,7 @@
 // which accelerator or target), hard budgets, the per-layer search space, the strategy and the time budget.
 // Read from JSON or YAML (or built from CLI flags), validated field by field: unknown fields are errors (a
 // typo must not fall back to a default silently), and every error names the file and the field.
+import { Fields, type Obj } from '../compiler/util/fields.js';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { DataError } from '../compiler/data/errors.js';
@@ -90,38 +91,6 @@ export class ProblemError extends DataError {
   }
 }
 
-type Obj = Record<string, unknown>;
-
-class Fields {
-  constructor(readonly source: string) {}
-  fail(path: string, want: string, got: unknown): never {
-    const shown = got === undefined ? 'missing' : JSON.stringify(got)?.slice(0, 80);
-    throw new ProblemError(`${this.source}: field ${path}: expected ${want}, got ${shown}`);
-  }
-  obj(v: unknown, path: string, allowed: readonly string[]): Obj {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(path, 'an object', v);
-    for (const k of Object.keys(v)) if (!allowed.includes(k)) this.fail(`${path === '(top level)' ? '' : path + '.'}${k}`, `one of the fields ${allowed.join(', ')} (unknown field)`, k);
-    return v as Obj;
-  }
-  str(v: unknown, path: string): string {
-    if (typeof v !== 'string' || !v.trim()) this.fail(path, 'a non-empty string', v);
-    return v;
-  }
-  num(v: unknown, path: string, lo: number, hi: number, o: { int?: boolean; openLo?: boolean } = {}): number {
-    const ok = typeof v === 'number' && Number.isFinite(v) && (o.openLo ? v > lo : v >= lo) && v <= hi && (!o.int || Number.isInteger(v));
-    if (!ok) this.fail(path, `${o.int ? 'an integer' : 'a number'} in ${o.openLo ? '(' : '['}${lo}, ${hi}]`, v);
-    return v as number;
-  }
-  oneOf<T extends string>(v: unknown, path: string, values: readonly T[]): T {
-    if (typeof v !== 'string' || !values.includes(v as T)) this.fail(path, `one of ${values.join(', ')}`, v);
-    return v as T;
-  }
-  arr(v: unknown, path: string, min = 0): unknown[] {
-    if (!Array.isArray(v) || v.length < min) this.fail(path, min ? `a list of at least ${min}` : 'a list', v);
-    return v;
-  }
-}
-
 function metricRef(c: Fields, v: Obj, path: string): MetricRef {
   const metric = c.oneOf(v.metric, `${path}.metric`, METRIC_KINDS);
   if (metric === 'params' || metric === 'macs') {
@@ -137,7 +106,7 @@ function metricRef(c: Fields, v: Obj, path: string): MetricRef {
 
 /** Validates a parsed problem (defaults filled in); `source` names the file or 'command line' in errors. */
 export function validateProblem(raw: unknown, source: string): Problem {
-  const c = new Fields(source);
+  const c = new Fields(source, (m) => new ProblemError(m));
   const d = DEFAULT_PROBLEM;
   const top = c.obj(raw, '(top level)', ['model', 'dataset', 'accuracy', 'objectives', 'budgets', 'space', 'search', 'finetune', 'calib', 'limits', 'seed']);
   const model = c.str(top.model, 'model');

@@ -27,6 +27,9 @@ export async function buildUi(opts: { entries?: readonly string[]; outdir?: stri
     legalComments: 'linked',
     logLevel: 'warning',
   });
+  // the sandboxed preload must be one CommonJS file that requires nothing but 'electron'
+  if (!opts.entries)
+    await build({ entryPoints: [path.join(ROOT, 'electron', 'preload.ts')], bundle: true, format: 'cjs', platform: 'node', external: ['electron'], target: 'node20', outfile: path.join(ROOT, 'dist', 'electron', 'preload.cjs'), logLevel: 'warning' });
   for (const f of ['index.html', 'style.css']) copyFileSync(path.join(ROOT, 'ui', 'app', f), path.join(outdir, f));
 }
 

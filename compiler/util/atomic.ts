@@ -1,6 +1,6 @@
 // Writes that never leave a half-written file behind: write a sibling temp path, then rename.
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, promises as fs, renameSync, rmSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 
 function tempSibling(target: string): string {
@@ -21,6 +21,25 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
     await fs.rename(tmp, target);
   } catch (e) {
     await fs.rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** writeFileAtomic for callers that must not interleave (successive states of one small file). */
+export function writeFileAtomicSync(target: string, data: string | Uint8Array): void {
+  mkdirSync(path.dirname(target), { recursive: true });
+  const tmp = tempSibling(target);
+  try {
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, target);
+  } catch (e) {
+    rmSync(tmp, { force: true });
     throw e;
   }
 }
