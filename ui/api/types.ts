@@ -61,7 +61,7 @@ export type JobRequest =
     }
   | { readonly kind: 'prune'; readonly model: ModelRef; readonly target: string; readonly evalLimit?: number; readonly seed?: number }
   | { readonly kind: 'quantize'; readonly model: ModelRef; readonly bits: number; readonly evalLimit?: number; readonly seed?: number }
-  | { readonly kind: 'compile'; readonly model: ModelRef; readonly accel: string }
+  | { readonly kind: 'compile'; readonly model: ModelRef; readonly accel: string; /** Calibration images (PTQ of a float model, ADC ranges); default 256. */ readonly calib?: number }
   | {
       readonly kind: 'simulate';
       readonly model: ModelRef;
@@ -73,6 +73,8 @@ export type JobRequest =
       /** Spec overrides, e.g. { 'adc.bits': '6' }. */
       readonly set?: Readonly<Record<string, string>>;
       readonly seed?: number;
+      /** Calibration images (PTQ of a float model, ADC ranges); default 256. */
+      readonly calib?: number;
     }
   | { readonly kind: 'profile'; readonly model: ModelRef; readonly target: string; readonly port?: string; readonly repeats?: number }
   | { readonly kind: 'codesign'; readonly problem: 'default'; readonly candidates?: number; readonly minutes?: number };

@@ -84,11 +84,11 @@ function jobRequest(c: Fields, v: unknown): JobRequest {
       };
     }
     case 'compile': {
-      const o = c.obj(v, '(top level)', ['kind', 'model', 'accel']);
-      return { kind, model: modelRef(c, o.model, 'model'), accel: pattern(c, o.accel, 'accel', ACCEL, 'an accelerator preset name') };
+      const o = c.obj(v, '(top level)', ['kind', 'model', 'accel', 'calib']);
+      return { kind, model: modelRef(c, o.model, 'model'), accel: pattern(c, o.accel, 'accel', ACCEL, 'an accelerator preset name'), ...(o.calib === undefined ? {} : { calib: optInt(c, o, 'calib', 1, 60000) }) };
     }
     case 'simulate': {
-      const o = c.obj(v, '(top level)', ['kind', 'model', 'accel', 'mode', 'limit', 'drift', 'set', 'seed']);
+      const o = c.obj(v, '(top level)', ['kind', 'model', 'accel', 'mode', 'limit', 'drift', 'set', 'seed', 'calib']);
       const set = o.set === undefined ? undefined : c.obj(o.set, 'set', Object.keys(o.set as Obj));
       if (set) {
         if (Object.keys(set).length > 32) c.fail('set', 'at most 32 spec overrides', Object.keys(set).length);
@@ -106,6 +106,7 @@ function jobRequest(c: Fields, v: unknown): JobRequest {
         ...(o.drift === undefined ? {} : { drift: c.arr(o.drift, 'drift', 1, 16).map((d, i) => pattern(c, d, `drift[${i}]`, DURATION, 'a time such as 0, 1h, 1d, 1y')) }),
         ...(set ? { set: set as Record<string, string> } : {}),
         ...(o.seed === undefined ? {} : { seed: seedOf(o) }),
+        ...(o.calib === undefined ? {} : { calib: optInt(c, o, 'calib', 1, 60000) }),
       };
     }
     case 'profile': {

@@ -61,8 +61,9 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > MAX_BODY_BYTES) {
+        // answered by the caller; the connection is closed once the answer is out (see the server)
+        req.removeAllListeners('data');
         reject(new HttpError(413, `request body over ${MAX_BODY_BYTES} bytes: refused`));
-        req.destroy();
         return;
       }
       chunks.push(c);
@@ -144,6 +145,11 @@ export async function startAppServer(o: AppServerOptions): Promise<AppServer> {
         return file(req, res);
       } catch (e) {
         const status = e instanceof HttpError ? e.status : e instanceof ApiInputError ? 400 : e instanceof NotFoundError ? 404 : 500;
+        if (status === 413) {
+          // the client may still be sending: stop reading it once the answer is out
+          res.setHeader('connection', 'close');
+          res.on('finish', () => req.socket.destroy());
+        }
         if (!res.headersSent) send(res, status, { error: (e as Error).message });
         else res.end();
       }

@@ -33,10 +33,10 @@ export function jobArgs(req: JobRequest, model: (ref: string) => string, store: 
     case 'quantize':
       return { args: ['quantize', model(req.model), '--weight-bits', String(req.bits), ...opt('--eval-limit', req.evalLimit), ...opt('--seed', req.seed)], writesOut: true };
     case 'compile':
-      return { args: ['compile', model(req.model), '--accel', req.accel], writesOut: true };
+      return { args: ['compile', model(req.model), '--accel', req.accel, ...opt('--calib', req.calib)], writesOut: true };
     case 'simulate':
       return {
-        args: ['simulate', model(req.model), '--accel', req.accel, '--mode', req.mode, ...opt('--limit', req.limit), ...opt('--drift', req.drift?.join(',')), ...Object.entries(req.set ?? {}).flatMap(([k, v]) => ['--set', `${k}=${v}`]), ...opt('--seed', req.seed)],
+        args: ['simulate', model(req.model), '--accel', req.accel, '--mode', req.mode, ...opt('--limit', req.limit), ...opt('--drift', req.drift?.join(',')), ...Object.entries(req.set ?? {}).flatMap(([k, v]) => ['--set', `${k}=${v}`]), ...opt('--seed', req.seed), ...opt('--calib', req.calib)],
         writesOut: true,
       };
     case 'profile': {
