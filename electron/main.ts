@@ -49,12 +49,12 @@ await app.whenReady();
 session.defaultSession.setPermissionRequestHandler((_wc, _permission, cb) => cb(false));
 session.defaultSession.webRequest.onHeadersReceived((d, cb) => cb({ responseHeaders: { ...d.responseHeaders, 'Content-Security-Policy': [CSP] } }));
 
+const win = new BrowserWindow(windowOptions(path.join(here, 'preload.cjs')));
 const backend = utilityProcess.fork(path.join(here, 'backend-process.js'), [arg('workspace') ?? '', arg('store') ?? ''].filter(Boolean), { serviceName: 'tandem-backend', stdio: 'inherit' });
 const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
 let nextId = 0;
-let win: Window | undefined;
 backend.on('message', (m) => {
-  if ('event' in m) return win?.webContents.send(CHANNELS.event, m.event);
+  if ('event' in m) return win.webContents.send(CHANNELS.event, m.event);
   const p = pending.get(m.id);
   pending.delete(m.id);
   if ('error' in m) p?.reject(Object.assign(new Error(m.error), { name: m.name }));
@@ -75,12 +75,11 @@ ipcMain.handle(CHANNELS.call, async (e, method, payload) => {
   });
 });
 
-win = new BrowserWindow(windowOptions(path.join(here, 'preload.cjs')));
 win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
 win.webContents.on('will-navigate', (e, url) => {
   if (!isAppUrl(url, appDir)) e.preventDefault();
 });
-win.once('ready-to-show', () => win!.show());
+win.once('ready-to-show', () => win.show());
 await win.loadFile(path.join(appDir, 'index.html'));
 
 app.on('window-all-closed', () => app.quit());
