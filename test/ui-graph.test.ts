@@ -263,6 +263,7 @@ describe('graph view in Chromium', { skip }, () => {
     const f = await facts(page);
     assert.deepEqual(f.nodes.filter((n) => n.classes.includes('graph-selected')).map((n) => n.id), ['conv3']);
     assert.deepEqual(f.edges.filter((e) => e.selected).map((e) => `${e.from}->${e.to}`).sort(), ['conv3->bn3', 'pool1->conv3']);
+    await page.screenshot({ path: path.join(artifacts, 'fmnist-vgg-selected.png') });
     // Its input, picked in the panel, becomes the selection.
     await page.click('.graph-details button[data-id="pool1"]');
     assert.equal(await page.textContent('.graph-details h3'), 'pool1');
@@ -275,7 +276,9 @@ describe('graph view in Chromium', { skip }, () => {
     checkDrawn(BIG, await facts(page));
     await page.screenshot({ path: path.join(artifacts, 'synthetic-200.png') });
 
-    // Search for a layer far down; it becomes selected and is panned to the middle of the canvas.
+    // Search for a layer far down; it becomes selected and is panned to the middle of the canvas (of its
+    // new size: the window was resized after drawing).
+    await page.setViewportSize({ width: 1100, height: 760 });
     const target = BIG.nodes[150];
     await searchAndCentre(page, target.id);
     assert.equal(await page.textContent('.graph-details h3'), target.id);
@@ -299,6 +302,12 @@ describe('graph view in Chromium', { skip }, () => {
     const t1 = await transformOf(page);
     assert.ok(Math.abs(t1.x - t0.x + 120) < 1e-6 && Math.abs(t1.y - t0.y + 200) < 1e-6 && t1.k === t0.k, `pan ${JSON.stringify([t0, t1])}`);
     assert.equal(await page.textContent('.graph-details h3'), next.id, 'a drag does not select');
+    // Keys, with the canvas focused: an arrow pans 60 px.
+    await page.focus('.graph-svg');
+    await page.keyboard.press('ArrowDown');
+    const tk = await transformOf(page);
+    assert.ok(Math.abs(tk.y - t1.y + 60) < 1e-6 && tk.x === t1.x && tk.k === t1.k, `arrow ${JSON.stringify([t1, tk])}`);
+    await page.keyboard.press('ArrowUp');
     await page.mouse.move(cx, cy);
     await page.mouse.wheel(0, 500);
     await page.waitForFunction((k) => (globalThis as unknown as Harnessed).graphHarness.facts().zoom.k < k, t1.k);

@@ -52,8 +52,8 @@ export function renderDetails(panel: HTMLElement, ix: GraphIndex, id: string | n
       row('op', layer.op),
       row('origin', layer.origin),
       row('output', formatShape(layer.outputShape)),
-      row('params', `${formatExact(layer.params)}${share(layer.params, params)}`, 'num graph-params'),
-      row('MACs', `${formatExact(layer.macs)}${share(layer.macs, macs)}`, 'num graph-macs'),
+      row('params', `${formatExact(layer.params)}${share(layer.params, params)}`, 'graph-params'),
+      row('MACs', `${formatExact(layer.macs)}${share(layer.macs, macs)}`, 'graph-macs'),
     );
     if (layer.decision !== undefined) rows.push(row('decision', layer.decision, 'graph-decision'));
     rows.push(row('inputs', links(layer.inputs, pick)));

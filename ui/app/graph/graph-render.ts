@@ -46,6 +46,9 @@ export function drawGraph(
   opts: { readonly opOf: (n: PlacedNode) => string; readonly outputs: ReadonlySet<string>; readonly onSelect: (id: string | null) => void },
 ): GraphCanvas {
   const arrowId = `graph-arrow-${++instances}`;
+  // The canvas size, measured before the drawing exists and then kept by a ResizeObserver: reading it from
+  // the DOM after drawing (d3-zoom's default extent does) forces a synchronous layout of every element.
+  let view = { w: Math.max(1, container.clientWidth), h: Math.max(1, container.clientHeight) };
   const svg = select(container)
     .append('svg')
     .attr('class', 'graph-svg')
@@ -59,8 +62,9 @@ export function drawGraph(
     .attr('viewBox', '0 0 10 10')
     .attr('refX', 10)
     .attr('refY', 5)
-    .attr('markerWidth', 7)
-    .attr('markerHeight', 7)
+    .attr('markerUnits', 'userSpaceOnUse') // same size on thick (selected) edges
+    .attr('markerWidth', 8)
+    .attr('markerHeight', 8)
     .attr('orient', 'auto')
     .append('path')
     .attr('class', 'graph-arrow')
@@ -131,7 +135,15 @@ export function drawGraph(
   const byId = new Map(layout.nodes.map((n) => [n.id, n]));
 
   let far = false;
+  const resize = new ResizeObserver(([e]) => {
+    view = { w: Math.max(1, e.contentRect.width), h: Math.max(1, e.contentRect.height) };
+  });
+  resize.observe(svg.node()!);
   const zoomer = zoom<SVGSVGElement, unknown>()
+    .extent(() => [
+      [0, 0],
+      [view.w, view.h],
+    ])
     .scaleExtent([0.01, MAX_ZOOM])
     .on('zoom', (e: D3ZoomEvent<SVGSVGElement, unknown>) => {
       viewport.attr('transform', e.transform.toString());
@@ -164,21 +176,16 @@ export function drawGraph(
     e.preventDefault();
   });
 
-  const size = () => {
-    const r = svg.node()!.getBoundingClientRect();
-    return { w: Math.max(1, r.width), h: Math.max(1, r.height) };
-  };
   const fitTransform = (): ZoomTransform => {
-    const { w, h } = size();
-    const k = Math.min(MAX_ZOOM, 1, (0.96 * w) / layout.width, (0.96 * h) / layout.height);
+    const { w, h } = view;
+    const k = Math.min(1, (0.96 * w) / layout.width, (0.96 * h) / layout.height);
     return zoomIdentity.translate((w - k * layout.width) / 2, (h - k * layout.height) / 2).scale(k);
   };
   const initial = (): ZoomTransform => {
     const t = fitTransform();
     if (t.k >= FIT_MIN_ZOOM) return t;
-    const { w } = size();
-    const k = Math.min(1, (0.96 * w) / layout.width);
-    return zoomIdentity.translate((w - k * layout.width) / 2, 0).scale(k);
+    const k = Math.min(1, (0.96 * view.w) / layout.width);
+    return zoomIdentity.translate((view.w - k * layout.width) / 2, 0).scale(k);
   };
   svg.call(zoomer.transform, initial());
 
@@ -199,7 +206,7 @@ export function drawGraph(
     focus(id) {
       const n = byId.get(id);
       if (!n) return;
-      const { w, h } = size();
+      const { w, h } = view;
       const k = Math.max(zoomTransform(svg.node()!).k, 0.8);
       svg
         .transition()
@@ -211,6 +218,7 @@ export function drawGraph(
     },
     panBy,
     destroy() {
+      resize.disconnect();
       svg.interrupt().on('.zoom', null).on('click', null).on('keydown', null);
     },
   };
