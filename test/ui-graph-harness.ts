@@ -73,9 +73,10 @@ export async function serveGraphHarness(): Promise<Served> {
   return serveDir(dir, 'harness.html', () => rmSync(dir, { recursive: true, force: true }));
 }
 
-/** Bundles the real app (ui/build.ts's own entries) into a temp dir and serves index.html. */
+/** Bundles the app's renderer (main.js, graph/layout-worker.js, as ui/build.ts lays them out) into a temp
+ * dir and serves index.html. Entries named, so the build writes nothing else (e.g. Electron's preload). */
 export async function serveAppBundle(): Promise<Served> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tandem-ui-app-'));
-  await buildUi({ outdir: dir });
+  await buildUi({ entries: ['ui/app/main.ts', 'ui/app/graph/layout-worker.ts'], outdir: dir });
   return serveDir(dir, 'index.html', () => rmSync(dir, { recursive: true, force: true }));
 }
