@@ -24,16 +24,16 @@ test('Electron: sandboxed page with the preload bridge, an API call through the 
     const page = await app.firstWindow();
     await page.waitForSelector('select.project-model');
     const seen = await page.evaluate(() => ({
-      bridge: typeof (window as unknown as { tandem?: unknown }).tandem,
-      require: typeof (window as unknown as { require?: unknown }).require,
-      process: typeof (window as unknown as { process?: unknown }).process,
+      bridge: typeof (globalThis as unknown as { tandem?: unknown }).tandem,
+      require: typeof (globalThis as unknown as { require?: unknown }).require,
+      process: typeof (globalThis as unknown as { process?: unknown }).process,
     }));
     assert.deepEqual(seen, { bridge: 'object', require: 'undefined', process: 'undefined' });
-    const models = await page.evaluate(async () => (await (window as unknown as { tandem: { project(): Promise<{ models: { ref: string }[] }> } }).tandem.project()).models.map((m) => m.ref));
+    const models = await page.evaluate(async () => (await (globalThis as unknown as { tandem: { project(): Promise<{ models: { ref: string }[] }> } }).tandem.project()).models.map((m) => m.ref));
     assert.ok(models.includes('fmnist-vgg'));
     const rejected = await page.evaluate(async () => {
       try {
-        await (window as unknown as { tandem: { openModel(p: unknown): Promise<unknown> } }).tandem.openModel({ model: '../../etc/passwd' });
+        await (globalThis as unknown as { tandem: { openModel(p: unknown): Promise<unknown> } }).tandem.openModel({ model: '../../etc/passwd' });
         return 'accepted';
       } catch (e) {
         return (e as Error).message;
