@@ -15,6 +15,8 @@ import { benchDecompose, decomposeTable } from './decompose.js';
 import { benchSimulator, simBenchLines } from './sim.js';
 import { benchSimKernels, simKernelsTable } from './sim-kernels.js';
 import { trainingThroughput } from './training.js';
+import { benchUiGraph, uiGraphBenchLines } from './ui-graph.js';
+import { haveChromium } from '../test/ui-browser.js';
 
 const quick = process.argv.includes('--quick');
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -86,6 +88,9 @@ const simKernels = await benchSimKernels({ quick, log });
 log('CIM simulator: exact, digit by digit and full analog vs the per-cell reference and numpy...');
 const simulator = await benchSimulator({ quick, log });
 
+log('app: the model graph view on a 200-layer model in headless Chromium...');
+const uiGraph = haveChromium() ? await benchUiGraph({ runs: quick ? 5 : 9 }) : 'chromium not installed (Debian package chromium)';
+
 log('optional PyTorch reference...');
 const torch = pytorch(128, quick ? 3 : 8);
 
@@ -101,6 +106,7 @@ const result = {
   decompose,
   simKernels,
   simulator,
+  uiGraph,
   pytorch:
     typeof torch === 'string'
       ? torch
@@ -124,6 +130,7 @@ const lines = [
   ...decomposeTable(decompose),
   ...simKernelsTable(simKernels),
   ...simBenchLines(simulator),
+  ...(typeof uiGraph === 'string' ? [`app graph view: ${uiGraph}`] : uiGraphBenchLines(uiGraph)),
   `results: ${path.relative(process.cwd(), file)}`,
 ];
 process.stdout.write(lines.join('\n') + '\n');
