@@ -1,6 +1,7 @@
 // The 3D dataflow view: the Schedule of the last compile job on the accelerator's tiles and arrays
 // (ui/app/dataflow), with the last simulate job's per-layer Report for the pick panel. Without a compile
 // job it offers to start one and waits for it.
+import type { Report } from '../../../compiler/contracts/report.js';
 import type { JobEvent } from '../../api/types.js';
 import { type DataflowHandle, mountDataflow } from '../dataflow/mount.js';
 import { errorText, h, type View, type ViewContext } from '../view.js';
@@ -9,11 +10,24 @@ const ACCEL = 'rram-128';
 
 async function show(el: HTMLElement, ctx: ViewContext, jobId: string): Promise<DataflowHandle> {
   const schedule = await ctx.api.schedule({ jobId });
+  // The pick panel's per-layer errors are extra: without a usable simulate job the view still shows.
+  let report: Report | undefined;
+  let note: string | undefined;
   const simId = ctx.state.lastJob.simulate;
-  const report = simId ? (await ctx.api.jobResult({ jobId: simId })).report : undefined;
+  if (simId) {
+    try {
+      report = (await ctx.api.jobResult({ jobId: simId })).report;
+      if (report && report.model !== schedule.model.name) {
+        note = `The last simulation is of ${report.model}, not ${schedule.model.name}: no per-layer errors.`;
+        report = undefined;
+      }
+    } catch (e) {
+      note = `No per-layer errors: ${errorText(e)}`;
+    }
+  }
   el.replaceChildren(h('h2', {}, '3D dataflow'));
-  if (report && report.model !== schedule.model.name) el.append(h('p', { class: 'muted' }, `The last simulation is of ${report.model}, not ${schedule.model.name}: no per-layer errors.`));
-  return mountDataflow(el, schedule, { report: report?.model === schedule.model.name ? report : undefined });
+  if (note) el.append(h('p', { class: 'muted' }, note));
+  return mountDataflow(el, schedule, { report });
 }
 
 export const dataflowView: View = {
