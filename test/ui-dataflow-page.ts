@@ -36,8 +36,7 @@ export async function openHarness(browser: Browser, bundle: HarnessBundle, files
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => {
-    // Chromium notes that frame-ancestors has no effect in a <meta> CSP; that is the app's page, not an error here.
-    if (m.type() === 'error' && !m.text().includes('frame-ancestors')) errors.push(m.text());
+    if (m.type() === 'error') errors.push(m.text());
   });
   await page.route(`${ORIGIN}/**`, (route) => {
     const name = new URL(route.request().url()).pathname.slice(1);
