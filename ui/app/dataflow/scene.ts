@@ -136,7 +136,7 @@ export class DataflowScene {
     this.arrays.visible = false;
     this.arraysDrawn = new BakedInstances(this.arrays, this.arrayMaterial, TOP_INDICES);
     this.tiles = new InstancedMesh(this.boxGeometry, this.tileMaterial, 1);
-    this.tilesDrawn = new BakedInstances(this.tiles, this.tileMaterial);
+    this.tilesDrawn = new BakedInstances(this.tiles, this.tileMaterial, TOP_INDICES);
     this.digital = new Mesh(this.boxGeometry, this.digitalMaterial);
     this.setDigitalColor(false);
 
@@ -184,11 +184,13 @@ export class DataflowScene {
       this.tilesDrawn.dispose();
       this.tiles.dispose();
       this.tiles = new InstancedMesh(this.boxGeometry, this.tileMaterial, layout.tiles.length);
-      this.tilesDrawn = new BakedInstances(this.tiles, this.tileMaterial);
+      this.tilesDrawn = new BakedInstances(this.tiles, this.tileMaterial, TOP_INDICES);
       this.scene.add(this.tilesDrawn.mesh);
     }
     layout.tiles.forEach((t, i) => this.tiles.setMatrixAt(i, this.m.makeScale(t.width, layout.plateHeight, t.depth).setPosition(t.x, 0, t.z)));
     this.tilesDrawn.update();
+    // Plates are 0.1 thick: their sides are a pixel or two, not worth their fill on software GL.
+    this.tilesDrawn.setDetail(false);
     const d = layout.digital;
     this.digital.scale.set(d.width, 0.4, d.depth);
     this.digital.position.set(d.x, 0, d.z);
