@@ -43,8 +43,8 @@ export interface UiDataflowBench {
 interface PageHarness {
   dfHarness: {
     mount(o: { schedule: string; width: number; height: number; detailPx?: number }): Promise<number>;
-    fps(windows: number, windowMs: number): Promise<{ fps: number[]; renders: number }>;
-    timedRenders(n: number): number;
+    fps(windows: number, windowMs: number): Promise<number[]>;
+    timedRenders(n: number): number[];
     clearFps(width: number, height: number, windows: number, windowMs: number): Promise<number[]>;
   };
 }
@@ -58,9 +58,9 @@ async function measure(page: Page, file: string, arrays: number, fullDetail: boo
   await page.waitForSelector('#view[data-ready="true"]');
   // Warm-up: shader compilation, first uploads.
   await page.evaluate(() => (globalThis as unknown as PageHarness).dfHarness.fps(1, 1000));
-  const r = await page.evaluate(([n, ms]) => (globalThis as unknown as PageHarness).dfHarness.fps(n, ms), [windows, 1000] as const);
-  const renderMs = await page.evaluate((n) => (globalThis as unknown as PageHarness).dfHarness.timedRenders(n), 30);
-  return { arrays, fullDetail, fps: median(r.fps), fpsWindows: r.fps, renderMs };
+  const fps = await page.evaluate(([n, ms]) => (globalThis as unknown as PageHarness).dfHarness.fps(n, ms), [windows, 1000] as const);
+  const renderMs = median(await page.evaluate((n) => (globalThis as unknown as PageHarness).dfHarness.timedRenders(n), 30));
+  return { arrays, fullDetail, fps: median(fps), fpsWindows: fps, renderMs };
 }
 
 export async function benchUiDataflow(opts: { quick?: boolean; log?: (s: string) => void } = {}): Promise<UiDataflowBench> {

@@ -26,10 +26,6 @@ export class FlowParticles {
     }
   }
 
-  get count(): number {
-    return this.n * PARTICLES_PER_FLOW;
-  }
-
   /** Particle positions at `phase` ∈ [0, 1) of the step into out (xyz each); returns how many. */
   write(phase: number, out: Float32Array): number {
     const e = this.ends;

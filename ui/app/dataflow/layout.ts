@@ -75,7 +75,7 @@ const HEIGHT_PER_UTILISATION = 0.5;
 /** Share of the layer colour an empty array keeps (so a nearly empty array still shows its layer). */
 const MIN_BRIGHTNESS = 0.5;
 /** How far a lit array (the current step's) moves towards white. */
-export const LIT_MIX = 0.6;
+const LIT_MIX = 0.6;
 
 /** Categorical colours for the crossbar layers in schedule order: Tableau10, then golden-ratio steps
  * around the rainbow so neighbours differ however many layers there are. */
@@ -90,7 +90,7 @@ export function layerPalette(schedule: Schedule): ReadonlyMap<string, Rgb> {
   return out;
 }
 
-export function shade(c: Rgb, utilisation: number): Rgb {
+function shade(c: Rgb, utilisation: number): Rgb {
   const k = MIN_BRIGHTNESS + (1 - MIN_BRIGHTNESS) * utilisation;
   return [c[0] * k, c[1] * k, c[2] * k];
 }

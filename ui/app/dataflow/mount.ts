@@ -24,9 +24,6 @@ export interface DataflowOptions extends SceneOptions {
 export interface DataflowHandle {
   readonly scene: DataflowScene;
   readonly plan: StepPlan;
-  readonly layout: () => DataflowLayout;
-  setStep(i: number): void;
-  setRound(round: number): void;
   play(on: boolean): void;
   /** Client position of a global array's top face in the shown round (undefined: not in it). */
   projectArray(array: number): { x: number; y: number } | undefined;
@@ -159,9 +156,6 @@ export function mountDataflow(el: HTMLElement, schedule: Schedule, opts: Dataflo
   return {
     scene,
     plan,
-    layout: () => layout,
-    setStep,
-    setRound: (r) => setStep(plan.firstStepOf(r)),
     play,
     projectArray: (array) => {
       const i = layout.instanceOf.get(array);

@@ -1,7 +1,8 @@
 // The three.js side of the dataflow view: tile plates, one InstancedMesh for every array of the shown
 // round (per-instance colour; drawn merged, see baked.ts), the digital unit, activation particles, the
-// picked array's outline, orbit controls. Frames are drawn on demand: one after a change, and continuously only while a frame
-// hook (playback) or the controls (damping, auto-rotate) ask for more. Nothing is allocated per frame.
+// picked array's outline, orbit controls. Frames are drawn on demand: one after a change, and
+// continuously only while a frame hook (playback) or the controls (damping, auto-rotate) ask for more.
+// Nothing is allocated per frame.
 import {
   BoxGeometry,
   BufferAttribute,
@@ -28,6 +29,7 @@ import {
   type Object3D,
 } from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
+import { MAX_FLOWS, PARTICLES_PER_FLOW } from './animate.js';
 import { BakedInstances } from './baked.js';
 import { type DataflowLayout, lit, type Rgb } from './layout.js';
 
@@ -41,7 +43,7 @@ export interface SceneOptions {
 }
 
 /** Software GL (SwiftShader, llvmpipe): multisampling costs more there than it gives. */
-export function softwareGl(): boolean {
+function softwareGl(): boolean {
   const gl = document.createElement('canvas').getContext('webgl2');
   const ext = gl?.getExtension('WEBGL_debug_renderer_info');
   const name = gl && ext ? String(gl.getParameter(ext.UNMASKED_RENDERER_WEBGL)) : '';
@@ -140,7 +142,7 @@ export class DataflowScene {
     this.digital = new Mesh(this.boxGeometry, this.digitalMaterial);
     this.setDigitalColor(false);
 
-    this.particlePositions = new Float32Array(3 * 4096);
+    this.particlePositions = new Float32Array(3 * MAX_FLOWS * PARTICLES_PER_FLOW);
     const pg = new BufferGeometry();
     pg.setAttribute('position', new BufferAttribute(this.particlePositions, 3));
     pg.setDrawRange(0, 0);

@@ -15,8 +15,6 @@ export interface StepInfo {
   readonly arrays: readonly number[];
   /** Runs on the digital unit (accumulate, digital). */
   readonly digital: boolean;
-  /** Block ids (mvm: its block; program: the round's). */
-  readonly blocks: readonly string[];
 }
 
 export class StepPlan {
@@ -34,23 +32,20 @@ export class StepPlan {
     this.steps = schedule.steps.map((s, i) => {
       let round: number;
       let arrays: number[] = [];
-      let blocks: string[] = [];
       if (s.kind === 'program') {
         round = s.round;
-        blocks = [...s.blocks];
-        arrays = [...new Set(blocks.map((id) => schedule.blocks[this.blockIndex.get(id)!].array))].sort((a, b) => a - b);
+        arrays = [...new Set(s.blocks.map((id) => schedule.blocks[this.blockIndex.get(id)!].array))].sort((a, b) => a - b);
       } else if (s.kind === 'mvm') {
         const b = schedule.blocks[this.blockIndex.get(s.block)!];
         round = b.round;
         arrays = [b.array];
-        blocks = [b.id];
       } else {
         // A digital step belongs to the round of what it reads (else of the step before it).
         const depRounds = s.deps.map((d) => rounds[this.stepIndex.get(d)!]).filter((r) => r !== undefined);
         round = depRounds.length ? Math.max(...depRounds) : (rounds[i - 1] ?? 0);
       }
       rounds.push(round);
-      return { id: s.id, kind: s.kind, round, arrays, digital: s.kind === 'accumulate' || s.kind === 'digital', blocks };
+      return { id: s.id, kind: s.kind, round, arrays, digital: s.kind === 'accumulate' || s.kind === 'digital' };
     });
     // In step order (deps come first), so the memo never recurses deeper than one step.
     for (let i = 0; i < schedule.steps.length; i++) this.producersOf(i);
