@@ -100,3 +100,50 @@ test('compress view: CP rank 8 on conv2 as a job with progress; the before/after
   assert.ok(compressed.nodes.some((n) => n.origin === 'conv2' && n.decision === 'cp 8'), 'the new model carries the decision');
   await page.screenshot({ path: path.join(shots, 'compress.png'), fullPage: true });
 });
+
+test('layer error view: simulate the compressed model on rram-128; one bar per layer equal to the engine report', { timeout: JOB_TIMEOUT }, async (t) => {
+  if (skipUnlessChromium(t) || !compressed) return;
+  await page.click('nav a[data-view="error"]');
+  await page.waitForSelector('button.err-run');
+  await page.selectOption('select[name="accel"]', 'rram-128');
+  await page.selectOption('select[name="mode"]', 'exact');
+  await page.fill('input[name="limit"]', '50');
+  await page.click('button.err-run');
+  await page.waitForSelector('.err-bars rect.bar', { timeout: JOB_TIMEOUT });
+  const jobs = (await apiCall('project', {})).jobs.filter((j) => j.kind === 'simulate');
+  const job = jobs.at(-1)!;
+  assert.equal(job.state, 'done');
+  assert.equal((job.request as { model: string }).model, compressed.ref, 'the simulated model is the compressed one');
+  const res = await apiCall('jobResult', { jobId: job.id });
+  const rows = res.report!.rows;
+  const bars = await page.locator('.err-bars rect.bar').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-value'))));
+  assert.equal(bars.length, rows.length, 'one bar per row of the report');
+  rows.forEach((r, i) => assert.equal(bars[i], r.error!.sqnrDb, `layer ${r.layer}`));
+  // the CP-decomposed conv2 is there as its parts
+  assert.ok(rows.some((r) => r.layer === 'conv2'));
+  await page.screenshot({ path: path.join(shots, 'error.png'), fullPage: true });
+});
+
+test('3D dataflow view: compile the compressed model; one array instance per array the Schedule uses', { timeout: JOB_TIMEOUT }, async (t) => {
+  if (skipUnlessChromium(t) || !compressed) return;
+  await page.click('nav a[data-view="dataflow"]');
+  await page.click('button.df-compile');
+  await page.waitForSelector('#view[data-ready="true"]', { timeout: JOB_TIMEOUT });
+  const job = (await apiCall('project', {})).jobs.filter((j) => j.kind === 'compile').at(-1)!;
+  assert.equal((job.request as { model: string }).model, compressed.ref);
+  const schedule = await apiCall('schedule', { jobId: job.id });
+  const round0 = new Set(schedule.blocks.filter((b) => b.round === 0).map((b) => b.array));
+  assert.equal(Number(await page.locator('#view').getAttribute('data-arrays')), round0.size);
+  assert.equal(schedule.arraysUsed >= round0.size, true);
+  await page.screenshot({ path: path.join(shots, 'dataflow.png') });
+});
+
+test('the other views render on the same server: latency, devices, co-design', async (t) => {
+  if (skipUnlessChromium(t)) return;
+  for (const view of ['latency', 'devices', 'codesign']) {
+    await page.click(`nav a[data-view="${view}"]`);
+    await page.waitForSelector(`#view[data-view="${view}"] h2`);
+    assert.equal(await page.locator('#view .error').count(), 0, `${view}: ${await page.locator('#view .error').allTextContents()}`);
+    await page.screenshot({ path: path.join(shots, `${view}.png`), fullPage: true });
+  }
+});
