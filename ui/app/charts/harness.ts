@@ -2,6 +2,7 @@
 // by the app): mounts any chart on data handed in from Playwright, and records point clicks.
 import { barChart } from './bar.js';
 import { errorBarChart } from './errorbar.js';
+import { pngBlob } from './export.js';
 import type { ChartHandle } from './frame.js';
 import { histogramChart } from './histogram.js';
 import { lineChart } from './line.js';
@@ -50,6 +51,32 @@ const harness = {
     let n = 0;
     for (let i = 0; i < px.length; i += 4) if (px[i] === rgb[0] && px[i + 1] === rgb[1] && px[i + 2] === rgb[2]) n++;
     return n;
+  },
+  /** Milliseconds to draw a chart (through layout), once per repeat, each on an empty page. */
+  timeMount(kind: ChartKind, data: unknown, options: Record<string, unknown>, repeats: number): number[] {
+    const ms: number[] = [];
+    for (let r = 0; r < repeats; r++) {
+      harness.clear();
+      const t0 = performance.now();
+      const n = harness.mount(kind, data, options);
+      handles[n].root.getBoundingClientRect();
+      ms.push(performance.now() - t0);
+    }
+    harness.clear();
+    return ms;
+  },
+  /** Milliseconds to make the 2× PNG of a drawn chart, once per repeat. */
+  async timePng(kind: ChartKind, data: unknown, options: Record<string, unknown>, repeats: number): Promise<number[]> {
+    harness.clear();
+    const n = harness.mount(kind, data, options);
+    const ms: number[] = [];
+    for (let r = 0; r < repeats; r++) {
+      const t0 = performance.now();
+      await pngBlob(handles[n].svg());
+      ms.push(performance.now() - t0);
+    }
+    harness.clear();
+    return ms;
   },
   clear(): void {
     document.body.replaceChildren();

@@ -10,10 +10,10 @@ import { runJob } from '../job-panel.js';
 import { type View, type ViewContext, errorText, h } from '../view.js';
 
 /** The candidate the graph view opens. */
-export const candidateRef = (run: number, candidate: string): string => `candidate:${run}:${candidate}`;
+const candidateRef = (run: number, candidate: string): string => `candidate:${run}:${candidate}`;
 
 /** Objectives first (problem order), then any other metric the candidates have. */
-export function metricKeys(d: CodesignRunDetail): string[] {
+function metricKeys(d: CodesignRunDetail): string[] {
   return [...new Set([...d.objectives, ...d.candidatesDetail.flatMap((c) => Object.keys(c.metrics))])];
 }
 
@@ -87,7 +87,9 @@ async function mount(el: HTMLElement, ctx: ViewContext): Promise<() => void> {
     const k = histSel.value;
     historyBox.replaceChildren();
     const pts = detail.candidatesDetail.flatMap((c, i) => (c.metrics[k] === undefined ? [] : [{ x: i, y: c.metrics[k], label: c.id }]));
-    lineChart(historyBox, { series: [{ key: k, points: pts }] }, { xLabel: 'evaluation order', yLabel: k, xTicks: pts.map((p) => ({ value: p.x, label: p.label! })), height: 260 });
+    // candidate ids as tick labels while they fit, else the evaluation index
+    const xTicks = pts.length <= 24 ? pts.map((p) => ({ value: p.x, label: p.label! })) : undefined;
+    lineChart(historyBox, { series: [{ key: k, points: pts }] }, { xLabel: 'evaluation order', yLabel: k, xTicks, height: 260 });
   };
   const showRun = async (id: number) => {
     message.textContent = '';

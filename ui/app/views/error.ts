@@ -11,7 +11,7 @@ import { runJob } from '../job-panel.js';
 import { type View, type ViewContext, errorText, h } from '../view.js';
 
 /** The parts of `tandem simulate --json` (SimulateReport, cli/commands/simulate.ts) this view reads. */
-export interface SimOutput {
+interface SimOutput {
   readonly model: { readonly name: string };
   readonly accelerator: string;
   readonly mode: 'exact' | 'analog';
@@ -35,14 +35,14 @@ const METRICS: Record<Metric, { label: string; unit: string }> = {
   sqnrDb: { label: 'SQNR vs float (dB)', unit: ' dB' },
   relativeError: { label: 'relative error vs float', unit: '' },
 };
-export const DRIFT_TIMES = ['0', '1h', '1d', '1mo', '1y'] as const;
+const DRIFT_TIMES = ['0', '1h', '1d', '1mo', '1y'] as const;
 const ADC_KEY = 'simulate:adc:';
 
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 
 /** Bar keys: the layer, or its node where several rows share a layer (a decomposed layer's parts). */
-export function rowKeys(report: Report): string[] {
+function rowKeys(report: Report): string[] {
   const n = new Map<string, number>();
   for (const r of report.rows) n.set(r.layer, (n.get(r.layer) ?? 0) + 1);
   return report.rows.map((r, i) => (n.get(r.layer)! > 1 ? (r.nodes?.[0] ?? `${r.layer}#${i}`) : r.layer));

@@ -6,7 +6,7 @@ import { format } from 'd3';
 import { type View, type ViewContext, errorText, h } from '../view.js';
 
 /** (predicted − median measured) / median measured, per layer and predictor. */
-export function relativeErrors(c: LatencyComparison): { layer: string; median: number; errors: Record<string, number> }[] {
+function relativeErrors(c: LatencyComparison): { layer: string; median: number; errors: Record<string, number> }[] {
   return c.layers.map((l) => {
     const median = sampleStats(l.samples).median;
     return { layer: l.layer, median, errors: Object.fromEntries(Object.entries(l.predicted).map(([p, v]) => [p, (v - median) / median])) };
