@@ -141,6 +141,19 @@ describe('charts in headless Chromium', { skip: !haveChromium() && 'no Chromium'
     assert.ok(Math.abs(y(100) - lb[2].y) < 1e-6, 'the tallest bar reaches the axis position of 100');
   });
 
+  test('update: the marks follow the new data (bars leave, change and arrive by key)', async () => {
+    const chart = await mount('bar', { rows: [{ key: 'a', value: 1 }, { key: 'b', value: 2 }, { key: 'c', value: 3 }] });
+    const n = Number(chart.replace('#chart-', ''));
+    const next = [{ key: 'c', value: 30 }, { key: 'd', value: -4 }];
+    await page.evaluate(([i, d]) => (globalThis as unknown as Harnessed).chartHarness.update(i, d), [n, { rows: next }] as const);
+    const bars = await marks(`${chart} rect.bar`);
+    assert.deepEqual(
+      bars.map((b) => [b.key, Number(b.value)]),
+      next.map((r) => [r.key, r.value]),
+    );
+    assert.deepEqual(parseCsv(await page.evaluate((i) => (globalThis as unknown as Harnessed).chartHarness.csv(i), n)), [['key', 'value'], ['c', '30'], ['d', '-4']]);
+  });
+
   test('exports: CSV equal to the drawn rows, an SVG that parses with the same bars, a PNG of 2× the size with the chart drawn', async () => {
     await page.evaluate(() => (globalThis as unknown as Harnessed).chartHarness.clear());
     const rows = exact.report.rows.map((r) => ({ key: r.layer, value: r.error!.relativeError! }));

@@ -5,7 +5,7 @@
 // medians and whiskers, relative errors, one point per candidate with its front flag), and a candidate
 // click setting the model the other views use. Screenshots of each view go to out/test-artifacts/ui-views.
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { API_METHODS, type JobEvent, type JobRequest } from '../ui/api/types.js';
@@ -67,17 +67,22 @@ describe('chart views in the app on fixtureBridge', { skip: !haveChromium() && '
     await served?.close();
   });
   beforeEach(async () => {
-    bridge = new FixtureBridge();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('pageerror', (e) => assert.fail(`page error: ${e.message}`));
-    await page.exposeFunction('__tandemCall', (method: string, payload: unknown) => {
+    // each test its own bridge and page; the closures below keep to them
+    const b = (bridge = new FixtureBridge());
+    const own = (page = await browser.newPage({ viewport: { width: 1280, height: 900 } }));
+    own.on('pageerror', (e) => assert.fail(`page error: ${e.message}`));
+    await own.exposeFunction('__tandemCall', (method: string, payload: unknown) => {
       if (!(API_METHODS as readonly string[]).includes(method)) throw new Error(`not an API method: ${method}`);
-      return (bridge as unknown as Record<string, (p: unknown) => Promise<unknown>>)[method](payload);
+      return (b as unknown as Record<string, (p: unknown) => Promise<unknown>>)[method](payload);
     });
-    await page.addInitScript(installFixtureBridge, [...API_METHODS]);
-    bridge.emit = async (e: JobEvent) => {
-      await page.evaluate((ev) => (globalThis as unknown as { __tandemEmit(e: unknown): void }).__tandemEmit(ev), e).catch(() => {});
+    await own.addInitScript(installFixtureBridge, [...API_METHODS]);
+    b.emit = async (e: JobEvent) => {
+      // a job may still report after its test closed the page
+      await own.evaluate((ev) => (globalThis as unknown as { __tandemEmit(e: unknown): void }).__tandemEmit(ev), e).catch(() => {});
     };
+  });
+  afterEach(async () => {
+    await page.close();
   });
 
   test('Layer error: a simulate job from the form (progress, Cancel), then one bar per Report row with its exact number, and the layer histogram', async () => {
@@ -163,6 +168,7 @@ describe('chart views in the app on fixtureBridge', { skip: !haveChromium() && '
     assert.deepEqual(await attrs('select[name=dataset] option', 'value'), ['qemu', 'host']);
     assert.equal(await page.inputValue('input[name=model]'), qemu.model);
     assert.deepEqual(await numbers('.lat-chart rect.bar.measured', 'data-value'), qemu.layers.map((l) => l.samples[0]));
+    assert.equal(await page.$$eval('.lat-chart g.whisker', (els) => els.length), 0, 'one sample per layer: no whiskers');
     const predictors = Object.keys(qemu.layers[0].predicted);
     assert.equal(await page.$$eval('.lat-chart rect.bar.other', (els) => els.length), qemu.layers.length * predictors.length);
     for (const p of predictors) {

@@ -1,6 +1,6 @@
 // Measured bars with error bars from raw samples, next to other series' single values (e.g. each latency
 // predictor), grouped per key. The measured bar is the median; its whiskers span min–max or the IQR (q1–q3,
-// d3's quantiles: linear between order statistics, as numpy's default). A single sample gives no whisker span.
+// d3's quantiles: linear between order statistics, as numpy's default); a single sample gets no whisker.
 import { axisBottom, max, min, quantileSorted, scaleBand, scaleLinear, scaleLog, select } from 'd3';
 import { csvText } from './export.js';
 import { type ChartHandle, COLORS, type FrameOptions, PALETTE, drawXAxis, drawYAxis, fmt, frame, valueAxis, legend } from './frame.js';
@@ -113,7 +113,7 @@ export function errorBarChart(container: HTMLElement, data: ErrorBarData, o: Err
           .select('title')
           .text(s ? `${m.key}, ${measured}: median ${fmt(s.median)}${unit}, ${iqr ? `IQR ${fmt(s.q1)}–${fmt(s.q3)}` : `min ${fmt(s.min)}, max ${fmt(s.max)}`}${unit} (${s.n} samples)` : `${m.key}, ${m.series}: ${fmt(m.value)}${unit}`);
       });
-    const whiskers = marks.filter((m) => m.stats && ok(lo(m.stats)) && ok(hi(m.stats)));
+    const whiskers = marks.filter((m) => m.stats && m.stats.n > 1 && ok(lo(m.stats)) && ok(hi(m.stats)));
     const cx = (m: Mark) => x(m.key)! + sub(m.series)! + sub.bandwidth() / 2;
     const capW = Math.min(8, sub.bandwidth() / 2);
     f.plot

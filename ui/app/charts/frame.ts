@@ -72,7 +72,6 @@ export function frame(container: HTMLElement, name: string, o: FrameOptions & Fr
   container.append(root);
   const svg = select(root)
     .append('svg')
-    .attr('xmlns', 'http://www.w3.org/2000/svg')
     .attr('width', width)
     .attr('height', height)
     .attr('viewBox', `0 0 ${width} ${height}`)
