@@ -1,5 +1,5 @@
-// Serves bundles on 127.0.0.1 for the chart and view tests: the chart harness page (ui/app/charts/harness.ts)
-// or the real app, both under the app's Content-Security-Policy; and reads what a page downloaded.
+// Serves the chart harness page (ui/app/charts/harness.ts) on 127.0.0.1 under the app's Content-Security-Policy
+// for the chart tests and benchmark, and reads what a page downloaded (CSV, PNG).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -65,13 +65,6 @@ export async function serveChartHarness(): Promise<Served> {
     `<!doctype html>\n<html lang="en"><head><meta charset="utf-8">${appCsp()}<title>charts</title><link rel="stylesheet" href="style.css"><script type="module" src="harness.js"></script></head><body></body></html>\n`,
   );
   return serveDir(dir, 'harness.html');
-}
-
-/** The real app (ui/build.ts's own entries). */
-export async function serveApp(): Promise<Served> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'tandem-ui-app-'));
-  await buildUi({ outdir: dir });
-  return serveDir(dir, 'index.html');
 }
 
 export async function downloadBytes(d: Download): Promise<Buffer> {

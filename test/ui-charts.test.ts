@@ -141,6 +141,24 @@ describe('charts in headless Chromium', { skip: !haveChromium() && 'no Chromium'
     assert.ok(Math.abs(y(100) - lb[2].y) < 1e-6, 'the tallest bar reaches the axis position of 100');
   });
 
+  test("bar: rows sharing a layer (a decomposed layer's parts) get a bar each, keyed by the layer, labelled by the node", async () => {
+    const rows = [
+      { key: 'conv2', label: 'conv2/cp.in', value: 3 },
+      { key: 'conv2', label: 'conv2/cp.out', value: 4 },
+      { key: 'conv3', value: 5 },
+    ];
+    const chart = await mount('bar', { rows });
+    const bars = await marks(`${chart} rect.bar`);
+    assert.deepEqual(
+      bars.map((b) => [b.key, Number(b.value)]),
+      rows.map((r) => [r.key, r.value]),
+    );
+    assert.equal(new Set(bars.map((b) => b.x)).size, 3, 'three places on x');
+    assert.deepEqual(await page.$$eval(`${chart} .x-axis .tick text`, (els) => els.map((e) => e.textContent)), ['conv2/cp.in', 'conv2/cp.out', 'conv3']);
+    const n = Number(chart.replace('#chart-', ''));
+    assert.deepEqual(parseCsv(await page.evaluate((i) => (globalThis as unknown as Harnessed).chartHarness.csv(i), n)), [['key', 'label', 'value'], ['conv2', 'conv2/cp.in', '3'], ['conv2', 'conv2/cp.out', '4'], ['conv3', 'conv3', '5']]);
+  });
+
   test('update: the marks follow the new data (bars leave, change and arrive by key)', async () => {
     const chart = await mount('bar', { rows: [{ key: 'a', value: 1 }, { key: 'b', value: 2 }, { key: 'c', value: 3 }] });
     const n = Number(chart.replace('#chart-', ''));

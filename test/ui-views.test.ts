@@ -3,14 +3,14 @@
 // from the forms with the right requests, progress and Cancel, and what is drawn equal to the fixtures'
 // numbers (one bar per Report row, histogram counts, accuracy per drift time and per ADC bits, measured
 // medians and whiskers, relative errors, one point per candidate with its front flag), and a candidate
-// click setting the model the other views use. Screenshots of each view go to out/test-artifacts/ui-views.
+// click opening that candidate in the graph view. Screenshots of each view go to out/test-artifacts/ui-views.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { API_METHODS, type JobEvent, type JobRequest } from '../ui/api/types.js';
 import { artifactDir, haveChromium, launchChromium } from './ui-browser.js';
-import { type Served, serveApp } from './ui-charts-harness.js';
+import { type Served, serveAppBundle } from './ui-graph-harness.js';
 import { ADC_BITS, DRIFT_ACCEL, FixtureBridge, codesignFixture, latencyFixture, simFixture } from './ui-views-fixtures.js';
 
 /** Runs in the page before the app: window.tandem forwards each call to the Node side and fans job events out. */
@@ -50,6 +50,11 @@ async function waitCount(sel: string, n: number): Promise<void> {
   await page.waitForFunction(([s, k]) => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll(s).length === k, [sel, n] as const, { timeout: 10_000 });
 }
 
+/** Waits on the Node side (the bridge's call log), up to 10 s. */
+async function until(cond: () => boolean, what: string): Promise<void> {
+  for (const t0 = Date.now(); !cond(); await new Promise((r) => setTimeout(r, 20))) if (Date.now() - t0 > 10_000) assert.fail(`timed out: ${what}`);
+}
+
 async function open(view: string): Promise<void> {
   await page.goto(`${served.url}#/${view}`);
   await page.waitForSelector(`main[data-view="${view}"] h2`);
@@ -59,7 +64,7 @@ const started = () => bridge.callsOf('startJob') as JobRequest[];
 
 describe('chart views in the app on fixtureBridge', { skip: !haveChromium() && 'no Chromium' }, () => {
   before(async () => {
-    served = await serveApp();
+    served = await serveAppBundle();
     browser = await launchChromium();
   });
   after(async () => {
@@ -217,23 +222,16 @@ describe('chart views in the app on fixtureBridge', { skip: !haveChromium() && '
     assert.deepEqual(await attrs('select[name=run] option', 'value'), ['2', '3', '4']);
     assert.deepEqual(bridge.callsOf('codesignRun').at(-1), { run: 4 });
 
-    // a point opens the candidate: the graph view, and the model every view now uses
+    // a point opens the candidate in the graph view, which asks for that model; so does a table row
     const pick = bridge.nextRun.candidatesDetail.find((c) => c.onFront)!;
     await page.click(`.cs-scatter circle.point[data-key="${pick.id}"]`, { force: true });
     await page.waitForSelector('main[data-view="graph"]');
-    await page.click('nav a[data-view="error"]');
-    await page.waitForSelector('button.err-run');
-    await page.click('button.err-run');
-    await page.waitForFunction(() => (globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } }).document.querySelector('.err-message')?.textContent !== '');
-    assert.equal((started().at(-1) as { model: string }).model, `candidate:4:${pick.id}`);
-
-    // and so does a table row
+    await until(() => bridge.callsOf('openModel').length === 1, 'the graph view asks for the model');
+    assert.deepEqual(bridge.callsOf('openModel'), [{ model: `candidate:4:${pick.id}` }]);
     await page.click('nav a[data-view="codesign"]');
     await page.click('.cs-table tr.cs-row[data-key="c0"]');
     await page.waitForSelector('main[data-view="graph"]');
-    await page.click('nav a[data-view="error"]');
-    await page.click('button.err-run');
-    await page.waitForFunction(() => (globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } }).document.querySelector('.err-message')?.textContent !== '');
-    assert.equal((started().at(-1) as { model: string }).model, 'candidate:4:c0');
+    await until(() => bridge.callsOf('openModel').length === 2, 'the graph view asks for the second model');
+    assert.deepEqual(bridge.callsOf('openModel')[1], { model: 'candidate:4:c0' });
   });
 });

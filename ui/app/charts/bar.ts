@@ -6,7 +6,10 @@ import { csvText } from './export.js';
 import { type ChartHandle, COLORS, type FrameOptions, drawXAxis, drawYAxis, fmt, frame, valueAxis } from './frame.js';
 
 export interface BarRow {
+  /** data-key of the bar (the layer); several rows may share one (a decomposed layer's parts). */
   readonly key: string;
+  /** x-axis label, unique per row; default the key. */
+  readonly label?: string;
   /** null: no value (e.g. an SQNR that is infinite because the layer is exact). */
   readonly value: number | null;
   /** Tooltip text; default "key: value". */
@@ -29,12 +32,13 @@ const drawable = (v: number | null, log: boolean): v is number => v !== null && 
 export function barChart(container: HTMLElement, data: BarData, o: BarOptions = {}): ChartHandle<BarData> {
   let rows = data.rows;
   const log = !!o.log;
-  const csv = () => csvText(['key', 'value'], rows.map((r) => [r.key, r.value]));
+  const label = (r: BarRow) => r.label ?? r.key;
+  const csv = () => (rows.some((r) => label(r) !== r.key) ? csvText(['key', 'label', 'value'], rows.map((r) => [r.key, label(r), r.value])) : csvText(['key', 'value'], rows.map((r) => [r.key, r.value])));
   const f = frame(container, 'bar', o, csv);
 
   const draw = () => {
     const x = scaleBand<string>()
-      .domain(rows.map((r) => r.key))
+      .domain(rows.map(label))
       .range([0, f.width])
       .padding(0.2);
     const vals = rows.map((r) => r.value).filter((v) => drawable(v, log));
@@ -51,15 +55,15 @@ export function barChart(container: HTMLElement, data: BarData, o: BarOptions = 
     if (log && y.domain()[0] === y.domain()[1]) y.domain([y.domain()[0] / 10, y.domain()[1] * 10]);
     const base = log ? f.height : y(0);
     drawYAxis(f, valueAxis(y, log));
-    drawXAxis(f, axisBottom(x), rows.length > 8 || rows.some((r) => r.key.length > 8));
+    drawXAxis(f, axisBottom(x), rows.length > 8 || rows.some((r) => label(r).length > 8));
     f.plot
       .selectAll<SVGRectElement, BarRow>('rect.bar')
-      .data(rows, (r) => r.key)
+      .data(rows, label)
       .join((enter) => enter.append('rect').call((r) => r.append('title')))
       .attr('class', (r) => (drawable(r.value, log) ? 'bar' : 'bar off-scale'))
       .attr('data-key', (r) => r.key)
       .attr('data-value', (r) => String(r.value))
-      .attr('x', (r) => x(r.key)!)
+      .attr('x', (r) => x(label(r))!)
       .attr('width', x.bandwidth())
       .attr('y', (r) => (drawable(r.value, log) ? Math.min(y(r.value), base) : base))
       .attr('height', (r) => (drawable(r.value, log) ? Math.abs(base - y(r.value)) : 0))
@@ -67,7 +71,7 @@ export function barChart(container: HTMLElement, data: BarData, o: BarOptions = 
       .each(function (r) {
         select(this)
           .select('title')
-          .text(r.title ?? `${r.key}: ${r.value === null ? 'no value' : `${fmt(r.value)}${o.unit ?? ''}`}`);
+          .text(r.title ?? `${label(r)}: ${r.value === null ? 'no value' : `${fmt(r.value)}${o.unit ?? ''}`}`);
       });
     // the zero line, when bars go both ways
     f.plot.selectAll('line.zero').remove();

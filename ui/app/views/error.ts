@@ -41,8 +41,8 @@ const ADC_KEY = 'simulate:adc:';
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 
-/** Bar keys: the layer, or its node where several rows share a layer (a decomposed layer's parts). */
-function rowKeys(report: Report): string[] {
+/** Bar labels: the layer, or its node where several rows share a layer (a decomposed layer's parts). */
+function rowLabels(report: Report): string[] {
   const n = new Map<string, number>();
   for (const r of report.rows) n.set(r.layer, (n.get(r.layer) ?? 0) + 1);
   return report.rows.map((r, i) => (n.get(r.layer)! > 1 ? (r.nodes?.[0] ?? `${r.layer}#${i}`) : r.layer));
@@ -93,11 +93,11 @@ async function mount(el: HTMLElement, ctx: ViewContext): Promise<() => void> {
   const drawBars = () => {
     if (!report) return;
     const m = metric.value as Metric;
-    const keys = rowKeys(report);
+    const labels = rowLabels(report);
     barBox.replaceChildren();
     barChart(
       barBox,
-      { rows: report.rows.map((r, i) => ({ key: keys[i], value: r.error?.[m] ?? null, title: (r.error?.[m] ?? null) === null ? `${keys[i]}: exact (no error)` : undefined })) },
+      { rows: report.rows.map((r, i) => ({ key: r.layer, label: labels[i], value: r.error?.[m] ?? null, title: (r.error?.[m] ?? null) === null ? `${labels[i]}: exact (no error)` : undefined })) },
       { yLabel: METRICS[m].label, unit: METRICS[m].unit, log: logScale.checked },
     );
   };
