@@ -100,11 +100,20 @@ export function frame(container: HTMLElement, name: string, o: FrameOptions & Fr
   return { root, svg, plot, xAxis, yAxis, width: w, height: hgt, margin };
 }
 
-/** Draws the y axis with light grid lines across the plot (under the marks: the axis group comes first). */
+/** Draws the y axis with light grid lines across the plot at the labelled ticks (under the marks: the axis
+ * group comes first). */
 export function drawYAxis<T extends AxisDomain>(f: Frame, axis: Axis<T>): void {
   f.yAxis.call(axis);
   f.yAxis.selectAll('.tick line.grid').remove();
-  f.yAxis.selectAll('.tick').append('line').attr('class', 'grid').attr('x2', f.width).attr('stroke', COLORS.grid);
+  f.yAxis
+    .selectAll<SVGGElement, unknown>('.tick')
+    .filter(function () {
+      return !!this.textContent;
+    })
+    .append('line')
+    .attr('class', 'grid')
+    .attr('x2', f.width)
+    .attr('stroke', COLORS.grid);
 }
 
 /** A value axis: about 6 ticks; on a log scale only the labels d3 keeps (1, 2, 5 × 10^k or fewer), so the
