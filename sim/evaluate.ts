@@ -11,6 +11,7 @@ import { valueParams } from '../compiler/passes/quantize/scheme.js';
 import { runGraph } from '../compiler/train/executor.js';
 import { type ProgressFn, throwIfAborted } from '../compiler/util/progress.js';
 import { analogDevices, scheduleInputActivity } from './analog.js';
+import { type ErrorHistogram, ErrorHistogramAcc } from './error-histogram.js';
 import { EXACT_DEVICES, type SimMode, Simulator } from './simulate.js';
 
 export interface SimEvalOptions {
@@ -37,6 +38,8 @@ export interface LayerError {
   /** Per seed. */
   readonly vsFloat: readonly ErrorMetrics[];
   readonly vsExact: readonly ErrorMetrics[];
+  /** The element-wise error against float, first seed (the UI's error histogram). */
+  readonly histogram: ErrorHistogram;
 }
 
 export interface SimEvaluation {
@@ -130,6 +133,7 @@ export async function evaluateOnAccelerator(graph: Graph, schedule: Schedule, x:
   const refGraph: Graph = { ...reference, outputs: [...values, ...reference.outputs] };
   const vsFloat = seeds.map(() => values.map(() => new Acc()));
   const vsExact = seeds.map(() => values.map(() => new Acc()));
+  const histograms = values.map(() => new ErrorHistogramAcc());
   const hits = seeds.map(() => 0);
   let exactHits = 0;
   let floatHits = 0;
@@ -156,6 +160,7 @@ export async function evaluateOnAccelerator(graph: Graph, schedule: Schedule, x:
       values.forEach((v, i) => {
         const y = dequant(v, r.codes.get(v)!);
         vsFloat[s][i].add(y, floats[i]);
+        if (s === 0) histograms[i].add(y, floats[i]);
         vsExact[s][i].add(y, exactReal[i]);
       });
       o.onProgress?.({ phase: `simulate (${o.mode})`, done: b0 * seeds.length + (s + 1) * b, total: n * seeds.length, message: `seed ${seeds[s]}` });
@@ -167,7 +172,7 @@ export async function evaluateOnAccelerator(graph: Graph, schedule: Schedule, x:
     accuracy: hits.map((h) => h / n),
     exactInt8Accuracy: exactHits / n,
     floatAccuracy: floatHits / n,
-    layers: crossbar.map((l, i) => ({ layer: l.layer, origin: l.origin, value: values[i], vsFloat: vsFloat.map((a) => a[i].metrics()), vsExact: vsExact.map((a) => a[i].metrics()) })),
+    layers: crossbar.map((l, i) => ({ layer: l.layer, origin: l.origin, value: values[i], vsFloat: vsFloat.map((a) => a[i].metrics()), vsExact: vsExact.map((a) => a[i].metrics()), histogram: histograms[i].result() })),
     vsInt8: o.mode === 'exact' ? match : undefined,
   };
 }
