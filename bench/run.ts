@@ -16,6 +16,7 @@ import { benchSimulator, simBenchLines } from './sim.js';
 import { benchSimKernels, simKernelsTable } from './sim-kernels.js';
 import { trainingThroughput } from './training.js';
 import { benchUiGraph, uiGraphBenchLines } from './ui-graph.js';
+import { benchUiDataflow, uiDataflowLines } from './ui-dataflow.js';
 import { haveChromium } from '../test/ui-browser.js';
 
 const quick = process.argv.includes('--quick');
@@ -90,6 +91,8 @@ const simulator = await benchSimulator({ quick, log });
 
 log('app: the model graph view on a 200-layer model in headless Chromium...');
 const uiGraph = haveChromium() ? await benchUiGraph({ runs: quick ? 5 : 9 }) : 'chromium not installed (Debian package chromium)';
+log('app: the 3D dataflow view at 10,000 arrays in headless Chromium (software GL)...');
+const uiDataflow = haveChromium() ? await benchUiDataflow({ quick, log }) : 'chromium not installed (Debian package chromium)';
 
 log('optional PyTorch reference...');
 const torch = pytorch(128, quick ? 3 : 8);
@@ -107,6 +110,7 @@ const result = {
   simKernels,
   simulator,
   uiGraph,
+  uiDataflow,
   pytorch:
     typeof torch === 'string'
       ? torch
@@ -131,6 +135,7 @@ const lines = [
   ...simKernelsTable(simKernels),
   ...simBenchLines(simulator),
   ...(typeof uiGraph === 'string' ? [`app graph view: ${uiGraph}`] : uiGraphBenchLines(uiGraph)),
+  ...(typeof uiDataflow === 'string' ? [`app 3D view: ${uiDataflow}`] : uiDataflowLines(uiDataflow)),
   `results: ${path.relative(process.cwd(), file)}`,
 ];
 process.stdout.write(lines.join('\n') + '\n');
