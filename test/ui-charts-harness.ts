@@ -1,60 +1,13 @@
 // Serves the chart harness page (ui/app/charts/harness.ts) on 127.0.0.1 under the app's Content-Security-Policy
 // for the chart tests and benchmark, and reads what a page downloaded (CSV, PNG).
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Download } from 'playwright-core';
 import { buildUi } from '../ui/build.js';
-import { ROOT } from './ui-browser.js';
+import { type Served, appCsp, serveDir } from './ui-browser.js';
 
-export interface Served {
-  readonly url: string;
-  close(): Promise<void>;
-}
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.map': 'application/json',
-};
-
-function serveDir(dir: string, page: string): Promise<Served> {
-  const server = createServer((req, res) => {
-    const file = path.resolve(dir, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname).replace(/^\/+/, ''));
-    if (!file.startsWith(dir + path.sep)) return void res.writeHead(403).end();
-    try {
-      const body = readFileSync(file);
-      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      resolve({
-        url: `http://127.0.0.1:${port}/${page}`,
-        close: () =>
-          new Promise<void>((done) => {
-            server.closeAllConnections();
-            server.close(() => {
-              rmSync(dir, { recursive: true, force: true });
-              done();
-            });
-          }),
-      });
-    }),
-  );
-}
-
-function appCsp(): string {
-  const meta = /<meta http-equiv="Content-Security-Policy"[^>]*>/.exec(readFileSync(path.join(ROOT, 'ui', 'app', 'index.html'), 'utf8'));
-  if (!meta) throw new Error('ui/app/index.html has no Content-Security-Policy meta tag');
-  return meta[0];
-}
+export type { Served };
 
 /** The chart harness page: window.chartHarness mounts charts on data from the test. */
 export async function serveChartHarness(): Promise<Served> {
@@ -64,7 +17,7 @@ export async function serveChartHarness(): Promise<Served> {
     path.join(dir, 'harness.html'),
     `<!doctype html>\n<html lang="en"><head><meta charset="utf-8">${appCsp()}<title>charts</title><link rel="stylesheet" href="style.css"><script type="module" src="harness.js"></script></head><body></body></html>\n`,
   );
-  return serveDir(dir, 'harness.html');
+  return serveDir(dir, 'harness.html', () => rmSync(dir, { recursive: true, force: true }));
 }
 
 export async function downloadBytes(d: Download): Promise<Buffer> {

@@ -1,65 +1,13 @@
 // Serves a bundle on 127.0.0.1 for the graph view's tests and benchmark: the harness page
 // (ui/app/graph/harness.ts, which renders a ModelGraph it is handed, no API) or the real app, under the
 // app's own Content-Security-Policy. Module workers need http(s), not file:.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildUi } from '../ui/build.js';
-import { ROOT } from './ui-browser.js';
+import { type Served, appCsp, serveDir } from './ui-browser.js';
 
-export interface Served {
-  /** The page: the harness (harness.html) or the app (index.html). */
-  readonly url: string;
-  close(): Promise<void>;
-}
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.map': 'application/json',
-  '.txt': 'text/plain; charset=utf-8',
-};
-
-function serveDir(dir: string, page: string, cleanup: () => void): Promise<Served> {
-  const server = createServer((req, res) => {
-    const rel = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname).replace(/^\/+/, '');
-    const file = path.resolve(dir, rel);
-    if (!file.startsWith(dir + path.sep)) return void res.writeHead(403).end();
-    try {
-      const body = readFileSync(file);
-      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      resolve({
-        url: `http://127.0.0.1:${port}/${page}`,
-        close: () =>
-          new Promise<void>((done) => {
-            server.closeAllConnections();
-            server.close(() => {
-              cleanup();
-              done();
-            });
-          }),
-      });
-    }),
-  );
-}
-
-/** The app's CSP meta tag, taken from index.html so the harness runs under the same policy. */
-function appCsp(): string {
-  const html = readFileSync(path.join(ROOT, 'ui', 'app', 'index.html'), 'utf8');
-  const meta = /<meta http-equiv="Content-Security-Policy"[^>]*>/.exec(html);
-  if (!meta) throw new Error('ui/app/index.html has no Content-Security-Policy meta tag');
-  return meta[0];
-}
+export type { Served };
 
 /** Bundles the harness and the layout worker into a temp dir and serves harness.html. */
 export async function serveGraphHarness(): Promise<Served> {
