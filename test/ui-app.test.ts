@@ -140,10 +140,11 @@ test('3D dataflow view: compile the compressed model; one array instance per arr
 
 test('the other views render on the same server: latency, devices, co-design', async (t) => {
   if (skipUnlessChromium(t)) return;
+  await page.goto(server.url);
   for (const view of ['latency', 'devices', 'codesign']) {
     await page.click(`nav a[data-view="${view}"]`);
     await page.waitForSelector(`#view[data-view="${view}"] h2`);
-    assert.equal(await page.locator('#view .error').count(), 0, `${view}: ${await page.locator('#view .error').allTextContents()}`);
+    assert.equal(await page.locator('#view .error:not(:empty)').count(), 0, `${view}: ${await page.locator('#view .error').allTextContents()}`);
     await page.screenshot({ path: path.join(shots, `${view}.png`), fullPage: true });
   }
 });
