@@ -17,6 +17,7 @@ import { benchSimKernels, simKernelsTable } from './sim-kernels.js';
 import { trainingThroughput } from './training.js';
 import { benchUiGraph, uiGraphBenchLines } from './ui-graph.js';
 import { benchUiDataflow, uiDataflowLines } from './ui-dataflow.js';
+import { benchUiOpen, uiOpenLines } from './ui-open.js';
 import { haveChromium } from '../test/ui-browser.js';
 
 const quick = process.argv.includes('--quick');
@@ -91,6 +92,8 @@ const simulator = await benchSimulator({ quick, log });
 
 log('app: the model graph view on a 200-layer model in headless Chromium...');
 const uiGraph = haveChromium() ? await benchUiGraph({ runs: quick ? 5 : 9 }) : 'chromium not installed (Debian package chromium)';
+log('app: opening a 200-layer model through the API into the graph view...');
+const uiOpen = haveChromium() ? await benchUiOpen({ runs: quick ? 5 : 7 }) : 'chromium not installed (Debian package chromium)';
 log('app: the 3D dataflow view at 10,000 arrays in headless Chromium (software GL)...');
 const uiDataflow = haveChromium() ? await benchUiDataflow({ quick, log }) : 'chromium not installed (Debian package chromium)';
 
@@ -110,6 +113,7 @@ const result = {
   simKernels,
   simulator,
   uiGraph,
+  uiOpen,
   uiDataflow,
   pytorch:
     typeof torch === 'string'
@@ -135,6 +139,7 @@ const lines = [
   ...simKernelsTable(simKernels),
   ...simBenchLines(simulator),
   ...(typeof uiGraph === 'string' ? [`app graph view: ${uiGraph}`] : uiGraphBenchLines(uiGraph)),
+  ...(typeof uiOpen === 'string' ? [`app open: ${uiOpen}`] : uiOpenLines(uiOpen)),
   ...(typeof uiDataflow === 'string' ? [`app 3D view: ${uiDataflow}`] : uiDataflowLines(uiDataflow)),
   `results: ${path.relative(process.cwd(), file)}`,
 ];
