@@ -27,6 +27,8 @@ export interface DataflowCase {
   readonly fps: number;
   readonly fpsWindows: readonly number[];
   readonly renderMs: number;
+  /** Fraction of full resolution the view's dynamic resolution settled at while playing and orbiting. */
+  readonly motionResolution: number;
 }
 
 export interface UiDataflowBench {
@@ -44,6 +46,7 @@ interface PageHarness {
   dfHarness: {
     mount(o: { schedule: string; width: number; height: number; detailPx?: number }): Promise<number>;
     fps(windows: number, windowMs: number): Promise<number[]>;
+    motionResolution(): number;
     timedRenders(n: number): number[];
     clearFps(width: number, height: number, windows: number, windowMs: number): Promise<number[]>;
   };
@@ -59,8 +62,9 @@ async function measure(page: Page, file: string, arrays: number, fullDetail: boo
   // Warm-up: shader compilation, first uploads.
   await page.evaluate(() => (globalThis as unknown as PageHarness).dfHarness.fps(1, 1000));
   const fps = await page.evaluate(([n, ms]) => (globalThis as unknown as PageHarness).dfHarness.fps(n, ms), [windows, 1000] as const);
+  const motionResolution = await page.evaluate(() => (globalThis as unknown as PageHarness).dfHarness.motionResolution());
   const renderMs = median(await page.evaluate((n) => (globalThis as unknown as PageHarness).dfHarness.timedRenders(n), 30));
-  return { arrays, fullDetail, fps: median(fps), fpsWindows: fps, renderMs };
+  return { arrays, fullDetail, fps: median(fps), fpsWindows: fps, renderMs, motionResolution };
 }
 
 export async function benchUiDataflow(opts: { quick?: boolean; log?: (s: string) => void } = {}): Promise<UiDataflowBench> {
@@ -97,8 +101,8 @@ export async function benchUiDataflow(opts: { quick?: boolean; log?: (s: string)
 export function uiDataflowLines(r: UiDataflowBench): string[] {
   const f = (x: number) => x.toFixed(1);
   return [
-    `3D dataflow view, headless Chromium + SwiftShader, ${WIDTH}x${HEIGHT}, playing + orbiting (goal: >= 50 fps at 10,000 arrays)`,
-    ...r.cases.map((c) => `  ${String(c.arrays).padStart(6)} arrays${c.fullDetail ? ' (full detail)' : '              '}: ${f(c.fps)} fps (windows ${c.fpsWindows.map(f).join(' ')}), render ${f(c.renderMs)} ms (${f(1000 / c.renderMs)} renders/s)`),
+    `3D dataflow view, headless Chromium + SwiftShader, ${WIDTH}x${HEIGHT}, playing + orbiting (goal: >= 50 fps at 10,000 arrays; dynamic resolution while moving, full when still)`,
+    ...r.cases.map((c) => `  ${String(c.arrays).padStart(6)} arrays${c.fullDetail ? ' (full detail)' : '              '}: ${f(c.fps)} fps (windows ${c.fpsWindows.map(f).join(' ')}) at ${c.motionResolution.toFixed(2)}x resolution while moving, render ${f(c.renderMs)} ms (${f(1000 / c.renderMs)} renders/s)`),
     `  ratio 10,000 / 100 arrays: ${r.ratio.toFixed(2)}; ceiling (cleared-only canvas): ${f(r.ceilingFps)} fps; load average ${r.loadAverage.map((x) => x.toFixed(1)).join(' ')} on ${availableParallelism()} cores`,
   ];
 }

@@ -72,6 +72,11 @@ const harness = {
     return counts;
   },
 
+  /** The fraction of full resolution the scene settled at while moving (dynamic resolution). */
+  motionResolution(): number {
+    return harness.handle!.scene.motionResolution;
+  },
+
   /** Frames the scene actually drew per second (its frame counter against rAF timestamps), in windows of
    * `windowMs`; the view plays and orbits meanwhile. */
   async fps(windows: number, windowMs: number): Promise<number[]> {

@@ -40,7 +40,18 @@ export interface SceneOptions {
   readonly antialias?: boolean;
   /** Arrays narrower on screen than this many pixels are drawn as their top faces only (0: always whole). */
   readonly detailPx?: number;
+  /** While animating or orbiting, lower the resolution (down to 0.35 of it) when frames come slower than 50 fps;
+   * a still scene is always drawn at full resolution (default: on). */
+  readonly dynamicResolution?: boolean;
 }
+
+/** Dynamic resolution: a mean frame interval above SLOW_MS over RES_WINDOW moving frames lowers the pixel
+ * ratio, below FAST_MS raises it back (a mean: intervals snap to whole display frames, and one slow frame,
+ * a GC or a layout, must not make the picture blurry). */
+const SLOW_MS = 20.5;
+const FAST_MS = 17.5;
+const RES_WINDOW = 8;
+const MIN_RES = 0.35;
 
 /** Software GL (SwiftShader, llvmpipe): multisampling costs more there than it gives. */
 function softwareGl(): boolean {
@@ -118,6 +129,12 @@ export class DataflowScene {
   private raf = 0;
   private last = 0;
   private disposed = false;
+  private readonly basePixelRatio: number;
+  private readonly dynamicResolution: boolean;
+  /** Fraction of the base pixel ratio used while moving (1 when still). */
+  motionResolution = 1;
+  private windowFrames = 0;
+  private windowMs = 0;
 
   constructor(
     private readonly parent: HTMLElement,
@@ -129,7 +146,9 @@ export class DataflowScene {
     parent.append(this.canvas);
     this.renderer = new WebGLRenderer({ canvas: this.canvas, antialias: opts.antialias ?? !softwareGl(), powerPreference: 'high-performance' });
     this.detailPx = opts.detailPx ?? DETAIL_PX;
-    this.renderer.setPixelRatio(opts.pixelRatio ?? Math.min(window.devicePixelRatio, 2));
+    this.basePixelRatio = opts.pixelRatio ?? Math.min(window.devicePixelRatio, 2);
+    this.dynamicResolution = opts.dynamicResolution ?? true;
+    this.renderer.setPixelRatio(this.basePixelRatio);
     this.scene.background = new Color(BACKGROUND);
 
     this.arrays = new InstancedMesh(this.boxGeometry, this.arrayMaterial, Math.max(1, capacity));
@@ -289,11 +308,31 @@ export class DataflowScene {
     let again = this.frameHook?.(now) ?? false;
     // update() moves the camera for damping and auto-rotation and reports whether it moved.
     if (this.controls.update(dt)) again = true;
+    const moving = again || this.controls.autoRotate;
+    if (this.dynamicResolution) this.adaptResolution(moving, dt * 1000);
     this.render();
     if (this.frames === 1) this.onFirstFrame?.();
-    if (again || this.controls.autoRotate) this.invalidate();
+    if (moving) this.invalidate();
     else this.last = 0;
   };
+
+  /** Moving: step the motion resolution down after slow frames, up after fast ones (it is kept for the next
+   * movement). Still: full resolution. */
+  private adaptResolution(moving: boolean, intervalMs: number): void {
+    if (moving) {
+      this.windowFrames++;
+      this.windowMs += intervalMs;
+      if (this.windowFrames >= RES_WINDOW) {
+        const mean = this.windowMs / this.windowFrames;
+        if (mean > SLOW_MS) this.motionResolution = Math.max(MIN_RES, this.motionResolution * 0.85);
+        else if (mean < FAST_MS) this.motionResolution = Math.min(1, this.motionResolution / 0.85);
+        this.windowFrames = this.windowMs = 0;
+      }
+    }
+    const ratio = this.basePixelRatio * (moving ? this.motionResolution : 1);
+    if (ratio !== this.renderer.getPixelRatio()) this.renderer.setPixelRatio(ratio);
+  }
+
 
   /** Whole boxes when an array spans at least detailPx pixels at the orbit target, else top faces. */
   private chooseDetail(): void {
