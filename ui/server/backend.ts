@@ -18,6 +18,7 @@ import { PRESETS, presetNames } from '../../sim/spec/presets.js';
 import { assembleResult } from '../../codesign/loop.js';
 import { validateProblem } from '../../codesign/problem.js';
 import { RunStore } from '../../codesign/run-store.js';
+import type { CodesignStore } from '../../codesign/run-store/codesign.js';
 import { readDataset } from '../../hw-targets/predictor/dataset.js';
 import { LatencyPredictor, METHODS } from '../../hw-targets/predictor/predictor.js';
 import { predictorFor } from '../../hw-targets/predictor/target.js';
@@ -128,20 +129,13 @@ export class Backend implements TandemApi {
   }
 
   private runs(): CodesignRunInfo[] {
-    return (
-      this.withStore((s) =>
-        s.codesign().listRuns().map((r) => {
-          const row = s.codesign().getRun(r.id)!;
-          const p = row.problem as { model?: string; search?: { strategy?: string; cost?: string } };
-          return { id: r.id, status: r.status, createdAt: r.createdAt, model: p.model ?? '?', strategy: p.search?.strategy ?? '?', cost: p.search?.cost ?? '?', candidates: r.candidates };
-        }),
-      ) ?? []
-    );
+    return this.withStore((s) => runInfos(s.codesign())) ?? [];
   }
 
   async openModel(req: { readonly model: string }): Promise<ModelGraph> {
     const where = this.modelPath(req.model);
-    const graph = req.model.includes(':') ? (await resolveModel(where)).graph : (await resolveModel(where, { allowUntrained: true })).graph;
+    // a built-in without trained weights still shows its structure
+    const { graph } = await resolveModel(where, { allowUntrained: !req.model.includes(':') });
     const stats = graphStats(graph);
     const decisions = this.decisions(req.model);
     const nodes: GraphNode[] = graph.nodes.map((n, i) => {
@@ -278,7 +272,7 @@ export class Backend implements TandemApi {
       if (!row) return undefined;
       const problem = validateProblem(row.problem, `${this.o.store} run ${req.run}`);
       const cands = cs.candidates(req.run);
-      const info = this.runs().find((r) => r.id === req.run)!;
+      const info = runInfos(cs).find((r) => r.id === req.run)!;
       if (cands.length === 0) return { ...info, objectives: ['accuracy'], candidatesDetail: [] };
       const result = assembleResult(problem, cands, { run: req.run, store: this.o.store, command: '', seconds: row.seconds });
       return {
@@ -290,6 +284,14 @@ export class Backend implements TandemApi {
     if (!detail) throw new NotFoundError(`codesignRun: no run ${req.run} in ${this.o.store}`);
     return detail;
   }
+}
+
+/** The run list of a store, with each run's model, strategy and cost from its problem. */
+function runInfos(cs: CodesignStore): CodesignRunInfo[] {
+  return cs.listRuns().map((r) => {
+    const p = cs.getRun(r.id)!.problem as { model?: string; search?: { strategy?: string; cost?: string } };
+    return { id: r.id, status: r.status, createdAt: r.createdAt, model: p.model ?? '?', strategy: p.search?.strategy ?? '?', cost: p.search?.cost ?? '?', candidates: r.candidates };
+  });
 }
 
 function planText(l: LayerPlan): string {

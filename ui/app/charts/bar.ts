@@ -1,9 +1,9 @@
 // One bar per layer (or any key). Linear scale: bars grow from 0 up or down, so negative values (an SQNR
 // below 0 dB) point down. Log scale: bars grow from the bottom; values ≤ 0 or missing cannot be placed and
 // get an empty bar marked 'off-scale' (still one rect per row, with its value in the tooltip).
-import { axisBottom, max, min, scaleBand, scaleLinear, scaleLog, select } from 'd3';
+import { axisBottom, scaleBand, select } from 'd3';
 import { csvText } from './export.js';
-import { type ChartHandle, COLORS, type FrameOptions, drawXAxis, drawYAxis, fmt, frame, valueAxis } from './frame.js';
+import { type ChartHandle, COLORS, type FrameOptions, drawXAxis, drawYAxis, fmt, frame, valueAxis, valueScale } from './frame.js';
 
 export interface BarRow {
   /** data-key of the bar (the layer); several rows may share one (a decomposed layer's parts). */
@@ -42,17 +42,7 @@ export function barChart(container: HTMLElement, data: BarData, o: BarOptions = 
       .range([0, f.width])
       .padding(0.2);
     const vals = rows.map((r) => r.value).filter((v) => drawable(v, log));
-    const y = log
-      ? scaleLog()
-          .domain([min(vals) ?? 1, max(vals) ?? 10])
-          .range([f.height, 0])
-          .nice()
-      : scaleLinear()
-          .domain([Math.min(0, min(vals) ?? 0), Math.max(0, max(vals) ?? 1)])
-          .range([f.height, 0])
-          .nice();
-    // a flat log domain (one value) still needs a range to draw in
-    if (log && y.domain()[0] === y.domain()[1]) y.domain([y.domain()[0] / 10, y.domain()[1] * 10]);
+    const y = valueScale(vals, log, f.height);
     const base = log ? f.height : y(0);
     drawYAxis(f, valueAxis(y, log));
     drawXAxis(f, axisBottom(x), rows.length > 8 || rows.some((r) => label(r).length > 8));

@@ -1,9 +1,9 @@
 // Measured bars with error bars from raw samples, next to other series' single values (e.g. each latency
 // predictor), grouped per key. The measured bar is the median; its whiskers span min–max or the IQR (q1–q3,
 // d3's quantiles: linear between order statistics, as numpy's default); a single sample gets no whisker.
-import { axisBottom, max, min, quantileSorted, scaleBand, scaleLinear, scaleLog, select } from 'd3';
+import { axisBottom, quantileSorted, scaleBand, select } from 'd3';
 import { csvText } from './export.js';
-import { type ChartHandle, COLORS, type FrameOptions, PALETTE, drawXAxis, drawYAxis, fmt, frame, valueAxis, legend } from './frame.js';
+import { type ChartHandle, COLORS, type FrameOptions, PALETTE, drawXAxis, drawYAxis, fmt, frame, valueAxis, valueScale, legend } from './frame.js';
 
 export interface ErrorBarRow {
   readonly key: string;
@@ -79,16 +79,7 @@ export function errorBarChart(container: HTMLElement, data: ErrorBarData, o: Err
       .range([0, f.width])
       .padding(0.2);
     const sub = scaleBand<string>().domain(series).range([0, x.bandwidth()]).padding(0.08);
-    const y = log
-      ? scaleLog()
-          .domain([min(extents) ?? 1, max(extents) ?? 10])
-          .range([f.height, 0])
-          .nice()
-      : scaleLinear()
-          .domain([Math.min(0, min(extents) ?? 0), Math.max(0, max(extents) ?? 1)])
-          .range([f.height, 0])
-          .nice();
-    if (log && y.domain()[0] === y.domain()[1]) y.domain([y.domain()[0] / 10, y.domain()[1] * 10]);
+    const y = valueScale(extents, log, f.height);
     const base = log ? f.height : y(0);
     drawYAxis(f, valueAxis(y, log));
     drawXAxis(f, axisBottom(x), rows.length > 8 || rows.some((r) => r.key.length > 8));

@@ -1,7 +1,7 @@
 // The frame every chart draws in: `<div class="chart" data-chart=name>` holding one <svg> with a plot group
 // inside margins, the axes and their labels, a legend, and the export toolbar. Styles are SVG presentation
 // attributes (no CSS classes carry looks), so an exported SVG or PNG looks like the chart on screen.
-import { type Axis, type AxisDomain, type NumberValue, type ScaleContinuousNumeric, type Selection, axisLeft, format, select } from 'd3';
+import { type Axis, type AxisDomain, type NumberValue, type ScaleContinuousNumeric, type Selection, axisLeft, format, max, min, scaleLinear, scaleLog, select } from 'd3';
 import { exportToolbar } from './export.js';
 
 export interface Margin {
@@ -114,6 +114,22 @@ export function drawYAxis<T extends AxisDomain>(f: Frame, axis: Axis<T>): void {
     .attr('class', 'grid')
     .attr('x2', f.width)
     .attr('stroke', COLORS.grid);
+}
+
+/** The value scale of bar-like charts, from `height` (bottom) up: log over the values, or linear through 0.
+ * A flat log domain (one value) is widened a decade each way so there is a range to draw in. */
+export function valueScale(values: readonly number[], log: boolean, height: number): ScaleContinuousNumeric<number, number> {
+  const y = log
+    ? scaleLog()
+        .domain([min(values) ?? 1, max(values) ?? 10])
+        .range([height, 0])
+        .nice()
+    : scaleLinear()
+        .domain([Math.min(0, min(values) ?? 0), Math.max(0, max(values) ?? 1)])
+        .range([height, 0])
+        .nice();
+  if (log && y.domain()[0] === y.domain()[1]) y.domain([y.domain()[0] / 10, y.domain()[1] * 10]);
+  return y;
 }
 
 /** A value axis: about 6 ticks; on a log scale only the labels d3 keeps (1, 2, 5 × 10^k or fewer), so the
