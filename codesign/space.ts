@@ -14,6 +14,7 @@ import { currentRanks } from '../compiler/passes/decompose/ranks.js';
 import { pruneChannels } from '../compiler/passes/prune/apply.js';
 import { channelGroups } from '../compiler/passes/prune/groups.js';
 import { channelImportance } from '../compiler/passes/prune/importance.js';
+import { topChannels } from '../compiler/passes/prune/layer-keep.js';
 import type { DecompKind, Problem } from './problem.js';
 import { ProblemError } from './problem.js';
 
@@ -91,9 +92,7 @@ export function applyGenome(base: Graph, space: readonly LayerSpace[], genome: G
     if (o.kind !== 'prune') return;
     importance ??= channelImportance(base, channelGroups(base), 'l1');
     const imp = importance.get(s.group!)!;
-    const keep = Math.round(imp.length * (1 - o.ratio));
-    // the `keep` largest L1 norms, ties by index; then ascending as the Plan wants
-    const idx = Array.from(imp.keys()).sort((a, b) => imp[b] - imp[a] || a - b).slice(0, keep).sort((a, b) => a - b);
+    const idx = topChannels(imp, Math.round(imp.length * (1 - o.ratio)));
     kept.set(s.group!, idx);
     layers[s.layer] = { layer: s.layer, keptChannels: idx, reason: why(s.layer) };
   });

@@ -74,7 +74,11 @@ test('bad requests: one line naming what is wrong, exit 1, nothing written', asy
   const cases: [string[], string][] = [
     [['prune', 'fmnist-vgg', '--criterion', 'l1', '--target', 'params=0'], '--target params=0: the remaining fraction must be in (0, 1] (0 would remove every channel)'],
     [['prune', 'fmnist-vgg', '--criterion', 'l1', '--target', 'params=0.0001'], 'prune target params=0.0001 cannot be met: even with 1 channel left in every prunable group'],
-    [['prune', 'fmnist-vgg', '--criterion', 'l1'], 'prune: criterion l1 needs a --target (only vmask can prune by its learned dropout rates)'],
+    [['prune', 'fmnist-vgg', '--criterion', 'l1'], 'prune: criterion l1 needs a --target or --keep (only vmask can prune by its learned dropout rates)'],
+    [['prune', 'fmnist-vgg', '--criterion', 'l1', '--keep', 'conv1=0'], '--keep conv1=0: the kept share must be in (0, 1]'],
+    [['prune', 'fmnist-vgg', '--criterion', 'l1', '--keep', 'fc2=0.5'], 'prune --keep fc2: its output channels cannot be pruned'],
+    [['quantize', 'fmnist-vgg', '--mode', 'ptq', '--layer-bits', 'conv1=1'], '--layer-bits conv1=1: expected an integer in 2..16'],
+    [['quantize', 'fmnist-vgg', '--mode', 'ptq', '--layer-bits', 'convX=4'], "no conv2d/dense/depthwise layer 'convX' to give 4-bit weights"],
     [['prune', 'fmnist-vgg', '--criterion', 'vmask', '--target', 'params=0.5'], 'prune: vmask needs mask training first (--sparsity E, E > 0)'],
     [['quantize', 'fmnist-vgg', '--mode', 'ptq', '--weight-bits', '1'], '--weight-bits: weight bits 1: expected an integer in 2..16'],
     [['quantize', 'fmnist-vgg', '--mode', 'ptq', '--activation-bits', '17'], '--activation-bits: activation bits 17: expected an integer in 2..16'],

@@ -14,12 +14,14 @@ import { removeResidualBranch } from '../compiler/passes/prune/depth.js';
 import { scaleDropout } from '../compiler/passes/prune/dropout.js';
 import { channelGroups } from '../compiler/passes/prune/groups.js';
 import { channelImportance } from '../compiler/passes/prune/importance.js';
+import { checkPruneConfig, pruneModel } from '../compiler/passes/prune/prune.js';
 import { parsePruneTarget, selectChannels } from '../compiler/passes/prune/select.js';
 import { residualBranches, slimRegularizer, sslRegularizer } from '../compiler/passes/prune/sparsity.js';
 import { addMasks, keptByDropoutRate, LOG_ALPHA_RANGE, maskKl, maskKlGrad, stripMasks, vmaskRegularizer } from '../compiler/passes/prune/vmask.js';
 import { packParams, paramLayout } from '../compiler/train/flat-params.js';
 import { type TrainConfig, train } from '../compiler/train/trainer.js';
 import { runGraph } from '../compiler/train/executor.js';
+import { parseLayerValues } from '../compiler/util/layer-values.js';
 import { Rng } from '../compiler/util/rng.js';
 import { maxAbsDiff } from './io-graphs.js';
 import { fashionImages } from './helpers.js';
@@ -360,5 +362,44 @@ describe('depth-wise pruning', () => {
       assert.ok(graphStats(r.graph).totalMacs < graphStats(g).totalMacs);
     }
     assert.throws(() => removeResidualBranch(graph, 'stem'), { message: "node 'stem': no residual branch ends in 'stem' (branches end in: s1_add, s2_add, s3_add)" });
+  });
+});
+
+describe('per-layer shares (--keep)', () => {
+  it('fmnist-vgg conv1=0.5, conv3=0.25 in 2 steps: each step keeps share^(i/2) of the original channels, the highest L1 norms; other layers untouched', async () => {
+    const { graph } = await resolveModel('fmnist-vgg');
+    const keep = new Map([
+      ['conv1', 0.5],
+      ['conv3', 0.25],
+    ]);
+    const steps = await pruneModel(graph, { criterion: 'l1', keep, steps: 2, sparsityEpochs: 0, lambda: 0, finetuneEpochs: 0, seed: 1 });
+    const cout = (g: Graph, id: string) => g.nodes.find((n) => n.id === id)!.weights.kernel.shape.at(-1);
+    // step 1: round(32·√0.5) = 23, round(64·√0.25) = 32; step 2: 16 and 16
+    assert.deepEqual([cout(steps[0].graph, 'conv1'), cout(steps[0].graph, 'conv3')], [23, 32]);
+    assert.deepEqual([cout(steps[1].graph, 'conv1'), cout(steps[1].graph, 'conv3')], [16, 16]);
+    for (const id of ['conv2', 'conv4', 'conv5', 'conv6', 'fc1']) assert.equal(cout(steps[1].graph, id), cout(graph, id), id);
+    // the kept channels (indices into the original layer) are those with the largest L1 norms
+    const imp = channelImportance(graph, channelGroups(graph), 'l1');
+    for (const [layer, n] of [['conv1', 16], ['conv3', 16]] as const) {
+      const kept = steps[1].plan.layers[layer].keptChannels!;
+      assert.equal(kept.length, n);
+      const s = imp.get(layer)!;
+      assert.ok(Math.max(...range(s.length, kept).map((c) => s[c])) <= Math.min(...kept.map((c) => s[c])), layer);
+    }
+    assert.deepEqual(Object.keys(steps[1].plan.layers).sort(), ['conv1', 'conv3']);
+  });
+
+  it('names the layer and the reason when a share cannot apply', async () => {
+    const { graph } = await resolveModel('fmnist-resnet', { allowUntrained: true });
+    const cfg = (keep: [string, number][]) => ({ criterion: 'l1' as const, keep: new Map(keep), steps: 1, sparsityEpochs: 0, lambda: 0, finetuneEpochs: 0, seed: 1 });
+    assert.throws(() => checkPruneConfig(graph, cfg([['nope', 0.5]])), { message: /^prune --keep nope: fmnist-resnet has no conv2d\/dense layer 'nope' \(layers: stem, s1_conv1, / });
+    assert.throws(() => checkPruneConfig(graph, cfg([['fc', 0.5]])), { message: /^prune --keep fc: its output channels cannot be pruned \(.+\)$/ });
+    assert.throws(() => checkPruneConfig(graph, cfg([['stem', 0.5], ['s1_conv2', 0.75]])), { message: 'prune --keep: stem (0.5) and s1_conv2 (0.75) share one channel group (stem, s1_conv2, tied by an add or concat) and keep the same channels: give them the same share' });
+    assert.throws(() => checkPruneConfig(graph, cfg([['s2_conv1', 0.001]])), { message: /^prune --keep s2_conv1=0.001: keeps 0 of its \d+ channels; at least 1 must stay$/ });
+    assert.throws(() => checkPruneConfig(graph, { ...cfg([['stem', 0.5]]), target: { params: 0.5 } }), { message: 'prune: give a whole-network --target or per-layer --keep shares, not both' });
+    // tied layers with one share: the group shrinks once
+    checkPruneConfig(graph, cfg([['stem', 0.5], ['s1_conv2', 0.5]]));
+    assert.throws(() => parseLayerValues('--keep', 'conv1=0.5,conv1=0.25', () => undefined), { message: "--keep 'conv1=0.5,conv1=0.25': layer conv1 is given twice" });
+    assert.throws(() => parseLayerValues('--keep', 'conv1:0.5', () => undefined), { message: "--keep 'conv1:0.5': 'conv1:0.5' is not LAYER=VALUE (e.g. conv1=0.5)" });
   });
 });

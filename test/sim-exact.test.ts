@@ -11,6 +11,8 @@ import { measureInputActivity } from '../sim/cost/activity.js';
 import { costOf } from '../sim/cost/model.js';
 import { Simulator } from '../sim/simulate.js';
 import { weightDigits } from '../sim/weight-digits.js';
+import { resolveModel } from '../compiler/models/registry.js';
+import { DEFAULT_QUANTIZE, quantizeGraph } from '../compiler/passes/quantize/quantize.js';
 import { fashionImages } from './helpers.js';
 import { quantizedVgg, specWith, TEST_SPEC } from './sim-helpers.js';
 
@@ -72,6 +74,29 @@ describe('exact mode == the integer-only executor, bit for bit (fmnist-vgg)', ()
       }
     });
   }
+
+  it('mixed precision (conv2 4-bit, fc1 6-bit weights in 8-bit cells): codes in their ranges, exact mode == the integer executor', async () => {
+    const { graph } = await resolveModel('fmnist-vgg');
+    const calib = await fashionImages('train', 64);
+    const g = quantizeGraph(graph, { x: calib.x, n: 64 }, { ...DEFAULT_QUANTIZE, layerWeightBits: { conv2: 4, fc1: 6 } }).graph;
+    const wmax = (id: string) => {
+      const n = g.nodes.find((q) => q.id === id)!;
+      const k = n.weights.kernel.data as Float32Array;
+      const scales = n.quant!.weightScales!;
+      let m = 0;
+      for (let i = 0; i < k.length; i++) m = Math.max(m, Math.abs(Math.round(k[i] / scales[i % scales.length])));
+      return [n.quant!.weightBits, m];
+    };
+    assert.deepEqual([wmax('conv2'), wmax('fc1'), wmax('conv3')], [[4, 7], [6, 31], [8, 127]]);
+    assert.throws(() => quantizeGraph(graph, { x: calib.x, n: 64 }, { ...DEFAULT_QUANTIZE, layerWeightBits: { conv9: 4 } }), { message: /^no conv2d\/dense\/depthwise layer 'conv9' to give 4-bit weights \(layers: conv1, conv2, / });
+    const n = 3;
+    const { x } = await fashionImages('test', n);
+    const keep = new Set(g.nodes.map((q) => q.id));
+    const s = lower(g, specWith(128, 2, 'offset'));
+    assert.ok(s.notes.includes('conv2: 4-bit weights stored as 8-bit'), s.notes.join('; '));
+    const { diff, total } = differing(runInt8(g, x, n, { keep }).codes, new Simulator(g, s).run(x, n, { keep, digits: true }).codes);
+    assert.equal(diff, 0, `${diff} of ${total} codes differ`);
+  });
 
   it('a finite ADC over the largest column sum rounds: conv1 (27 levels) stays exact at 6 bits, conv2 error falls with every bit', async () => {
     const g = await quantizedVgg();

@@ -1,6 +1,6 @@
 // The app end to end in the browser fallback: the real server and backend (jobs are real `tandem` commands),
 // the bundled UI in headless Debian Chromium driven by Playwright. The flow on the embedded default: open
-// fmnist-vgg -> inspect its graph -> compress one layer -> simulate the result on rram-128 -> the per-layer
+// fmnist-vgg -> inspect its graph -> compress one layer, prune two, give two fewer weight bits -> simulate the result on rram-128 -> the per-layer
 // error chart, whose bars must equal the engine's JSON report; then the 3D view, whose array meshes must equal
 // the Schedule's arrays. A screenshot of every view goes to out/test-artifacts/ui-app/.
 import assert from 'node:assert/strict';
@@ -98,22 +98,72 @@ test('compress view: CP rank 8 on conv2 as a job with progress; the before/after
   assert.equal(await row.nth(4).textContent(), report.layers[0].paramsAfter.toLocaleString('en-US'));
   compressed = await apiCall('openModel', { model: res.model! });
   assert.ok(compressed.nodes.some((n) => n.origin === 'conv2' && n.decision === 'cp 8'), 'the new model carries the decision');
+});
+
+/** The model the later views work on: compressed, then pruned per layer, then quantized with per-layer bits. */
+let current: ModelGraph;
+
+/** Re-opens the compress view on the current model (it builds its layer table when mounted). */
+async function reopenCompress(): Promise<void> {
+  await page.click('nav a[data-view="project"]');
+  await page.waitForSelector('select.project-model');
+  await page.click('nav a[data-view="compress"]');
+  await page.waitForSelector('button.prune-run');
+}
+
+async function finishedJob(): Promise<JobResult> {
+  await page.waitForSelector('.job-panel[data-state]:not([data-state="running"])', { timeout: JOB_TIMEOUT });
+  assert.equal(await page.locator('.job-panel').getAttribute('data-state'), 'done', (await page.locator('.compress-out').textContent()) ?? '');
+  return apiCall('jobResult', { jobId: (await page.locator('.job-panel').getAttribute('data-job'))! });
+}
+
+test('compress view: per-layer keep shares and weight bits run as prune and quantize jobs; the tables show the result', { timeout: JOB_TIMEOUT }, async (t) => {
+  if (skipUnlessChromium(t) || !compressed) return;
+  await reopenCompress();
+  await page.fill('input.prune-keep[data-layer="conv1"]', '0.5');
+  await page.fill('input.prune-keep[data-layer="conv3"]', '0.25');
+  await page.click('button.prune-run');
+  let res = await finishedJob();
+  assert.deepEqual((res.job.request as { keep?: string }).keep, 'conv1=0.5,conv3=0.25');
+  const pruned = res.output as { layers: { layer: string; channelsBefore: number; channelsAfter: number }[] };
+  const channels = (layer: string) => pruned.layers.filter((l) => l.layer === layer).map((l) => [l.channelsBefore, l.channelsAfter]);
+  assert.deepEqual([channels('conv1'), channels('conv3'), channels('conv5')], [[[32, 16]], [[64, 16]], []]); // conv5 is untouched
+  assert.equal(await page.locator('table.compress-prune tr[data-layer="conv3"] td').nth(1).textContent(), '64 → 16');
+  const prunedGraph = await apiCall('openModel', { model: res.model! });
+  assert.equal(prunedGraph.nodes.find((n) => n.id === 'conv3')!.outputShape.at(-1), 16);
+
+  await reopenCompress();
+  await page.fill('input.quantize-layer-bits[data-layer="conv3"]', '4');
+  await page.fill('input.quantize-layer-bits[data-layer="fc1"]', '6');
+  await page.click('button.quantize-run');
+  res = await finishedJob();
+  const q = res.output as { bops: { node: string; weightBits: number }[] };
+  const bits = Object.fromEntries(q.bops.map((b) => [b.node, b.weightBits]));
+  assert.equal(bits.conv3, 4);
+  assert.equal(bits.fc1, 6);
+  assert.equal(bits.conv4, 8);
+  assert.equal(await page.locator('table.compress-quantize tr[data-layer="conv3"] td').nth(1).textContent(), '4');
+  current = await apiCall('openModel', { model: res.model! });
+  // the decisions of the whole chain: compress, then prune, then per-layer bits
+  const decision = (id: string) => current.nodes.find((n) => n.id === id)!.decision;
+  assert.deepEqual([decision('conv2/cp.out'), decision('conv3'), decision('fc1'), decision('conv4')], ['cp 8, 8-bit weights', '16 channels kept, 4-bit weights', '6-bit weights', '8-bit weights']);
   await page.screenshot({ path: path.join(shots, 'compress.png'), fullPage: true });
 });
 
-test('layer error view: simulate the compressed model on rram-128; one bar per layer equal to the engine report', { timeout: JOB_TIMEOUT }, async (t) => {
-  if (skipUnlessChromium(t) || !compressed) return;
+test('layer error view: simulate the compressed, pruned, mixed-precision model on rram-128; one bar per layer equal to the engine report', { timeout: JOB_TIMEOUT }, async (t) => {
+  if (skipUnlessChromium(t) || !current) return;
   await page.click('nav a[data-view="error"]');
   await page.waitForSelector('button.err-run');
   await page.selectOption('select[name="accel"]', 'rram-128');
   await page.selectOption('select[name="mode"]', 'exact');
   await page.fill('input[name="limit"]', '50');
+  await page.fill('input[name="calib"]', '64');
   await page.click('button.err-run');
   await page.waitForSelector('.err-bars rect.bar', { timeout: JOB_TIMEOUT });
   const jobs = (await apiCall('project', {})).jobs.filter((j) => j.kind === 'simulate');
   const job = jobs.at(-1)!;
   assert.equal(job.state, 'done');
-  assert.equal((job.request as { model: string }).model, compressed.ref, 'the simulated model is the compressed one');
+  assert.equal((job.request as { model: string }).model, current.ref, 'the simulated model is the current one');
   const res = await apiCall('jobResult', { jobId: job.id });
   const rows = res.report!.rows;
   const bars = await page.locator('.err-bars rect.bar').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-value'))));
@@ -124,13 +174,14 @@ test('layer error view: simulate the compressed model on rram-128; one bar per l
   await page.screenshot({ path: path.join(shots, 'error.png'), fullPage: true });
 });
 
-test('3D dataflow view: compile the compressed model; one array instance per array the Schedule uses', { timeout: JOB_TIMEOUT }, async (t) => {
-  if (skipUnlessChromium(t) || !compressed) return;
+test('3D dataflow view: compile the current model; one array instance per array the Schedule uses', { timeout: JOB_TIMEOUT }, async (t) => {
+  if (skipUnlessChromium(t) || !current) return;
   await page.click('nav a[data-view="dataflow"]');
+  await page.fill('input[name="calib"]', '64');
   await page.click('button.df-compile');
   await page.waitForSelector('#view[data-ready="true"]', { timeout: JOB_TIMEOUT });
   const job = (await apiCall('project', {})).jobs.filter((j) => j.kind === 'compile').at(-1)!;
-  assert.equal((job.request as { model: string }).model, compressed.ref);
+  assert.equal((job.request as { model: string }).model, current.ref);
   const schedule = await apiCall('schedule', { jobId: job.id });
   const round0 = new Set(schedule.blocks.filter((b) => b.round === 0).map((b) => b.array));
   assert.equal(Number(await page.locator('#view').getAttribute('data-arrays')), round0.size);

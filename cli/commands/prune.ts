@@ -13,6 +13,7 @@ import { type Latency, type PruneReport, pruneReport } from '../../compiler/pass
 import { formatTarget, parsePruneTarget } from '../../compiler/passes/prune/select.js';
 import type { SslGroups } from '../../compiler/passes/prune/sparsity.js';
 import type { Quality } from '../../compiler/train/evaluate.js';
+import { formatLayerValues, parseLayerValues } from '../../compiler/util/layer-values.js';
 import { hostLatency } from '../../hw-targets/host/latency.js';
 import { num, table } from '../table.js';
 import type { DataOptions } from './data.js';
@@ -21,6 +22,7 @@ import { qualityText, startModelRun, writeModelDir } from './model-run.js';
 export interface PruneFlags extends DataOptions {
   criterion: Criterion;
   target?: string;
+  keep?: string;
   threshold?: number;
   out: string;
   steps?: number;
@@ -74,13 +76,14 @@ function reportTable(r: PruneReport): string {
 export async function pruneCommand(model: string, f: PruneFlags): Promise<void> {
   const m = await resolveModel(model);
   const target = f.target !== undefined ? parsePruneTarget(f.target) : undefined;
+  const keep = f.keep !== undefined ? parseLayerValues('--keep', f.keep, (v) => (v > 0 && v <= 1 ? undefined : 'the kept share must be in (0, 1]')) : undefined;
   if (!(CRITERIA as readonly string[]).includes(f.criterion)) throw new Error(`--criterion ${f.criterion}: expected one of ${CRITERIA.join(', ')}`);
   const seed = f.seed ?? 1;
   const steps = f.steps ?? 1;
   const sparsity = f.sparsity ?? 0;
   const lambda = f.lambda ?? 1e-4;
   const sslGroups = f.sslGroups ? parseSslGroups(f.sslGroups) : undefined;
-  const cfg: PruneConfig = { criterion: f.criterion, target, threshold: f.threshold, steps, sparsityEpochs: sparsity, lambda, sslGroups, finetuneEpochs: f.finetune ?? 0, minChannels: f.minChannels, dropout: f.dropout, seed };
+  const cfg: PruneConfig = { criterion: f.criterion, target, keep, threshold: f.threshold, steps, sparsityEpochs: sparsity, lambda, sslGroups, finetuneEpochs: f.finetune ?? 0, minChannels: f.minChannels, dropout: f.dropout, seed };
   // Check the request against the graph before loading data or doing any work.
   checkPruneConfig(m.graph, cfg);
   const temperature = f.temperature ?? 4;
@@ -93,7 +96,7 @@ export async function pruneCommand(model: string, f: PruneFlags): Promise<void> 
     'tandem prune',
     model,
     `--criterion ${f.criterion}`,
-    target ? `--target ${formatTarget(target)}` : `--threshold ${f.threshold ?? 0.5}`,
+    target ? `--target ${formatTarget(target)}` : keep ? `--keep ${formatLayerValues(keep)}` : `--threshold ${f.threshold ?? 0.5}`,
     `--steps ${steps}`,
     sparsity > 0 ? `--sparsity ${sparsity} --lambda ${lambda}` : '',
     f.sslGroups ? `--ssl-groups ${f.sslGroups}` : '',

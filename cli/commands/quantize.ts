@@ -11,7 +11,8 @@ import { resolveModel } from '../../compiler/models/registry.js';
 import { FINETUNE, finetune } from '../../compiler/passes/compress/finetune.js';
 import { bitOps, type BopsRow } from '../../compiler/passes/quantize/bops.js';
 import { checkInt8, type Int8Check } from '../../compiler/passes/quantize/check-int8.js';
-import { type Calibration, type LayerQuantRow, quantizeGraph, type QuantizeConfig } from '../../compiler/passes/quantize/quantize.js';
+import { type Calibration, type LayerQuantRow, layerBitsResolver, quantizeGraph, type QuantizeConfig } from '../../compiler/passes/quantize/quantize.js';
+import { formatLayerValues, parseLayerValues } from '../../compiler/util/layer-values.js';
 import { fromRangeState, RANGE_MOMENTUM, withRangeState } from '../../compiler/passes/quantize/qat-ranges.js';
 import { snapWeights } from '../../compiler/passes/quantize/snap-weights.js';
 import { activationRange, type ActivationScheme, checkBits, OWN_PARAMS } from '../../compiler/passes/quantize/scheme.js';
@@ -34,6 +35,7 @@ export interface QuantizeFlags extends DataOptions {
   out: string;
   calib?: number;
   weightBits?: number;
+  layerBits?: string;
   activationBits?: number;
   activations?: ActivationScheme;
   calibration?: Calibration;
@@ -124,7 +126,7 @@ function reportTable(r: QuantizeReport): string {
   return (
     [
       table(['value', 'op', 'scale', 'zero pt', r.config.mode === 'qat' ? 'range (QAT EMA)' : 'calibrated range', r.config.mode === 'qat' ? 'PTQ SQNR dB' : 'SQNR dB'], rows, ['l', 'l', 'r', 'r', 'l', 'r']),
-      `scheme: weights int${c.weightBits} symmetric per channel, activations int${c.activationBits} ${c.activations} per tensor, ${c.continues ? `ranges continued from ${c.continues}` : `${c.calibration} calibration on ${c.calibImages} images`}${c.mode === 'qat' ? `, QAT ${c.qatEpochs} epoch(s) with EMA activation ranges (momentum ${RANGE_MOMENTUM})` : ''}`,
+      `scheme: weights int${c.weightBits}${c.layerWeightBits && Object.keys(c.layerWeightBits).length ? ` (${formatLayerValues(c.layerWeightBits)} bits)` : ''} symmetric per channel, activations int${c.activationBits} ${c.activations} per tensor, ${c.continues ? `ranges continued from ${c.continues}` : `${c.calibration} calibration on ${c.calibImages} images`}${c.mode === 'qat' ? `, QAT ${c.qatEpochs} epoch(s) with EMA activation ranges (momentum ${RANGE_MOMENTUM})` : ''}`,
       r.accelerator ? `QAT forward pass: the CIM accelerator '${r.accelerator.spec}' (sim/qat-model.ts), noise: ${noiseText(r.accelerator.noise)}, seed ${r.accelerator.seed}; schedule.json holds the ADC ranges it trained with` : '',
       `quality: float ${qualityText(r.before.quality)} -> fake-quant ${qualityText(r.after.quality)}`,
       i ? `integer executor on ${i.images} test images: ${(100 * i.accuracy).toFixed(2)}% accuracy; top-1 differs from fake-quant on ${i.argmaxMismatches}; op by op on identical inputs max ${i.layerwiseMaxLsb} LSB (${i.layerwiseDiffering} of ${num(i.codes)} codes differ); end to end max ${i.endToEndMaxLsb} LSB (${i.endToEndDiffering} differ)${i.inexact.length ? `; fake-quant evaluated in float (not exactly) at ${i.inexact.join(', ')}` : ''}` : '',
@@ -150,10 +152,11 @@ function quantRows(g: Graph): LayerQuantRow[] {
 
 /** Continuing QAT keeps the model's bit widths: flags that ask for others are an error, not a silent re-quantization. */
 function checkContinuable(model: string, g: Graph, cfg: QuantizeConfig): void {
+  const weightBitsOf = layerBitsResolver(g, cfg);
   for (const n of g.nodes) {
     const p = n.quant;
     if (p?.activationBits !== undefined && p.activationBits !== cfg.activationBits) throw new Error(`${model}: layer ${n.id} has ${p.activationBits}-bit activations; continuing QAT keeps them (--activation-bits ${cfg.activationBits} asks for others)`);
-    if (p?.weightBits !== undefined && p.weightBits !== cfg.weightBits) throw new Error(`${model}: layer ${n.id} has ${p.weightBits}-bit weights; continuing QAT keeps them (--weight-bits ${cfg.weightBits} asks for others)`);
+    if (p?.weightBits !== undefined && p.weightBits !== weightBitsOf(n)) throw new Error(`${model}: layer ${n.id} has ${p.weightBits}-bit weights; continuing QAT keeps them (--weight-bits / --layer-bits ask for ${weightBitsOf(n)})`);
   }
 }
 
@@ -171,6 +174,7 @@ export async function quantizeCommand(model: string, f: QuantizeFlags): Promise<
   if (m.task !== 'classification') throw new Error(`${model}: quantize evaluates classifiers only for now (task ${m.task})`);
   const cfg: QuantizeConfig = {
     weightBits: f.weightBits ?? 8,
+    ...(f.layerBits !== undefined ? { layerWeightBits: Object.fromEntries(parseLayerValues('--layer-bits', f.layerBits, (v) => (Number.isInteger(v) && v >= 2 && v <= 16 ? undefined : 'expected an integer in 2..16'))) } : {}),
     activationBits: f.activationBits ?? 8,
     activations: f.activations ?? 'asymmetric',
     calibration: f.calibration ?? 'minmax',
@@ -179,6 +183,7 @@ export async function quantizeCommand(model: string, f: QuantizeFlags): Promise<
   };
   checkBits('--weight-bits: weight', cfg.weightBits);
   checkBits('--activation-bits: activation', cfg.activationBits);
+  layerBitsResolver(m.graph, cfg); // unknown --layer-bits layers fail before any data is loaded
   const calibImages = f.calib ?? 256;
   if (!Number.isInteger(calibImages) || calibImages < 1) throw new Error(`--calib ${calibImages}: the calibration set needs at least 1 image`);
   const qatEpochs = f.mode === 'qat' ? (f.epochs ?? 1) : 0;
@@ -195,6 +200,7 @@ export async function quantizeCommand(model: string, f: QuantizeFlags): Promise<
     `--mode ${f.mode}`,
     `--calib ${calibImages}`,
     `--weight-bits ${cfg.weightBits}`,
+    cfg.layerWeightBits ? `--layer-bits ${formatLayerValues(cfg.layerWeightBits)}` : '',
     `--activation-bits ${cfg.activationBits}`,
     `--activations ${cfg.activations}`,
     `--calibration ${cfg.calibration}`,

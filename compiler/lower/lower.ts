@@ -122,7 +122,10 @@ export function lower(graph: Graph, spec: AcceleratorSpec, opts: LowerOptions = 
     const inputBits = params.get(node.inputs[0])?.bits ?? 8;
     const d: Draft = { node, p, vectors: 0, macs: s.macs, inputBits, tiles: [], replicas: 0 };
     if (p.where === 'digital') return d;
-    if (node.quant?.weightBits !== spec.weights.bits) throw new IrError(`weights are ${node.quant?.weightBits ?? 'float'}-bit but the accelerator stores ${spec.weights.bits}-bit weights (weights.bits)`, node.id);
+    const wb = node.quant?.weightBits;
+    if (wb === undefined || wb > spec.weights.bits) throw new IrError(`weights are ${wb ?? 'float'}-bit but the accelerator stores ${spec.weights.bits}-bit weights (weights.bits)`, node.id);
+    // fewer bits (mixed precision): the codes fit the wider cells as they are; the slices stay those of the spec
+    if (wb < spec.weights.bits) notes.push(`${node.id}: ${wb}-bit weights stored as ${spec.weights.bits}-bit`);
     const vectors = node.op === OpKind.Dense ? 1 : s.outputShape[0] * s.outputShape[1];
     const tiles: Draft['tiles'] = [];
     if (p.diagonal) {

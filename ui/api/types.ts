@@ -59,8 +59,25 @@ export type JobRequest =
       readonly evalLimit?: number;
       readonly seed?: number;
     }
-  | { readonly kind: 'prune'; readonly model: ModelRef; readonly target: string; readonly evalLimit?: number; readonly seed?: number }
-  | { readonly kind: 'quantize'; readonly model: ModelRef; readonly bits: number; readonly evalLimit?: number; readonly seed?: number }
+  | {
+      readonly kind: 'prune';
+      readonly model: ModelRef;
+      /** One of: a whole-network target as `tandem prune --target` ('macs=0.5'), or per-layer shares as `--keep` ('conv1=0.5,conv3=0.25'). */
+      readonly target?: string;
+      readonly keep?: string;
+      readonly evalLimit?: number;
+      readonly seed?: number;
+    }
+  | {
+      readonly kind: 'quantize';
+      readonly model: ModelRef;
+      /** Weight bits (PTQ; activations stay 8-bit). */
+      readonly bits: number;
+      /** Per-layer weight bits as `tandem quantize --layer-bits` ('conv2=4,fc1=6'). */
+      readonly layerBits?: string;
+      readonly evalLimit?: number;
+      readonly seed?: number;
+    }
   | { readonly kind: 'compile'; readonly model: ModelRef; readonly accel: string; /** Calibration images (PTQ of a float model, ADC ranges); default 256. */ readonly calib?: number }
   | {
       readonly kind: 'simulate';

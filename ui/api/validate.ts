@@ -41,6 +41,9 @@ function modelRef(c: Fields, v: unknown, path: string): string {
 const optInt = (c: Fields, o: Obj, key: string, lo: number, hi: number): number | undefined =>
   o[key] === undefined ? undefined : c.num(o[key], key, lo, hi, { int: true });
 
+/** `LAYER=V,...` with layer ids as the IR has them and values matching `value`. */
+const layerList = (value: string) => new RegExp(`^[A-Za-z0-9_.-]{1,64}=${value}(,[A-Za-z0-9_.-]{1,64}=${value}){0,255}$`);
+
 function pattern(c: Fields, v: unknown, path: string, re: RegExp, want: string): string {
   if (typeof v !== 'string' || !re.test(v)) c.fail(path, want, v);
   return v;
@@ -64,21 +67,24 @@ function jobRequest(c: Fields, v: unknown): JobRequest {
       };
     }
     case 'prune': {
-      const o = c.obj(v, '(top level)', ['kind', 'model', 'target', 'evalLimit', 'seed']);
+      const o = c.obj(v, '(top level)', ['kind', 'model', 'target', 'keep', 'evalLimit', 'seed']);
+      if ((o.target === undefined) === (o.keep === undefined)) c.fail('target', 'either target (whole network) or keep (per layer), not both', o.target ?? o.keep);
       return {
         kind,
         model: modelRef(c, o.model, 'model'),
-        target: pattern(c, o.target, 'target', /^(params|macs)=[0-9.]{1,8}$/, 'params=F or macs=F (the fraction to keep)'),
+        ...(o.target === undefined ? {} : { target: pattern(c, o.target, 'target', /^(params|macs)=[0-9.]{1,8}$/, 'params=F or macs=F (the fraction to keep)') }),
+        ...(o.keep === undefined ? {} : { keep: pattern(c, o.keep, 'keep', layerList('[0-9.]{1,8}'), 'LAYER=F,... (the share of each layer\'s channels to keep)') }),
         ...(o.evalLimit === undefined ? {} : { evalLimit: optInt(c, o, 'evalLimit', 1, 10000) }),
         ...(o.seed === undefined ? {} : { seed: seedOf(o) }),
       };
     }
     case 'quantize': {
-      const o = c.obj(v, '(top level)', ['kind', 'model', 'bits', 'evalLimit', 'seed']);
+      const o = c.obj(v, '(top level)', ['kind', 'model', 'bits', 'layerBits', 'evalLimit', 'seed']);
       return {
         kind,
         model: modelRef(c, o.model, 'model'),
         bits: c.num(o.bits, 'bits', 2, 8, { int: true }),
+        ...(o.layerBits === undefined ? {} : { layerBits: pattern(c, o.layerBits, 'layerBits', layerList('[2-8]'), 'LAYER=B,... (weight bits 2..8 per layer)') }),
         ...(o.evalLimit === undefined ? {} : { evalLimit: optInt(c, o, 'evalLimit', 1, 10000) }),
         ...(o.seed === undefined ? {} : { seed: seedOf(o) }),
       };

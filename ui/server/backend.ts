@@ -138,9 +138,11 @@ export class Backend implements TandemApi {
     const { graph } = await resolveModel(where, { allowUntrained: !req.model.includes(':') });
     const stats = graphStats(graph);
     const decisions = this.decisions(req.model);
+    // mixed precision: each layer's weight bits are a decision too (uniform bits are the model's, not a layer's)
+    const bits = new Set(graph.nodes.flatMap((n) => (n.quant?.weightBits === undefined ? [] : [n.quant.weightBits])));
     const nodes: GraphNode[] = graph.nodes.map((n, i) => {
       const s = stats.nodes[i];
-      const d = decisions.get(n.origin);
+      const d = [decisions.get(n.origin), bits.size > 1 && n.quant?.weightBits !== undefined ? `${n.quant.weightBits}-bit weights` : ''].filter(Boolean).join(', ');
       return { id: n.id, op: n.op, origin: n.origin, inputs: n.inputs, outputShape: s.outputShape, params: s.params, macs: s.macs, ...(d ? { decision: d } : {}) };
     });
     return {
@@ -153,7 +155,8 @@ export class Backend implements TandemApi {
     };
   }
 
-  /** Per original layer: the decision of the plan that made this model (a job's plan.json, a candidate's). */
+  /** Per original layer: the decisions of the plans that made this model (a candidate's; a job's plan.json
+   * after those of the model the job started from). */
   private decisions(ref: string): Map<string, string> {
     const out = new Map<string, string>();
     const [kind, a, b] = ref.split(':');
@@ -161,8 +164,10 @@ export class Backend implements TandemApi {
       const c = this.withStore((s) => s.codesign().candidates(Number(a)).find((x) => `c${x.ordinal}` === b));
       for (const l of c?.layers ?? []) if (l.decision !== 'original') out.set(l.layer, l.decision);
     } else if (kind === 'job') {
+      const req = this.jobs.get(a).request;
+      if ('model' in req) for (const [l, d] of this.decisions(req.model)) out.set(l, d);
       const file = path.join(this.jobs.dirOf(a), 'out', 'plan.json');
-      if (existsSync(file)) for (const l of Object.values(readJson<Plan>(file).layers)) out.set(l.layer, planText(l));
+      if (existsSync(file)) for (const l of Object.values(readJson<Plan>(file).layers)) out.set(l.layer, [out.get(l.layer), planText(l)].filter(Boolean).join(', then '));
     }
     return out;
   }

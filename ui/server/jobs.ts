@@ -29,9 +29,9 @@ export function jobArgs(req: JobRequest, model: (ref: string) => string, store: 
     case 'compress':
       return { args: ['compress', model(req.model), '--method', req.method, '--ranks', req.ranks, ...(req.finetuneEpochs ? opt('--finetune', req.finetuneEpochs) : []), ...opt('--train-limit', req.trainLimit), ...opt('--eval-limit', req.evalLimit), ...opt('--seed', req.seed)], writesOut: true };
     case 'prune':
-      return { args: ['prune', model(req.model), '--target', req.target, ...opt('--eval-limit', req.evalLimit), ...opt('--seed', req.seed)], writesOut: true };
+      return { args: ['prune', model(req.model), '--criterion', 'l1', ...opt('--target', req.target), ...opt('--keep', req.keep), ...opt('--eval-limit', req.evalLimit), ...opt('--seed', req.seed)], writesOut: true };
     case 'quantize':
-      return { args: ['quantize', model(req.model), '--weight-bits', String(req.bits), ...opt('--eval-limit', req.evalLimit), ...opt('--seed', req.seed)], writesOut: true };
+      return { args: ['quantize', model(req.model), '--mode', 'ptq', '--weight-bits', String(req.bits), ...opt('--layer-bits', req.layerBits), ...opt('--eval-limit', req.evalLimit), ...opt('--seed', req.seed)], writesOut: true };
     case 'compile':
       return { args: ['compile', model(req.model), '--accel', req.accel, ...opt('--calib', req.calib)], writesOut: true };
     case 'simulate':

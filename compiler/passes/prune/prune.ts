@@ -5,10 +5,12 @@ import type { LayerPlan, Plan } from '../../contracts/plan.js';
 import { graphStats } from '../../ir/graph.js';
 import type { Graph } from '../../ir/types.js';
 import type { Regularizer } from '../../train/trainer.js';
+import { formatLayerValues } from '../../util/layer-values.js';
 import { throwIfAborted } from '../../util/progress.js';
 import { type FoldRecord, pruneChannels } from './apply.js';
 import { channelGroups } from './groups.js';
 import { channelImportance, type Criterion } from './importance.js';
+import { layerSizes, type LayerKeep, selectLayerKeep } from './layer-keep.js';
 import { checkReachable, formatTarget, type PruneTarget, selectChannels, selectionPlan } from './select.js';
 import { scaleDropout } from './dropout.js';
 import { branchNorm, removeResidualBranch } from './depth.js';
@@ -17,8 +19,10 @@ import { addMasks, keptByDropoutRate, stripMasks, vmaskRegularizer } from './vma
 
 export interface PruneConfig {
   readonly criterion: Criterion;
-  /** Whole-network target; without one, vmask prunes by dropout rate (`threshold`). */
+  /** Whole-network target; without one (and without `keep`), vmask prunes by dropout rate (`threshold`). */
   readonly target?: PruneTarget;
+  /** Per layer instead of a target: the share of each named layer's output channels kept. */
+  readonly keep?: LayerKeep;
   /** vmask: prune channels whose learned dropout rate exceeds this (default 0.5). */
   readonly threshold?: number;
   /** 1 = one-shot. */
@@ -66,17 +70,20 @@ export function sparsitySetup(graph: Graph, cfg: Pick<PruneConfig, 'criterion' |
 /** Throws when the configuration cannot work, before any data is loaded. */
 export function checkPruneConfig(graph: Graph, cfg: PruneConfig): void {
   if (!Number.isInteger(cfg.steps) || cfg.steps < 1) throw new Error(`prune: steps ${cfg.steps} must be an integer >= 1`);
-  if (!cfg.target && cfg.criterion !== 'vmask') throw new Error(`prune: criterion ${cfg.criterion} needs a --target (only vmask can prune by its learned dropout rates)`);
+  if (cfg.target && cfg.keep) throw new Error('prune: give a whole-network --target or per-layer --keep shares, not both');
+  if (!cfg.target && !cfg.keep && cfg.criterion !== 'vmask') throw new Error(`prune: criterion ${cfg.criterion} needs a --target or --keep (only vmask can prune by its learned dropout rates)`);
   if (cfg.criterion === 'vmask' && cfg.steps !== 1) throw new Error('prune: vmask prunes once, after its mask training (use --steps 1)');
   if (cfg.criterion === 'vmask' && cfg.sparsityEpochs <= 0) throw new Error('prune: vmask needs mask training first (--sparsity E, E > 0)');
   if (cfg.sparsityEpochs > 0 && !sparsitySetup(graph, cfg)) throw new Error(`prune: criterion ${cfg.criterion} has no sparsity training (slim, ssl and vmask do)`);
   if (cfg.target) checkReachable(graph, cfg.target, cfg.minChannels);
+  if (cfg.keep) layerSizes(graph, channelGroups(graph), cfg.keep);
 }
 
 export async function pruneModel(base: Graph, cfg: PruneConfig, env: PruneEnv = {}): Promise<PruneStep[]> {
   checkPruneConfig(base, cfg);
   const log = env.log ?? (() => {});
   const ref = graphStats(base);
+  const originalSize = cfg.keep && layerSizes(base, channelGroups(base), cfg.keep);
   let graph = base;
   if (cfg.sparsityEpochs > 0) {
     const setup = sparsitySetup(graph, cfg)!;
@@ -111,6 +118,9 @@ export async function pruneModel(base: Graph, cfg: PruneConfig, env: PruneEnv = 
       };
       kept = selectChannels(graph, channelImportance(graph, groups, cfg.criterion), cfg.criterion, rel, { minChannels: cfg.minChannels }).kept;
       why = `${cfg.criterion}, step ${i}/${cfg.steps} to ${formatTarget(target)}`;
+    } else if (cfg.keep) {
+      kept = selectLayerKeep(graph, groups, channelImportance(graph, groups, cfg.criterion), cfg.keep, originalSize!, i / cfg.steps, cfg.minChannels);
+      why = `${cfg.criterion}, step ${i}/${cfg.steps} to keep ${formatLayerValues(cfg.keep)}`;
     } else {
       const threshold = cfg.threshold ?? 0.5;
       kept = keptByDropoutRate(graph, groups, threshold, cfg.minChannels);

@@ -17,6 +17,8 @@ export type Calibration = 'minmax' | 'percentile' | 'mse';
 
 export interface QuantizeConfig {
   readonly weightBits: number;
+  /** Weight bits of single layers (original layer id -> bits), overriding `weightBits` (mixed precision). */
+  readonly layerWeightBits?: Readonly<Record<string, number>>;
   readonly activationBits: number;
   readonly activations: ActivationScheme;
   readonly calibration: Calibration;
@@ -137,10 +139,22 @@ export interface QuantizeResult {
   readonly rows: readonly LayerQuantRow[];
 }
 
+/** Each weighted node's weight bits: its layer's entry in `layerWeightBits`, else `weightBits`. Checks that every named layer has weights. */
+export function layerBitsResolver(graph: Graph, cfg: Pick<QuantizeConfig, 'weightBits' | 'layerWeightBits'>): (n: Node) => number {
+  const layers = new Set(graph.nodes.filter((n) => WEIGHTED.has(n.op)).map((n) => n.origin));
+  for (const [layer, bits] of Object.entries(cfg.layerWeightBits ?? {})) {
+    if (!layers.has(layer)) throw new IrError(`no conv2d/dense/depthwise layer '${layer}' to give ${bits}-bit weights (layers: ${[...layers].join(', ')})`);
+    checkBits(`layer ${layer}: weight`, bits);
+  }
+  const own = cfg.layerWeightBits ?? {};
+  return (n) => (Object.hasOwn(own, n.origin) ? own[n.origin] : cfg.weightBits);
+}
+
 /** Post-training quantization of a float graph. */
 export function quantizeGraph(float: Graph, calib: CalibrationSet, cfg: QuantizeConfig = DEFAULT_QUANTIZE): QuantizeResult {
   checkBits('weight', cfg.weightBits);
   checkBits('activation', cfg.activationBits);
+  const weightBitsOf = layerBitsResolver(float, cfg);
   if (!Number.isInteger(calib.n) || calib.n < 1) throw new Error(`calibration set has ${calib.n} images: at least 1 is needed`);
   const graph = foldBatchNorms(float);
   for (const n of graph.nodes) {
@@ -166,7 +180,7 @@ export function quantizeGraph(float: Graph, calib: CalibrationSet, cfg: Quantize
       const c = chosen.get(n.id);
       if (!c) return n;
       const quant: NodeQuant = { activationBits: cfg.activationBits, outputScale: c.params.scale, outputZeroPoint: c.params.zeroPoint };
-      return { ...n, quant: WEIGHTED.has(n.op) ? { ...quant, weightBits: cfg.weightBits } : quant } as Node;
+      return { ...n, quant: WEIGHTED.has(n.op) ? { ...quant, weightBits: weightBitsOf(n) } : quant } as Node;
     }),
   };
   const q = snapWeights(annotated);

@@ -48,9 +48,10 @@ export const dataflowView: View = {
 
     const status = h('div');
     const start = h('button', { class: 'primary df-compile' }, `Compile ${ctx.state.model} for ${ACCEL}`);
+    const calib = h('input', { type: 'number', name: 'calib', min: 1, value: 256, title: 'training images for PTQ of a float model and the ADC ranges' });
     start.addEventListener('click', () => {
       start.disabled = true;
-      runJob(ctx, { kind: 'compile', model: ctx.state.model, accel: ACCEL }, status)
+      runJob(ctx, { kind: 'compile', model: ctx.state.model, accel: ACCEL, calib: Number(calib.value) || undefined }, status)
         .then(async (res) => {
           ctx.state.lastJob.compile = res.job.id;
           if (gone) return;
@@ -63,7 +64,7 @@ export const dataflowView: View = {
           start.disabled = false;
         });
     });
-    el.append(h('h2', {}, '3D dataflow'), h('p', {}, 'The dataflow view shows a compiled Schedule. No model has been compiled yet.'), start, status);
+    el.append(h('h2', {}, '3D dataflow'), h('p', {}, 'The dataflow view shows a compiled Schedule. No model has been compiled yet.'), h('p', {}, h('label', {}, 'Calibration images ', calib), ' ', start), status);
     return cleanup;
   },
 };

@@ -55,6 +55,7 @@ async function mount(el: HTMLElement, ctx: ViewContext): Promise<() => void> {
   const mode = h('select', { name: 'mode' }, h('option', { value: 'exact' }, 'exact'), h('option', { value: 'analog' }, 'analog'));
   const limit = h('input', { name: 'limit', type: 'number', min: 1, value: 200, class: 'err-num' });
   const seed = h('input', { name: 'seed', type: 'number', min: 0, value: 1, class: 'err-num' });
+  const calib = h('input', { name: 'calib', type: 'number', min: 1, value: 256, class: 'err-num', title: 'training images for PTQ of a float model and the ADC ranges' });
   const bits = h('input', { name: 'bits', value: '3,4,5,6,8', class: 'err-bits', title: 'ADC bits, comma-separated' });
   const runBtn = h('button', { class: 'primary err-run' }, 'Simulate');
   const driftBtn = h('button', { class: 'err-drift' }, 'Accuracy vs drift');
@@ -77,7 +78,7 @@ async function mount(el: HTMLElement, ctx: ViewContext): Promise<() => void> {
     h(
       'div',
       { class: 'card' },
-      h('div', { class: 'row' }, h('label', {}, 'Accelerator', accel), h('label', {}, 'Mode', mode), h('label', {}, 'Images', limit), h('label', {}, 'Seed', seed)),
+      h('div', { class: 'row' }, h('label', {}, 'Accelerator', accel), h('label', {}, 'Mode', mode), h('label', {}, 'Images', limit), h('label', {}, 'Seed', seed), h('label', {}, 'Calibration images', calib)),
       h('div', { class: 'row err-actions' }, runBtn, driftBtn, h('label', {}, 'ADC bits', bits), adcBtn),
       jobArea,
       message,
@@ -169,6 +170,7 @@ async function mount(el: HTMLElement, ctx: ViewContext): Promise<() => void> {
     mode: mode.value as 'exact' | 'analog',
     limit: Number(limit.value) || undefined,
     seed: Number(seed.value),
+    calib: Number(calib.value) || undefined,
     ...extra,
   });
 
