@@ -281,7 +281,7 @@ describe('charts in headless Chromium', { skip: !haveChromium() && 'no Chromium'
     ['iqr', false],
   ] as const)
     test(`error bars (${whisker}, ${log ? 'log' : 'linear'}): median bars, whisker ends at the samples' ${whisker === 'iqr' ? 'quartiles' : 'min and max'} in scale space, one bar per predictor`, async () => {
-      const cmp = latencyFixture('host');
+      const cmp = latencyFixture('profile-host');
       const rows = cmp.layers.map((l) => ({ key: l.layer, samples: l.samples, others: l.predicted }));
       const chart = await mount('errorbar', { rows }, { whisker, log, yLabel: 'latency (s)' });
       const bars = await marks(`${chart} rect.bar`);

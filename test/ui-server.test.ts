@@ -1,14 +1,24 @@
 // The browser fallback's API server, over real HTTP on loopback: it binds to loopback only, refuses calls
 // without the session token or with a foreign Host header, rejects malformed payloads (wrong types, unknown
 // fields, path traversal in names, oversized bodies) with errors naming the field, leaves nothing behind
-// from a bad upload, and runs a real job (compile) whose schedule and events arrive through it.
+// from a bad upload, runs a real job (compile) whose schedule and events arrive through it, and compares a real
+// profile job's raw samples with the latency predictors of a small real dataset.
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { MAX_BODY_BYTES, type JobEvent, type JobInfo } from '../ui/api/types.js';
+import { fashionMnistSplits } from '../cli/commands/data.js';
+import { trainImages } from '../cli/commands/accel.js';
+import { resolveModel } from '../compiler/models/registry.js';
+import { DEFAULT_QUANTIZE, quantizeGraph } from '../compiler/passes/quantize/quantize.js';
+import { initBackend } from '../compiler/train/backend.js';
+import type { Dataset } from '../hw-targets/predictor/dataset.js';
+import { inputZeroFractions, layerFeatures } from '../hw-targets/predictor/features.js';
+import { LatencyPredictor, METHODS } from '../hw-targets/predictor/predictor.js';
+import { OUTSIDE_ROW, predictorFor } from '../hw-targets/predictor/target.js';
+import { MAX_BODY_BYTES, type JobEvent, type JobInfo, type LatencyComparison } from '../ui/api/types.js';
 import { Backend, ROOT } from '../ui/server/backend.js';
 import { type AppServer, startAppServer } from '../ui/server/http.js';
 
@@ -221,4 +231,89 @@ test('cancel stops a running job: state cancelled, the process gone', async () =
     state = backend.jobs.get(id).state;
   }
   assert.equal(state, 'cancelled');
+});
+
+test('latencyComparison with a profile job: the job Report\'s raw samples against each predictor on the graph it timed; bad profile ids named', async () => {
+  const t0 = Date.now();
+  // a small real dataset (the first 30 host variants: the predictor fit takes seconds), fitted into a temp cache
+  const full = JSON.parse(readFileSync(path.join(ROOT, 'bench', 'latency', 'host.json'), 'utf8')) as Dataset;
+  const file = path.join(tmp, 'ws', 'latency', 'host30.json');
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify({ ...full, variants: full.variants.slice(0, 30) }));
+  const cacheBefore = process.env.XDG_CACHE_HOME;
+  process.env.XDG_CACHE_HOME = path.join(tmp, 'cache');
+  try {
+    // calib 32 keeps the job's PTQ (and the backend's rebuild of it) short
+    const job = (JSON.parse((await call('startJob', { kind: 'profile', model: 'fmnist-vgg', target: 'host', repeats: 3, calib: 32 })).body) as { result: JobInfo }).result;
+    assert.match(job.command, /^tandem profile fmnist-vgg --target host --repeats 3 --calib 32 --no-store --json$/);
+    const running = await error('latencyComparison', { dataset: 'host30', profile: job.id });
+    assert.equal(running.status, 404);
+    assert.match(running.error, new RegExp(`profile job ${job.id} is running, expected a finished one`));
+    const deadline = Date.now() + 120_000;
+    while (backend.jobs.get(job.id).state === 'running' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(backend.jobs.get(job.id).state, 'done', backend.jobs.get(job.id).error);
+    const tJob = Date.now();
+
+    const res = await call('latencyComparison', { dataset: 'host30', profile: job.id });
+    assert.equal(res.status, 200, res.body);
+    const cmp = (JSON.parse(res.body) as { result: LatencyComparison }).result;
+    const tCmp = Date.now();
+    const result = await backend.jobResult({ jobId: job.id });
+    const report = result.report!;
+    assert.deepEqual(cmp.profile, { jobId: job.id, target: 'host', targetName: (result.output as { target: { name: string } }).target.name });
+    assert.equal(cmp.model, 'fmnist-vgg');
+    assert.equal(cmp.warning, undefined, 'the dataset and the job are both host');
+    // measured: every layer of the Report, in its order, with exactly its raw samples (host: seconds already)
+    assert.deepEqual(cmp.layers.map((l) => l.layer), report.rows.map((r) => r.layer));
+    for (const l of cmp.layers) {
+      const r = report.rows.find((x) => x.layer === l.layer)!;
+      assert.equal(r.latency!.unit, 's');
+      assert.deepEqual(l.samples, r.latency!.samples, l.layer);
+      assert.equal(l.samples.length, 3);
+    }
+    assert.deepEqual(cmp.dropped, { measuredOnly: [], predictedOnly: [OUTSIDE_ROW] });
+
+    // predicted, independently: the job's PTQ (32 training images) and input (test image 0), each node's
+    // features, each method per node, summed per original layer
+    await initBackend();
+    const m = await resolveModel('fmnist-vgg');
+    const data = await fashionMnistSplits(m.task, { splitSeed: (m.graph.meta?.seed as number | undefined) ?? 0, valFraction: 1 / 12 });
+    const g = quantizeGraph(m.graph, trainImages(data, 32), DEFAULT_QUANTIZE).graph;
+    const x = new Float32Array(data.test.inputShape.reduce((a, b) => a * b, 1));
+    data.test.fill([0], x, new Float32Array(data.test.targetSize));
+    // the graph the job timed: the Report's rows list its nodes
+    for (const r of report.rows) assert.deepEqual(r.nodes, g.nodes.filter((n) => n.origin === r.layer).map((n) => n.id), r.layer);
+    const features = layerFeatures(g, inputZeroFractions(g, x));
+    const predictor = new LatencyPredictor(predictorFor(file));
+    for (const method of METHODS) {
+      const perNode = predictor.layers(method, features);
+      const want = new Map<string, number>();
+      g.nodes.forEach((n, i) => want.set(n.origin, (want.get(n.origin) ?? 0) + perNode[i]));
+      for (const l of cmp.layers) {
+        const w = want.get(l.layer)!;
+        assert.ok(Math.abs(l.predicted[method] - w) <= 1e-12 * Math.abs(w), `${l.layer} ${method}: ${l.predicted[method]} vs ${w}`);
+      }
+    }
+    assert.equal(readdirSync(path.join(tmp, 'cache', 'tandem', 'predictors')).length, 1, 'the fit went to the temp cache');
+
+    // ids that are not a finished profile job
+    const bad: [unknown, number, RegExp][] = [
+      ['../x', 400, /latencyComparison: field profile: expected the id of a finished profile job, such as j3-m1x2k, got "\.\.\/x"/],
+      ['j999-zz', 404, /no job j999-zz/],
+    ];
+    const other = backend.jobs.list().find((j) => j.kind !== 'profile'); // the compile job of the test above
+    if (other) bad.push([other.id, 400, new RegExp(`job ${other.id} is a ${other.kind} job, expected a profile job`)]);
+    for (const [profile, status, re] of bad) {
+      const r = await error('latencyComparison', { dataset: 'host30', profile });
+      assert.equal(r.status, status, r.error);
+      assert.match(r.error, re);
+    }
+    const both = await error('latencyComparison', { dataset: 'host30', model: 'vgg-0', profile: job.id });
+    assert.equal(both.status, 400);
+    assert.match(both.error, /field model: expected no model with profile/);
+    console.log(`profile job ${((tJob - t0) / 1000).toFixed(1)} s, latencyComparison ${((tCmp - tJob) / 1000).toFixed(1)} s, test ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  } finally {
+    if (cacheBefore === undefined) delete process.env.XDG_CACHE_HOME;
+    else process.env.XDG_CACHE_HOME = cacheBefore;
+  }
 });

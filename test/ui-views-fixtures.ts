@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Report } from '../compiler/contracts/report.js';
+import { readDataset } from '../hw-targets/predictor/dataset.js';
 import { PRESETS } from '../sim/spec/presets.js';
 import type { CodesignRunDetail, CodesignRunInfo, JobEvent, JobInfo, JobRequest, JobResult, LatencyComparison, LatencyDatasetInfo, ProjectInfo, TandemApi } from '../ui/api/types.js';
 import { ROOT } from './ui-browser.js';
@@ -34,7 +35,29 @@ export const ADC_BITS = [3, 4, 5, 6, 8] as const;
 /** The drift fixture's accelerator (PCM is the one that drifts). */
 export const DRIFT_ACCEL = 'pcm-256';
 export const simFixture = (name: string): SimFixture => readJson<SimFixture>(path.join(FIXTURES, `simulate-${name}.json`));
+/** latency-<dataset>-<model>.json: a dataset's model; latency-profile-<dataset>.json: PROFILE_JOB against a dataset. */
 export const latencyFixture = (name: string): LatencyComparison => readJson<LatencyComparison>(path.join(FIXTURES, `latency-${name}.json`));
+
+/** The finished profile job the profile fixtures came from (make-fixtures.sh), and two others a workspace may
+ * hold: an older finished profile job (no fixture) and a failed one (not offered). */
+export const PROFILE_JOB = 'j7-fixture';
+const profileJob = (id: string, startedAt: string, state: JobInfo['state']): JobInfo => ({
+  id,
+  kind: 'profile',
+  request: { kind: 'profile', model: 'fmnist-vgg', target: 'host', repeats: 7 },
+  state,
+  startedAt,
+  endedAt: startedAt,
+  command: 'tandem profile fmnist-vgg --target host --repeats 7 --no-store --json',
+});
+export const FINISHED_JOBS: readonly JobInfo[] = [profileJob('j5-fixture', '2026-12-01T10:00:00.000Z', 'done'), profileJob(PROFILE_JOB, '2026-12-02T10:00:00.000Z', 'done'), profileJob('j6-fixture', '2026-12-03T10:00:00.000Z', 'failed')];
+
+const datasetIds = new Map<string, readonly string[]>();
+/** The variant ids of bench/latency/<name>.json, the real dataset the fixtures were made from. */
+export function datasetModelIds(name: string): readonly string[] {
+  if (!datasetIds.has(name)) datasetIds.set(name, readDataset(path.join(ROOT, 'bench', 'latency', `${name}.json`)).variants.map((v) => v.id));
+  return datasetIds.get(name)!;
+}
 
 interface ResultLayer {
   readonly layer: string;
@@ -89,7 +112,8 @@ export class FixtureBridge implements TandemApi {
   private readonly runs: CodesignRunDetail[] = [codesignFixture('greedy-macs'), codesignFixture('greedy-energy')];
   /** The run a co-design job "writes". */
   readonly nextRun = codesignFixture('greedy-latency');
-  private readonly latency = [latencyFixture('qemu-vgg-0'), latencyFixture('host')];
+  private readonly latency = [latencyFixture('qemu-vgg-0'), latencyFixture('host-vgg-0')];
+  private readonly profiles = [latencyFixture('profile-qemu'), latencyFixture('profile-host')];
 
   private log(method: string, payload: unknown): void {
     this.calls.push({ method, payload });
@@ -109,7 +133,7 @@ export class FixtureBridge implements TandemApi {
       accelerators: Object.values(PRESETS).map((s) => ({ name: s.name, summary: s.description })),
       targets: [],
       runs: this.runs.map(info),
-      jobs: [...this.jobs.values()].map((j) => j.job),
+      jobs: [...FINISHED_JOBS, ...[...this.jobs.values()].map((j) => j.job)],
     };
   }
 
@@ -152,13 +176,19 @@ export class FixtureBridge implements TandemApi {
 
   async latencyDatasets(): Promise<readonly LatencyDatasetInfo[]> {
     this.log('latencyDatasets', {});
-    return this.latency.map((c) => ({ name: c.dataset, target: c.target, models: 1 }));
+    return this.latency.map((c) => {
+      const modelIds = datasetModelIds(c.dataset);
+      return { name: c.dataset, target: c.target, models: modelIds.length, modelIds };
+    });
   }
 
-  async latencyComparison(req: { readonly dataset: string; readonly model?: string }): Promise<LatencyComparison> {
+  async latencyComparison(req: { readonly dataset: string; readonly model?: string; readonly profile?: string }): Promise<LatencyComparison> {
     this.log('latencyComparison', req);
-    const c = this.latency.find((x) => x.dataset === req.dataset && (req.model === undefined || x.model === req.model));
-    if (!c) throw new Error(`fixtureBridge: no latency fixture for ${req.dataset} ${req.model ?? ''}`);
+    const c =
+      req.profile !== undefined
+        ? this.profiles.find((x) => x.dataset === req.dataset && x.profile?.jobId === req.profile)
+        : this.latency.find((x) => x.dataset === req.dataset && (req.model === undefined || x.model === req.model));
+    if (!c) throw new Error(`fixtureBridge: no latency fixture for ${req.dataset} ${req.profile ?? req.model ?? ''}`);
     return c;
   }
 

@@ -2,8 +2,8 @@
 // headless Chromium, on fixtureBridge (test/ui-views-fixtures.ts) in place of the API server: jobs started
 // from the forms with the right requests, progress and Cancel, and what is drawn equal to the fixtures'
 // numbers (one bar per Report row, histogram counts, accuracy per drift time and per ADC bits, measured
-// medians and whiskers, relative errors, one point per candidate with its front flag), and a candidate
-// click opening that candidate in the graph view. Screenshots of each view go to out/test-artifacts/ui-views.
+// medians and whiskers from a profile job's raw samples, relative errors, one point per candidate with its
+// front flag), and a candidate click opening that candidate in the graph view. Screenshots of each view go to out/test-artifacts/ui-views.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import * as path from 'node:path';
@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { API_METHODS, type JobEvent, type JobRequest } from '../ui/api/types.js';
 import { artifactDir, haveChromium, launchChromium } from './ui-browser.js';
 import { type Served, serveAppBundle } from './ui-graph-harness.js';
-import { ADC_BITS, DRIFT_ACCEL, FixtureBridge, codesignFixture, latencyFixture, simFixture } from './ui-views-fixtures.js';
+import { ADC_BITS, DRIFT_ACCEL, FixtureBridge, PROFILE_JOB, codesignFixture, datasetModelIds, latencyFixture, simFixture } from './ui-views-fixtures.js';
 
 /** Runs in the page before the app: window.tandem forwards each call to the Node side and fans job events out. */
 function installFixtureBridge(methods: readonly string[]): void {
@@ -165,35 +165,73 @@ describe('chart views in the app on fixtureBridge', { skip: !haveChromium() && '
     assert.equal(await page.$$eval('.err-bars rect.bar', (els) => els.length), 0, 'no single simulation was run');
   });
 
-  test('Latency: measured medians with whiskers from the raw samples next to each predictor, and the relative-error table', async () => {
+  test('Latency: a dataset model next to each predictor; a profile job\'s raw samples as error bars, with the warning on a target mismatch; the relative-error table', async () => {
     const qemu = latencyFixture('qemu-vgg-0');
-    const host = latencyFixture('host');
+    const hostModel = latencyFixture('host-vgg-0');
+    const mismatch = latencyFixture('profile-qemu');
+    const prof = latencyFixture('profile-host');
     await open('latency');
     await waitCount('.lat-chart rect.bar.measured', qemu.layers.length);
     assert.deepEqual(await attrs('select[name=dataset] option', 'value'), ['qemu', 'host']);
-    assert.equal(await page.inputValue('input[name=model]'), qemu.model);
+    assert.deepEqual(await attrs('select[name=model] option', 'value'), [...datasetModelIds('qemu')]);
+    assert.equal(await page.inputValue('select[name=model]'), qemu.model);
+    // finished profile jobs only, newest first, after the dataset's own measurements
+    assert.deepEqual(await attrs('select[name=source] option', 'value'), ['', PROFILE_JOB, 'j5-fixture']);
     assert.deepEqual(await numbers('.lat-chart rect.bar.measured', 'data-value'), qemu.layers.map((l) => l.samples[0]));
     assert.equal(await page.$$eval('.lat-chart g.whisker', (els) => els.length), 0, 'one sample per layer: no whiskers');
     const predictors = Object.keys(qemu.layers[0].predicted);
     assert.equal(await page.$$eval('.lat-chart rect.bar.other', (els) => els.length), qemu.layers.length * predictors.length);
-    for (const p of predictors) {
-      const shown = await numbers(`.lat-table td.lat-err[data-predictor="${p}"]`, 'data-value');
-      assert.equal(shown.length, qemu.layers.length);
-      shown.forEach((v, i) => {
-        const l = qemu.layers[i];
-        const want = (l.predicted[p] - l.samples[0]) / l.samples[0];
-        assert.ok(Math.abs(v - want) <= 1e-12 * Math.max(1, Math.abs(want)), `${l.layer} ${p}: ${v} vs ${want}`);
-      });
-    }
+    const errorsShown = async (c: typeof qemu) => {
+      for (const p of predictors) {
+        const shown = await numbers(`.lat-table td.lat-err[data-predictor="${p}"]`, 'data-value');
+        assert.equal(shown.length, c.layers.length);
+        shown.forEach((v, i) => {
+          const l = c.layers[i];
+          const m = median(l.samples);
+          const want = (l.predicted[p] - m) / m;
+          assert.ok(Math.abs(v - want) <= 1e-12 * Math.max(1, Math.abs(want)), `${l.layer} ${p}: ${v} vs ${want}`);
+        });
+      }
+    };
+    await errorsShown(qemu);
+    assert.equal(await page.textContent('.lat-warning'), '');
 
+    // a host profile job against the qemu dataset's predictors: compared, with the warning shown
+    await page.selectOption('select[name=source]', PROFILE_JOB);
+    await page.waitForSelector('.lat-warning:not(:empty)');
+    assert.equal(await page.textContent('.lat-warning'), mismatch.warning);
+    assert.match(mismatch.warning ?? '', /fitted on qemu .* ran on host/);
+    assert.equal(await page.isDisabled('select[name=model]'), true, 'the job brings its own model');
+
+    // the same job against the host dataset's: one error bar per layer from the job's raw samples
     await page.selectOption('select[name=dataset]', 'host');
-    await page.waitForFunction((m) => (globalThis as unknown as { document: { querySelector(s: string): { value: string } | null } }).document.querySelector('input[name=model]')?.value === m, host.model);
-    await waitCount('.lat-chart rect.bar.measured', host.layers.length);
-    assert.deepEqual(await numbers('.lat-chart rect.bar.measured', 'data-value'), host.layers.map((l) => median(l.samples)));
-    assert.deepEqual(await numbers('.lat-chart g.whisker', 'data-lo'), host.layers.map((l) => Math.min(...l.samples)));
-    assert.deepEqual(await numbers('.lat-chart g.whisker', 'data-hi'), host.layers.map((l) => Math.max(...l.samples)));
-    assert.deepEqual(bridge.callsOf('latencyComparison'), [{ dataset: 'qemu' }, { dataset: 'host' }]);
+    await page.waitForSelector('.lat-warning:empty', { state: 'attached' });
+    await page.waitForFunction(() => /dataset host/.test((globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document.querySelector('.lat-title')?.textContent ?? ''));
+    const keys = prof.layers.map((l) => l.layer);
+    assert.deepEqual(await attrs('.lat-chart rect.bar.measured', 'data-key'), keys);
+    assert.deepEqual(await attrs('.lat-chart g.whisker', 'data-key'), keys);
+    assert.deepEqual(await numbers('.lat-chart rect.bar.measured', 'data-value'), prof.layers.map((l) => median(l.samples)));
+    assert.deepEqual(await numbers('.lat-chart g.whisker', 'data-lo'), prof.layers.map((l) => Math.min(...l.samples)));
+    assert.deepEqual(await numbers('.lat-chart g.whisker', 'data-hi'), prof.layers.map((l) => Math.max(...l.samples)));
+    const n = prof.layers[0].samples.length;
+    assert.ok(n > 1 && prof.layers.every((l) => l.samples.length === n));
+    const title = (await page.textContent('.lat-title')) ?? '';
+    assert.ok(title.includes(`job ${PROFILE_JOB} on host`) && title.includes(`${n} samples per layer`), title);
+    assert.match((await page.textContent('.lat-note')) ?? '', /predicted only: \(outside layers\)/);
+    await errorsShown(prof);
     await page.screenshot({ path: path.join(shots(), 'latency.png'), fullPage: true });
+
+    // back to the dataset's own measurements: its first model
+    await page.selectOption('select[name=source]', '');
+    await waitCount('.lat-chart g.whisker', 0);
+    assert.deepEqual(await numbers('.lat-chart rect.bar.measured', 'data-value'), hostModel.layers.map((l) => l.samples[0]));
+    assert.equal(await page.isDisabled('select[name=model]'), false);
+    assert.deepEqual(bridge.callsOf('latencyComparison'), [
+      { dataset: 'qemu', model: 'vgg-0' },
+      { dataset: 'qemu', profile: PROFILE_JOB },
+      { dataset: 'host', profile: PROFILE_JOB },
+      { dataset: 'host', model: 'vgg-0' },
+    ]);
   });
 
   test('Co-design: a Pareto scatter with one point per candidate and the front flagged; a click opens the candidate; a job adds a run', async () => {

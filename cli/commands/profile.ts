@@ -7,9 +7,11 @@ import { graphHash, RunStore, storePath } from '../../codesign/run-store.js';
 import type { LayerReport, Report } from '../../compiler/contracts/report.js';
 import type { Target, TargetDescription } from '../../compiler/contracts/target.js';
 import { DataError } from '../../compiler/data/errors.js';
-import { resolveModel } from '../../compiler/models/registry.js';
+import type { Graph } from '../../compiler/ir/types.js';
+import { type ResolvedModel, resolveModel } from '../../compiler/models/registry.js';
 import { DEFAULT_QUANTIZE, quantizeGraph } from '../../compiler/passes/quantize/quantize.js';
 import { initBackend } from '../../compiler/train/backend.js';
+import type { ProgressFn } from '../../compiler/util/progress.js';
 import { writeBlob } from '../../hw-targets/blob/write.js';
 import { AdbTarget, parseCpuList } from '../../hw-targets/targets/adb.js';
 import { openTarget, parseTarget } from '../../hw-targets/targets/open.js';
@@ -19,7 +21,7 @@ import { type SampleSummary, summarize } from '../../hw-targets/targets/stats.js
 import { type CliProgress, cliProgress, interruptSignal } from '../progress.js';
 import { num, table } from '../table.js';
 import { isQuantized, trainImages } from './accel.js';
-import { type DataOptions, fashionMnistSplits } from './data.js';
+import { type DataOptions, type Splits, fashionMnistSplits } from './data.js';
 
 export interface ProfileFlags extends DataOptions {
   readonly target: string;
@@ -100,11 +102,23 @@ export async function profileCommand(model: string, f: ProfileFlags): Promise<vo
   }
 }
 
-async function profileOn(target: Target, model: string, f: ProfileFlags, progress: CliProgress, signal: AbortSignal, store: RunStore | undefined): Promise<void> {
-  const spec = parseTarget(f.target);
+export interface ProfiledModel {
+  readonly m: ResolvedModel;
+  readonly data: Splits;
+  /** The graph that is timed: the model, or its default PTQ when it is float. */
+  readonly graph: Graph;
+  /** The timed inputs: the first n test images (NHWC). */
+  readonly x: Float32Array;
+  readonly n: number;
+  readonly notes: string[];
+}
+
+/** What `tandem profile` times, deterministically from its flags: exported so the app can rebuild the graph and
+ * input a profile job ran (ui/server/latency-profile.ts) instead of copying these steps. */
+export async function profiledModel(model: string, f: DataOptions & Pick<ProfileFlags, 'images' | 'calib'>, o: { signal?: AbortSignal; onProgress?: ProgressFn } = {}): Promise<ProfiledModel> {
   await initBackend();
   const m = await resolveModel(model);
-  const data = await fashionMnistSplits(m.task, { ...f, splitSeed: (m.graph.meta?.seed as number | undefined) ?? 0, valFraction: 1 / 12, signal, onProgress: progress.update });
+  const data = await fashionMnistSplits(m.task, { ...f, splitSeed: (m.graph.meta?.seed as number | undefined) ?? 0, valFraction: 1 / 12, signal: o.signal, onProgress: o.onProgress });
   const notes: string[] = [];
   let graph = m.graph;
   if (!isQuantized(graph)) {
@@ -121,6 +135,12 @@ async function profileOn(target: Target, model: string, f: ProfileFlags, progres
     x,
     new Float32Array(n * data.test.targetSize),
   );
+  return { m, data, graph, x, n, notes };
+}
+
+async function profileOn(target: Target, model: string, f: ProfileFlags, progress: CliProgress, signal: AbortSignal, store: RunStore | undefined): Promise<void> {
+  const spec = parseTarget(f.target);
+  const { m, data, graph, x, n, notes } = await profiledModel(model, f, { signal, onProgress: progress.update });
   const repeats = f.repeats ?? 10;
   const warmup = f.warmup ?? 1;
   const d = await target.describe();

@@ -93,7 +93,7 @@ export type JobRequest =
       /** Calibration images (PTQ of a float model, ADC ranges); default 256. */
       readonly calib?: number;
     }
-  | { readonly kind: 'profile'; readonly model: ModelRef; readonly target: string; readonly port?: string; readonly repeats?: number }
+  | { readonly kind: 'profile'; readonly model: ModelRef; readonly target: string; readonly port?: string; readonly repeats?: number; /** Calibration images (PTQ of a float model); default 256. */ readonly calib?: number }
   | { readonly kind: 'codesign'; readonly problem: 'default'; readonly candidates?: number; readonly minutes?: number };
 
 export type JobKind = JobRequest['kind'];
@@ -157,14 +157,31 @@ export interface LatencyDatasetInfo {
   readonly name: string;
   readonly target: string;
   readonly models: number;
+  /** The variant ids, in the dataset's order (latencyComparison's `model`). */
+  readonly modelIds: readonly string[];
 }
 
-/** Measured vs predicted latency per layer of one model of a dataset. */
+/** Measured vs predicted latency per layer: of one model of a dataset (the dataset's one statistic per layer),
+ * or of the model a profile job timed (its raw samples) against the predictors fitted on the dataset. */
 export interface LatencyComparison {
   readonly dataset: string;
+  /** The dataset's target (its name). */
   readonly target: string;
+  /** The dataset variant, or with a profile job the job's model (ModelRef). */
   readonly model: string;
   readonly unit: 's';
+  /** Present when the measured samples are a profile job's. */
+  readonly profile?: {
+    readonly jobId: string;
+    /** The job's --target, e.g. host, qemu, serial:/dev/ttyACM0. */
+    readonly target: string;
+    /** Its target's description (TargetDescription.name). */
+    readonly targetName: string;
+  };
+  /** Layers left out of `layers` because only one side has them (e.g. the predictors' '(outside layers)'). */
+  readonly dropped?: { readonly measuredOnly: readonly string[]; readonly predictedOnly: readonly string[] };
+  /** Something the reader must know to trust the comparison, e.g. the dataset's target is not the job's. */
+  readonly warning?: string;
   readonly layers: readonly {
     readonly layer: string;
     readonly samples: readonly number[];
@@ -194,7 +211,8 @@ export interface TandemApi {
   /** The Schedule a compile job wrote. */
   schedule(req: { readonly jobId: string }): Promise<Schedule>;
   latencyDatasets(): Promise<readonly LatencyDatasetInfo[]>;
-  latencyComparison(req: { readonly dataset: string; readonly model?: string }): Promise<LatencyComparison>;
+  /** `profile`: a finished profile job's id, whose raw samples are the measured side (then no `model`). */
+  latencyComparison(req: { readonly dataset: string; readonly model?: string; readonly profile?: string }): Promise<LatencyComparison>;
   ports(): Promise<readonly PortInfo[]>;
   boardInfo(req: { readonly port: string }): Promise<BoardInfo>;
   codesignRun(req: { readonly run: number }): Promise<CodesignRunDetail>;

@@ -116,13 +116,14 @@ function jobRequest(c: Fields, v: unknown): JobRequest {
       };
     }
     case 'profile': {
-      const o = c.obj(v, '(top level)', ['kind', 'model', 'target', 'port', 'repeats']);
+      const o = c.obj(v, '(top level)', ['kind', 'model', 'target', 'port', 'repeats', 'calib']);
       return {
         kind,
         model: modelRef(c, o.model, 'model'),
         target: pattern(c, o.target, 'target', TARGET, 'host, qemu, serial:<port> or adb:<serial>'),
         ...(o.port === undefined ? {} : { port: pattern(c, o.port, 'port', PORT, 'a serial device path such as /dev/ttyACM0') }),
         ...(o.repeats === undefined ? {} : { repeats: optInt(c, o, 'repeats', 1, 1000) }),
+        ...(o.calib === undefined ? {} : { calib: optInt(c, o, 'calib', 1, 60000) }),
       };
     }
     case 'codesign': {
@@ -169,11 +170,14 @@ export function validateCall<M extends ApiMethod>(method: M, payload: unknown): 
     case 'schedule':
       return [{ jobId: jobId(c.obj(p, '(top level)', ['jobId'])) }] as Args<M>;
     case 'latencyComparison': {
-      const o = c.obj(p, '(top level)', ['dataset', 'model']);
+      const o = c.obj(p, '(top level)', ['dataset', 'model', 'profile']);
+      // with a profile job the job's own model is compared: a dataset model as well would be ignored
+      if (o.model !== undefined && o.profile !== undefined) c.fail('model', 'no model with profile (the profile job\'s model is compared)', o.model);
       return [
         {
           dataset: pattern(c, o.dataset, 'dataset', SAFE_NAME, 'a latency dataset name from latencyDatasets'),
           ...(o.model === undefined ? {} : { model: c.str(o.model, 'model', 200) }),
+          ...(o.profile === undefined ? {} : { profile: pattern(c, o.profile, 'profile', JOB_ID, 'the id of a finished profile job, such as j3-m1x2k') }),
         },
       ] as Args<M>;
     }

@@ -23,9 +23,11 @@ import { readDataset } from '../../hw-targets/predictor/dataset.js';
 import { LatencyPredictor, METHODS } from '../../hw-targets/predictor/predictor.js';
 import { predictorFor } from '../../hw-targets/predictor/target.js';
 import { openTarget } from '../../hw-targets/targets/open.js';
-import type { BoardInfo, CodesignRunDetail, CodesignRunInfo, GraphNode, JobEvent, JobResult, LatencyComparison, LatencyDatasetInfo, ModelGraph, PortInfo, ProjectInfo, TandemApi } from '../api/types.js';
+import { profiledModel } from '../../cli/commands/profile.js';
+import type { BoardInfo, CodesignRunDetail, CodesignRunInfo, GraphNode, JobEvent, JobInfo, JobRequest, JobResult, LatencyComparison, LatencyDatasetInfo, ModelGraph, PortInfo, ProjectInfo, TandemApi } from '../api/types.js';
 import { ApiInputError, SAFE_NAME } from '../api/validate.js';
-import { JobRunner } from './jobs.js';
+import { JobRunner, profileTarget } from './jobs.js';
+import { compareProfile, type ProfiledRun, type ProfileOutput } from './latency-profile.js';
 
 /** Repository root (dist/ui/server -> ../../..): the CLI, bench/latency datasets. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -47,9 +49,13 @@ export class NotFoundError extends Error {
 
 const readJson = <T>(file: string): T => JSON.parse(readFileSync(file, 'utf8')) as T;
 
+/** Profile jobs whose timed graph and input latencyComparison rebuilt (one PTQ each), kept for the next call. */
+const PROFILED_KEPT = 4;
+
 export class Backend implements TandemApi {
   readonly jobs: JobRunner;
   private readonly uploads: string;
+  private readonly profiled = new Map<string, Promise<ProfiledRun>>();
 
   constructor(readonly o: BackendOptions) {
     this.uploads = path.join(o.workspace, 'uploads');
@@ -229,15 +235,17 @@ export class Backend implements TandemApi {
   async latencyDatasets(): Promise<readonly LatencyDatasetInfo[]> {
     return [...this.datasetFiles()].map(([name, file]) => {
       const ds = readDataset(file);
-      return { name, target: ds.target.name, models: ds.variants.length };
+      return { name, target: ds.target.name, models: ds.variants.length, modelIds: ds.variants.map((v) => v.id) };
     });
   }
 
   /** A dataset variant's measured per-layer times against each predictor fitted on the dataset. The dataset
-   * keeps one statistic per layer (its measure.statistic over the repeats): that is the one sample. */
-  async latencyComparison(req: { readonly dataset: string; readonly model?: string }): Promise<LatencyComparison> {
+   * keeps one statistic per layer (its measure.statistic over the repeats): that is the one sample. With
+   * `profile`, the measured side is that profile job's raw samples instead (latency-profile.ts). */
+  async latencyComparison(req: { readonly dataset: string; readonly model?: string; readonly profile?: string }): Promise<LatencyComparison> {
     const file = this.datasetFiles().get(req.dataset);
     if (!file) throw new NotFoundError(`latencyComparison: no dataset ${req.dataset} (have: ${[...this.datasetFiles().keys()].join(', ')})`);
+    if (req.profile !== undefined) return this.profileComparison(req.dataset, file, req.profile);
     const ds = readDataset(file);
     const v = req.model ? ds.variants.find((x) => x.id === req.model) : ds.variants[0];
     if (!v) throw new NotFoundError(`latencyComparison: dataset ${req.dataset} has no model ${req.model}`);
@@ -252,6 +260,36 @@ export class Backend implements TandemApi {
       unit: 's',
       layers: v.layers.map((l, i) => ({ layer: l.node, samples: [toS(l.t)], predicted: Object.fromEntries(METHODS.map((m) => [m, toS(predicted[m][i])])) })),
     };
+  }
+
+  private async profileComparison(dataset: string, file: string, jobId: string): Promise<LatencyComparison> {
+    let job: JobInfo;
+    try {
+      job = this.jobs.get(jobId);
+    } catch (e) {
+      throw new NotFoundError(`latencyComparison: profile: ${(e as Error).message}`);
+    }
+    const req = job.request;
+    if (req.kind !== 'profile') throw new ApiInputError(`latencyComparison: field profile: job ${jobId} is a ${job.kind} job, expected a profile job`);
+    if (job.state !== 'done') throw new NotFoundError(`latencyComparison: profile job ${jobId} is ${job.state}${job.error ? ` (${job.error})` : ''}, expected a finished one`);
+    const { output, report } = await this.jobResult({ jobId });
+    const out = output as Partial<ProfileOutput> | null;
+    if (!report || !out?.target) throw new NotFoundError(`latencyComparison: profile job ${jobId} wrote no per-layer Report (its stdout.json has no report and target)`);
+    const ran = await this.profiledRun(jobId, req, out.images ?? 1);
+    return compareProfile({ dataset, file, ds: readDataset(file), predictor: new LatencyPredictor(predictorFor(file)), jobId, model: req.model, jobTarget: profileTarget(req), output: { target: out.target, images: out.images ?? 1, report }, ran });
+  }
+
+  /** The graph and input a profile job timed, rebuilt as the job's command built them (kept for a few jobs). */
+  private profiledRun(jobId: string, req: Extract<JobRequest, { kind: 'profile' }>, images: number): Promise<ProfiledRun> {
+    let p = this.profiled.get(jobId);
+    if (!p) {
+      // only the graph and input are kept, not the dataset splits
+      p = profiledModel(this.modelPath(req.model), { images, ...(req.calib !== undefined ? { calib: req.calib } : {}) }).then(({ graph, x, n }) => ({ graph, x, n }));
+      this.profiled.set(jobId, p);
+      p.catch(() => this.profiled.delete(jobId)); // a failure is not kept: the next call tries again
+      if (this.profiled.size > PROFILED_KEPT) this.profiled.delete(this.profiled.keys().next().value!);
+    }
+    return p;
   }
 
   async ports(): Promise<readonly PortInfo[]> {

@@ -22,6 +22,11 @@ export interface JobRunnerOptions {
   readonly store: string;
 }
 
+/** The `--target` a profile job runs with (what a latency dataset's target.spec is compared with). */
+export function profileTarget(req: Extract<JobRequest, { kind: 'profile' }>): string {
+  return req.target === 'serial' && req.port ? `serial:${req.port}` : req.target;
+}
+
 /** The CLI arguments of a request (without the output folder and --json, added by the runner). */
 export function jobArgs(req: JobRequest, model: (ref: string) => string, store: string): { args: string[]; writesOut: boolean } {
   const opt = (flag: string, v: string | number | undefined) => (v === undefined ? [] : [flag, String(v)]);
@@ -39,10 +44,8 @@ export function jobArgs(req: JobRequest, model: (ref: string) => string, store: 
         args: ['simulate', model(req.model), '--accel', req.accel, '--mode', req.mode, ...opt('--limit', req.limit), ...opt('--drift', req.drift?.join(',')), ...Object.entries(req.set ?? {}).flatMap(([k, v]) => ['--set', `${k}=${v}`]), ...opt('--seed', req.seed), ...opt('--calib', req.calib)],
         writesOut: true,
       };
-    case 'profile': {
-      const target = req.target === 'serial' && req.port ? `serial:${req.port}` : req.target;
-      return { args: ['profile', model(req.model), '--target', target, ...opt('--repeats', req.repeats), '--no-store'], writesOut: false };
-    }
+    case 'profile':
+      return { args: ['profile', model(req.model), '--target', profileTarget(req), ...opt('--repeats', req.repeats), ...opt('--calib', req.calib), '--no-store'], writesOut: false };
     case 'codesign':
       return { args: ['start', '--job', '--store', store, ...opt('--candidates', req.candidates), ...opt('--minutes', req.minutes)], writesOut: true };
   }
