@@ -111,7 +111,7 @@ describe('chart views in the app on fixtureBridge', { skip: !haveChromium() && '
     bridge.hold = false;
     await page.click('button.err-run');
     await waitCount('.err-bars rect.bar', fx.report.rows.length);
-    assert.deepEqual(started()[1], { kind: 'simulate', model: 'fmnist-vgg', accel: 'rram-128', mode: 'exact', limit: 20, seed: 1 });
+    assert.deepEqual(started()[1], { kind: 'simulate', model: 'fmnist-vgg', accel: 'rram-128', mode: 'exact', limit: 20, seed: 1, calib: 256 });
     assert.deepEqual(await attrs('.err-bars rect.bar', 'data-key'), fx.report.rows.map((r) => r.layer));
     assert.deepEqual(await attrs('.err-bars rect.bar', 'data-value'), fx.report.rows.map((r) => String(r.error!.sqnrDb)));
     assert.match((await page.textContent('.err-summary')) ?? '', new RegExp(`accuracy ${(100 * mean(fx.runs[0].result.accuracy)).toFixed(1)}%`));
@@ -134,7 +134,7 @@ describe('chart views in the app on fixtureBridge', { skip: !haveChromium() && '
     await page.fill('input[name=limit]', '20');
     await page.click('button.err-drift');
     await waitCount('.err-drift-chart circle.marker', drift.runs.length);
-    assert.deepEqual(started()[0], { kind: 'simulate', model: 'fmnist-vgg', accel: DRIFT_ACCEL, mode: 'analog', limit: 20, seed: 1, drift: ['0', '1h', '1d', '1mo', '1y'] });
+    assert.deepEqual(started()[0], { kind: 'simulate', model: 'fmnist-vgg', accel: DRIFT_ACCEL, mode: 'analog', limit: 20, seed: 1, calib: 256, drift: ['0', '1h', '1d', '1mo', '1y'] });
     assert.deepEqual(await numbers('.err-drift-chart circle.marker', 'data-x'), drift.runs.map((r) => r.timeS));
     assert.deepEqual(await numbers('.err-drift-chart circle.marker', 'data-y'), drift.runs.map((r) => mean(r.result.accuracy)));
 
