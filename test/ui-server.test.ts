@@ -21,6 +21,7 @@ import { OUTSIDE_ROW, predictorFor } from '../hw-targets/predictor/target.js';
 import { MAX_BODY_BYTES, type JobEvent, type JobInfo, type LatencyComparison } from '../ui/api/types.js';
 import { Backend, ROOT } from '../ui/server/backend.js';
 import { type AppServer, startAppServer } from '../ui/server/http.js';
+import { jobArgs } from '../ui/server/jobs.js';
 
 const STATIC = path.join(ROOT, 'dist', 'ui', 'app');
 let tmp: string;
@@ -99,6 +100,14 @@ test('static files: the app with its CSP; nothing outside its folder', async () 
   }
 });
 
+test('job requests become the exact tandem command lines', () => {
+  const args = (req: Parameters<typeof jobArgs>[0]) => jobArgs(req, (ref) => `<${ref}>`, 'runs.sqlite').args.join(' ');
+  assert.equal(args({ kind: 'prune', model: 'fmnist-vgg', keep: 'conv1=0.5,conv3=0.25', evalLimit: 500 }), 'prune <fmnist-vgg> --criterion l1 --keep conv1=0.5,conv3=0.25 --eval-limit 500');
+  assert.equal(args({ kind: 'prune', model: 'job:j1-a', target: 'macs=0.5' }), 'prune <job:j1-a> --criterion l1 --target macs=0.5');
+  assert.equal(args({ kind: 'quantize', model: 'fmnist-vgg', bits: 8, layerBits: 'conv3=4' }), 'quantize <fmnist-vgg> --mode ptq --weight-bits 8 --layer-bits conv3=4');
+  assert.equal(args({ kind: 'simulate', model: 'fmnist-vgg', accel: 'pcm-256', mode: 'analog', drift: ['0', '1d'], driftCompensation: false }), 'simulate <fmnist-vgg> --accel pcm-256 --mode analog --drift 0,1d --no-drift-compensation');
+});
+
 test('malformed payloads are rejected with the method, field and expectation named', async () => {
   const cases: [string, unknown, number, RegExp][] = [
     ['openModel', { model: 5 }, 400, /openModel: field model: expected a non-empty string/],
@@ -116,6 +125,7 @@ test('malformed payloads are rejected with the method, field and expectation nam
     ['startJob', { kind: 'simulate', model: 'fmnist-vgg', accel: 'rram-128', mode: 'exact', limit: 1.5 }, 400, /field limit: expected an integer in \[1, 10000\]/],
     ['startJob', { kind: 'simulate', model: 'fmnist-vgg', accel: 'rram-128', mode: 'exact', set: { 'adc.bits': '6; rm -rf /' } }, 400, /field set\.adc\.bits/],
     ['startJob', { kind: 'simulate', model: 'fmnist-vgg', accel: 'no-such-accel', mode: 'exact' }, 400, /field accel: expected one of/],
+    ['startJob', { kind: 'simulate', model: 'fmnist-vgg', accel: 'pcm-256', mode: 'analog', driftCompensation: 'no' }, 400, /field driftCompensation: expected true or false, got "no"/],
     ['startJob', { kind: 'compile', model: 'fmnist-vgg', accel: '../../x' }, 400, /field accel/],
     ['startJob', { kind: 'profile', model: 'fmnist-vgg', target: 'serial:/dev/../etc/passwd' }, 400, /field target/],
     ['startJob', { kind: 'train' }, 400, /field kind: expected one of compress/],

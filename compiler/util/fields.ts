@@ -30,6 +30,10 @@ export class Fields {
     if (typeof v !== 'string' || !values.includes(v as T)) this.fail(path, `one of ${values.join(', ')}`, v);
     return v as T;
   }
+  bool(v: unknown, path: string): boolean {
+    if (typeof v !== 'boolean') this.fail(path, 'true or false', v);
+    return v;
+  }
   arr(v: unknown, path: string, min = 0, max = Infinity): unknown[] {
     if (!Array.isArray(v) || v.length < min || v.length > max) this.fail(path, min ? `a list of at least ${min}` : Number.isFinite(max) ? `a list of at most ${max}` : 'a list', v);
     return v;

@@ -87,6 +87,8 @@ export type JobRequest =
       readonly limit?: number;
       /** Drift times, e.g. ['0', '1h', '1d']. */
       readonly drift?: readonly string[];
+      /** false: no global drift compensation (`--no-drift-compensation`); default: as the spec says. */
+      readonly driftCompensation?: boolean;
       /** Spec overrides, e.g. { 'adc.bits': '6' }. */
       readonly set?: Readonly<Record<string, string>>;
       readonly seed?: number;

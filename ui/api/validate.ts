@@ -94,7 +94,7 @@ function jobRequest(c: Fields, v: unknown): JobRequest {
       return { kind, model: modelRef(c, o.model, 'model'), accel: pattern(c, o.accel, 'accel', ACCEL, 'an accelerator preset name'), ...(o.calib === undefined ? {} : { calib: optInt(c, o, 'calib', 1, 60000) }) };
     }
     case 'simulate': {
-      const o = c.obj(v, '(top level)', ['kind', 'model', 'accel', 'mode', 'limit', 'drift', 'set', 'seed', 'calib']);
+      const o = c.obj(v, '(top level)', ['kind', 'model', 'accel', 'mode', 'limit', 'drift', 'driftCompensation', 'set', 'seed', 'calib']);
       const set = o.set === undefined ? undefined : c.obj(o.set, 'set', Object.keys(o.set as Obj));
       if (set) {
         if (Object.keys(set).length > 32) c.fail('set', 'at most 32 spec overrides', Object.keys(set).length);
@@ -110,6 +110,7 @@ function jobRequest(c: Fields, v: unknown): JobRequest {
         mode: c.oneOf(o.mode, 'mode', ['exact', 'analog'] as const),
         ...(o.limit === undefined ? {} : { limit: optInt(c, o, 'limit', 1, 10000) }),
         ...(o.drift === undefined ? {} : { drift: c.arr(o.drift, 'drift', 1, 16).map((d, i) => pattern(c, d, `drift[${i}]`, DURATION, 'a time such as 0, 1h, 1d, 1y')) }),
+        ...(o.driftCompensation === undefined ? {} : { driftCompensation: c.bool(o.driftCompensation, 'driftCompensation') }),
         ...(set ? { set: set as Record<string, string> } : {}),
         ...(o.seed === undefined ? {} : { seed: seedOf(o) }),
         ...(o.calib === undefined ? {} : { calib: optInt(c, o, 'calib', 1, 60000) }),

@@ -41,7 +41,7 @@ export function jobArgs(req: JobRequest, model: (ref: string) => string, store: 
       return { args: ['compile', model(req.model), '--accel', req.accel, ...opt('--calib', req.calib)], writesOut: true };
     case 'simulate':
       return {
-        args: ['simulate', model(req.model), '--accel', req.accel, '--mode', req.mode, ...opt('--limit', req.limit), ...opt('--drift', req.drift?.join(',')), ...Object.entries(req.set ?? {}).flatMap(([k, v]) => ['--set', `${k}=${v}`]), ...opt('--seed', req.seed), ...opt('--calib', req.calib)],
+        args: ['simulate', model(req.model), '--accel', req.accel, '--mode', req.mode, ...opt('--limit', req.limit), ...opt('--drift', req.drift?.join(',')), ...(req.driftCompensation === false ? ['--no-drift-compensation'] : []), ...Object.entries(req.set ?? {}).flatMap(([k, v]) => ['--set', `${k}=${v}`]), ...opt('--seed', req.seed), ...opt('--calib', req.calib)],
         writesOut: true,
       };
     case 'profile':

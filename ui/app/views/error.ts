@@ -59,6 +59,7 @@ async function mount(el: HTMLElement, ctx: ViewContext): Promise<() => void> {
   const bits = h('input', { name: 'bits', value: '3,4,5,6,8', class: 'err-bits', title: 'ADC bits, comma-separated' });
   const runBtn = h('button', { class: 'primary err-run' }, 'Simulate');
   const driftBtn = h('button', { class: 'err-drift' }, 'Accuracy vs drift');
+  const compensate = h('input', { type: 'checkbox', name: 'drift-compensation', checked: true, title: 'global drift compensation, where the accelerator spec has it' });
   const adcBtn = h('button', { class: 'err-adc' }, 'Accuracy vs ADC bits');
   const jobArea = h('div', { class: 'err-job' });
   const message = h('p', { class: 'error err-message' });
@@ -79,7 +80,7 @@ async function mount(el: HTMLElement, ctx: ViewContext): Promise<() => void> {
       'div',
       { class: 'card' },
       h('div', { class: 'row' }, h('label', {}, 'Accelerator', accel), h('label', {}, 'Mode', mode), h('label', {}, 'Images', limit), h('label', {}, 'Seed', seed), h('label', {}, 'Calibration images', calib)),
-      h('div', { class: 'row err-actions' }, runBtn, driftBtn, h('label', {}, 'ADC bits', bits), adcBtn),
+      h('div', { class: 'row err-actions' }, runBtn, driftBtn, h('label', {}, compensate, 'drift compensation'), h('label', {}, 'ADC bits', bits), adcBtn),
       jobArea,
       message,
     ),
@@ -183,7 +184,7 @@ async function mount(el: HTMLElement, ctx: ViewContext): Promise<() => void> {
   );
   driftBtn.addEventListener('click', () =>
     busy(async () => {
-      const r = await runJob(ctx, request({ mode: 'analog', drift: DRIFT_TIMES }), jobArea);
+      const r = await runJob(ctx, request({ mode: 'analog', drift: DRIFT_TIMES, ...(compensate.checked ? {} : { driftCompensation: false }) }), jobArea);
       ctx.state.lastJob['simulate:drift'] = r.job.id;
       if (alive) drawDrift(r.output as SimOutput);
     }),
