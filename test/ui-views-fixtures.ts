@@ -4,31 +4,17 @@
 // and handing back the fixture that matches the request, and refuses requests it has no fixture for.
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { Report } from '../compiler/contracts/report.js';
 import { readDataset } from '../hw-targets/predictor/dataset.js';
 import { PRESETS } from '../sim/spec/presets.js';
 import type { CodesignRunDetail, CodesignRunInfo, JobEvent, JobInfo, JobRequest, JobResult, LatencyComparison, LatencyDatasetInfo, ProjectInfo, TandemApi } from '../ui/api/types.js';
+import type { SimulateReport } from '../cli/commands/simulate.js';
 import { ROOT } from './ui-browser.js';
 
 export const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'ui');
 const readJson = <T>(file: string): T => JSON.parse(readFileSync(file, 'utf8')) as T;
 
-/** The parts of `tandem simulate --json` the tests read. */
-export interface SimFixture {
-  readonly accelerator: string;
-  readonly mode: 'exact' | 'analog';
-  readonly command: string;
-  readonly runs: readonly {
-    readonly timeS: number;
-    readonly label: string;
-    readonly result: {
-      readonly images: number;
-      readonly accuracy: readonly number[];
-      readonly layers: readonly { readonly layer: string; readonly histogram: { readonly edges: number[]; readonly counts: number[]; readonly below: number; readonly above: number } }[];
-    };
-  }[];
-  readonly report: Report;
-}
+/** A fixture is `tandem simulate --json` output. */
+export type SimFixture = SimulateReport;
 
 /** The ADC sweep's fixtures: rram-128, exact mode, 20 images. */
 export const ADC_BITS = [3, 4, 5, 6, 8] as const;

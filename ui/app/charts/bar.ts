@@ -3,7 +3,7 @@
 // get an empty bar marked 'off-scale' (still one rect per row, with its value in the tooltip).
 import { axisBottom, scaleBand, select } from 'd3';
 import { csvText } from './export.js';
-import { type ChartHandle, COLORS, type FrameOptions, drawXAxis, drawYAxis, fmt, frame, valueAxis, valueScale } from './frame.js';
+import { type ChartHandle, COLORS, type FrameOptions, drawXAxis, drawYAxis, fmt, frame, valueAxis, valueScale, chartHandle } from './frame.js';
 
 export interface BarRow {
   /** data-key of the bar (the layer); several rows may share one (a decomposed layer's parts). */
@@ -67,14 +67,5 @@ export function barChart(container: HTMLElement, data: BarData, o: BarOptions = 
     f.plot.selectAll('line.zero').remove();
     if (!log && y.domain()[0] < 0) f.plot.append('line').attr('class', 'zero').attr('x2', f.width).attr('y1', base).attr('y2', base).attr('stroke', COLORS.fg);
   };
-  draw();
-  return {
-    root: f.root,
-    svg: () => f.svg.node()!,
-    csv,
-    update: (d) => {
-      rows = d.rows;
-      draw();
-    },
-  };
+  return chartHandle(f, csv, draw, (d) => (rows = d.rows));
 }

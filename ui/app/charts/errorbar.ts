@@ -3,7 +3,7 @@
 // d3's quantiles: linear between order statistics, as numpy's default); a single sample gets no whisker.
 import { axisBottom, quantileSorted, scaleBand, select } from 'd3';
 import { csvText } from './export.js';
-import { type ChartHandle, COLORS, type FrameOptions, PALETTE, drawXAxis, drawYAxis, fmt, frame, valueAxis, valueScale, legend } from './frame.js';
+import { type ChartHandle, COLORS, type FrameOptions, PALETTE, drawXAxis, drawYAxis, fmt, frame, valueAxis, valueScale, legend, chartHandle } from './frame.js';
 
 export interface ErrorBarRow {
   readonly key: string;
@@ -135,14 +135,5 @@ export function errorBarChart(container: HTMLElement, data: ErrorBarData, o: Err
       series.map((s) => ({ label: s === measured ? `${measured} (median, ${iqr ? 'IQR' : 'min–max'})` : s, color: color(s) })),
     );
   };
-  draw();
-  return {
-    root: f.root,
-    svg: () => f.svg.node()!,
-    csv,
-    update: (d) => {
-      rows = d.rows;
-      draw();
-    },
-  };
+  return chartHandle(f, csv, draw, (d) => (rows = d.rows));
 }

@@ -62,6 +62,20 @@ export const fmt = (v: number): string => {
   return a !== 0 && (a < 1e-2 || a >= 1e5) ? format('.3~s')(v) : format('.3~r')(v);
 };
 
+/** Draws a chart and returns its handle; `update` hands the new data to `set`, then redraws. */
+export function chartHandle<D>(f: Frame, csv: () => string, draw: () => void, set: (data: D) => void): ChartHandle<D> {
+  draw();
+  return {
+    root: f.root,
+    svg: () => f.svg.node()!,
+    csv,
+    update: (data) => {
+      set(data);
+      draw();
+    },
+  };
+}
+
 export function frame(container: HTMLElement, name: string, o: FrameOptions & FrameLayout, csv: () => string): Frame {
   const width = o.width ?? 640;
   const height = o.height ?? 320;

@@ -2,7 +2,7 @@
 // d3.bin. Counts outside the edges (below / above) are drawn as a note, not as bars of invented width.
 import { axisBottom, axisLeft, bin, max, scaleLinear, select } from 'd3';
 import { csvText } from './export.js';
-import { type ChartHandle, COLORS, type FrameOptions, drawXAxis, drawYAxis, fmt, frame } from './frame.js';
+import { type ChartHandle, COLORS, type FrameOptions, drawXAxis, drawYAxis, fmt, frame, chartHandle } from './frame.js';
 
 export interface HistogramData {
   /** counts.length + 1 ascending edges. */
@@ -60,14 +60,5 @@ export function histogramChart(container: HTMLElement, data: HistogramData, o: F
     f.plot.selectAll('text.tails').remove();
     if (tails) f.plot.append('text').attr('class', 'tails').attr('x', f.width).attr('y', 10).attr('text-anchor', 'end').attr('fill', COLORS.muted).text(`outside the range: ${tails}`);
   };
-  draw();
-  return {
-    root: f.root,
-    svg: () => f.svg.node()!,
-    csv,
-    update: (next) => {
-      d = next;
-      draw();
-    },
-  };
+  return chartHandle(f, csv, draw, (next) => (d = next));
 }

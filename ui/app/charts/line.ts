@@ -2,7 +2,7 @@
 // axis (drift time 0 next to 1 h and 1 y), and ticks may be given as labelled values ('0', '1h', '1d').
 import { type ScaleContinuousNumeric, axisBottom, axisLeft, extent, line, scaleLinear, scaleLog, scaleSymlog, select } from 'd3';
 import { csvText } from './export.js';
-import { type ChartHandle, type FrameOptions, PALETTE, drawXAxis, drawYAxis, fmt, frame, legend } from './frame.js';
+import { type ChartHandle, type FrameOptions, PALETTE, drawXAxis, drawYAxis, fmt, frame, legend, chartHandle } from './frame.js';
 
 export interface LinePoint {
   readonly x: number;
@@ -93,14 +93,5 @@ export function lineChart(container: HTMLElement, data: LineData, o: LineOptions
       series.map((s) => ({ label: s.key, color: color(s.key) })),
     );
   };
-  draw();
-  return {
-    root: f.root,
-    svg: () => f.svg.node()!,
-    csv,
-    update: (d) => {
-      series = d.series;
-      draw();
-    },
-  };
+  return chartHandle(f, csv, draw, (d) => (series = d.series));
 }

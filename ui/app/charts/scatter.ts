@@ -3,7 +3,7 @@
 // with its key.
 import { axisBottom, axisLeft, extent, line, scaleLinear, select } from 'd3';
 import { csvText } from './export.js';
-import { type ChartHandle, COLORS, type FrameOptions, PALETTE, drawXAxis, drawYAxis, fmt, frame, legend } from './frame.js';
+import { type ChartHandle, COLORS, type FrameOptions, PALETTE, drawXAxis, drawYAxis, fmt, frame, legend, chartHandle } from './frame.js';
 
 export interface ScatterPoint {
   readonly key: string;
@@ -103,14 +103,5 @@ export function scatterChart(container: HTMLElement, data: ScatterData, o: Scatt
       categories.map((c) => ({ label: c, color: PALETTE[categories.indexOf(c) % PALETTE.length] })),
     );
   };
-  draw();
-  return {
-    root: f.root,
-    svg: () => f.svg.node()!,
-    csv,
-    update: (next) => {
-      d = next;
-      draw();
-    },
-  };
+  return chartHandle(f, csv, draw, (next) => (d = next));
 }
