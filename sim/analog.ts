@@ -128,7 +128,7 @@ export function analogDevices(spec: AcceleratorSpec, o: AnalogOptions): DeviceMo
       const gain = compensate ? globalDriftFactor(levelsOf(plus.initial, minus?.initial, ref?.initial), levels) : 1;
       return { levels, readVariance, uniformReadVariance, gain };
     },
-    adc: (layer: LayerMapping, slice: number) => adcFromSpec(spec.adc, layer.adc!.fullScale[slice], layer.adc!.signed),
+    adc: (layer: LayerMapping, slice: number) => adcFromSpec(spec.adc, layer.adc!.fullScale[slice], layer.adc!.signed, layer.adc!.center?.[slice]),
     normals: () => noise.fork(),
     lossless: () => false,
   };

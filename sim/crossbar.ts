@@ -2,7 +2,7 @@
 // does: for every block (row range × column range on one array), every input cycle t (a DAC digit of
 // u = q − qmin) and every weight slice s, the column sum Y = Σ_k digit_t(u_k)·level_s(k, n) is read
 // by the ADC and shifted-and-added digitally:
-//     acc[p, n] = Σ_blocks gain·Σ_t Σ_s 2^(t·dacBits)·significance[s]·ADC(Y)
+//     acc[p, n] = Σ_blocks gain·Σ_t Σ_s 2^(t·dacBits)·significance[s]·ADC(Y)    (ADC(Y): center + code·step)
 //               + (qmin − z_x)·Σ_k q_w[k, n]                                  (zero-point correction)
 // Read noise is added to each column sum with the variance Σ_k digit²·var_k, which is exact in
 // distribution for independent Gaussian per-cell read noise. Blocks go through the fused kernel
@@ -148,7 +148,21 @@ function fusedAccumulate(job: LayerJob, r: number, u: Int16Array, K: number, row
       identity: idealAdc && !cells.readVariance && isIntegral(cells.levels),
       seed: cells.readVariance ? job.normals!() : 0,
     }, acc, rows, N, n0);
+    addCenters(job, cells.gain, acc, rows, N, n0, Nb);
   }
+}
+
+/**
+ * Centred ADCs (sim/devices/adc.ts) reconstruct center + code·step; the kernels add code·step, so the
+ * centres' share of the shift-add, Σ_t Σ_s 2^(t·dacBits)·significance[s]·gain·center[s], is the same for
+ * every vector and column of a block and is added here.
+ */
+function addCenters(job: LayerJob, gain: number, acc: Float64Array, rows: readonly number[], N: number, n0: number, Nb: number): void {
+  if (job.adc.every((a) => a.center === 0)) return;
+  const base = 2 ** job.spec.input.dacBits;
+  let k = 0;
+  for (let t = 0; t < job.mapping.inputCycles; t++) for (let s = 0; s < job.adc.length; s++) k += base ** t * job.significance[s] * gain * job.adc[s].center;
+  for (const p of rows) for (let n = 0; n < Nb; n++) acc[p * N + n0 + n] += k;
 }
 
 /** Adds one block's converted, shifted-and-added column sums for the vectors `rows` into acc. */
@@ -254,6 +268,7 @@ function blockAccumulate(job: LayerJob, b: WeightBlock, u: Int16Array | Float32A
     const dst = rows[i] * N + n0;
     for (let n = 0; n < Nb; n++) acc[dst + n] += sum[n];
   }
+  addCenters(job, cells.gain, acc, rows, N, n0, Nb);
 }
 
 /** Read-noise variance of the column sums of a diagonal (depthwise) block. */

@@ -118,7 +118,7 @@ class CimLayer {
     const m = plan.mapping;
     this.S = a.spec.weights.cellsPerWeight;
     this.N = m.cols;
-    this.adc = Array.from({ length: this.S }, (_, s) => prepareAdc(a.noise.adc ? adcFromSpec(a.spec.adc, m.adc!.fullScale[s], m.adc!.signed) : idealAdc(m, s)));
+    this.adc = Array.from({ length: this.S }, (_, s) => prepareAdc(a.noise.adc ? adcFromSpec(a.spec.adc, m.adc!.fullScale[s], m.adc!.signed, m.adc!.center?.[s]) : idealAdc(m, s)));
   }
 
   /** The layer's output in the float accumulator domain, s_x·s_w·acc + bias, [batch, ...output]. */

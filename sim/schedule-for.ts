@@ -6,7 +6,7 @@ import type { Schedule } from '../compiler/lower/schedule.js';
 import { verifySchedule } from '../compiler/lower/verify.js';
 import type { Graph } from '../compiler/ir/types.js';
 import type { ProgressFn } from '../compiler/util/progress.js';
-import { calibrateAdc } from './calibrate.js';
+import { type AdcCalibration, calibrateAdc } from './calibrate.js';
 import { measureInputActivity } from './cost/activity.js';
 import type { AcceleratorSpec } from './spec/types.js';
 
@@ -20,8 +20,8 @@ export interface ScheduleFor {
 }
 
 export interface ScheduleForOptions {
-  /** ADC full scales per layer and digit to keep instead of calibrating (e.g. the ones a QAT run trained with). */
-  readonly fullScale?: ReadonlyMap<string, readonly number[]>;
+  /** ADC ranges per layer and digit to keep instead of calibrating (e.g. the ones a QAT run trained with). */
+  readonly adc?: AdcCalibration;
   readonly onProgress?: ProgressFn;
   readonly signal?: AbortSignal;
 }
@@ -29,15 +29,20 @@ export interface ScheduleForOptions {
 /** `calib`: real input images (NHWC, batch-major); the activity uses the first ACTIVITY_IMAGES of them. */
 export function scheduleFor(graph: Graph, spec: AcceleratorSpec, calib: { readonly x: Float32Array; readonly n: number }, o: ScheduleForOptions = {}): ScheduleFor {
   const notes: string[] = [];
-  let calibrated = o.fullScale;
+  let calibrated = o.adc;
   if (spec.adc.range === 'calibrated' && !calibrated) {
     calibrated = calibrateAdc(graph, spec, calib.x, calib.n, spec.adc.calibrationPercentile!, o);
-    notes.push(`ADC full scale per layer: the ${spec.adc.calibrationPercentile}th percentile of |column sums| of each weight digit on ${calib.n} training images`);
+    const p = spec.adc.calibrationPercentile!;
+    notes.push(
+      spec.adc.center === 'calibrated'
+        ? `ADC range per layer: the ${+((100 - p) / 2).toPrecision(6)}th to ${+((100 + p) / 2).toPrecision(6)}th percentiles of the column sums of each weight digit on ${calib.n} training images, centred there`
+        : `ADC full scale per layer: the ${p}th percentile of |column sums| of each weight digit on ${calib.n} training images`,
+    );
   }
   const nActivity = Math.min(calib.n, ACTIVITY_IMAGES);
   const inputActivity = measureInputActivity(graph, spec, calib.x, nActivity);
   notes.push(`input activity per layer (cell read energy): measured on ${nActivity} training images`);
-  const schedule = lower(graph, spec, { calibratedFullScale: calibrated, inputActivity });
+  const schedule = lower(graph, spec, { calibratedFullScale: calibrated?.fullScale, calibratedCenter: calibrated?.center, inputActivity });
   verifySchedule(schedule, graph);
   return { schedule, notes };
 }

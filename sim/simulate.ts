@@ -49,12 +49,12 @@ export function idealLevels(block: WeightBlock, digits: WeightDigits, N: number)
 }
 
 /** The ideal ADC of a layer: rounds (half away from zero) to its step and clips at its full scale. */
-export const idealAdc = (layer: LayerMapping, slice: number): AdcTransfer => ({ bits: layer.adc!.bits, signed: layer.adc!.signed, fullScale: layer.adc!.fullScale[slice] });
+export const idealAdc = (layer: LayerMapping, slice: number): AdcTransfer => ({ bits: layer.adc!.bits, signed: layer.adc!.signed, fullScale: layer.adc!.fullScale[slice], center: layer.adc!.center?.[slice] ?? 0 });
 
 export const EXACT_DEVICES: DeviceModel = {
   cells: (layer, block, digits) => ({ levels: idealLevels(block, digits, layer.cols), gain: 1 }),
   adc: idealAdc,
-  lossless: (layer) => layer.adc!.step.every((s, i) => s === 1 && layer.adc!.fullScale[i] >= layer.adc!.maxSum),
+  lossless: (layer) => layer.adc!.step.every((s, i) => s === 1 && layer.adc!.fullScale[i] >= layer.adc!.maxSum && !layer.adc!.center?.[i]),
 };
 
 export interface SimRunOptions {

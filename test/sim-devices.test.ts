@@ -390,6 +390,19 @@ describe('ADC and DAC', () => {
     assert.deepEqual(Array.from(convertInPlace(Float32Array.from([-1e9, 1e9]), s, 'code')), [-31, 31]);
   });
 
+  it('a centred range converts v − center and adds the centre back; 0 stays 0 when the centre is on the step grid', () => {
+    // 3-bit signed: codes −3..3; step 1 around −4: [−7, −1]
+    const c: AdcTransfer = { bits: 3, signed: true, fullScale: 3, center: -4 };
+    assert.deepEqual([-9, -7, -5.4, -4, -1, 0, 5].map((v) => adcConvert(v, c)), [-7, -7, -5, -4, -1, -1, -1]);
+    assert.deepEqual([-9, -4, 0].map((v) => adcCode(v, c)), [-3, 0, 3]);
+    // step 2 (full scale 6) around −4 = −2 steps: [−10, 2], and 0 is the level −4 + 2·2
+    const g: AdcTransfer = { bits: 3, signed: true, fullScale: 6, center: -4 };
+    assert.deepEqual([-11, -8.9, -3.1, 0, 0.9, 1.1, 7].map((v) => adcConvert(v, g)), [-10, -8, -4, 0, 0, 2, 2]);
+    assert.deepEqual(Array.from(convertInPlace(Float64Array.from([-11, 0, 7]), g)), [-10, 0, 2]);
+    assert.deepEqual(Array.from(convertInPlace(Float64Array.from([-11, 0, 7]), g, 'code')), [-3, 2, 3]);
+    assert.throws(() => adcConvert(1, { bits: 3, signed: false, fullScale: 6, center: 2 }), { message: 'ADC centre 2: only a signed converter has a centred range' });
+  });
+
   it('offset, gain error and INL shift the transfer by the expected amounts', () => {
     const base: AdcTransfer = { bits: 8, signed: false, fullScale: 255 * 0.01 };
     const step = adcStep(base);

@@ -9,6 +9,7 @@ import { scheduleProblems } from '../compiler/lower/verify.js';
 import { integerLayers, runInt8 } from '../compiler/passes/quantize/int8-executor.js';
 import { measureInputActivity } from '../sim/cost/activity.js';
 import { costOf } from '../sim/cost/model.js';
+import { calibrateAdc } from '../sim/calibrate.js';
 import { Simulator } from '../sim/simulate.js';
 import { weightDigits } from '../sim/weight-digits.js';
 import { resolveModel } from '../compiler/models/registry.js';
@@ -96,6 +97,36 @@ describe('exact mode == the integer-only executor, bit for bit (fmnist-vgg)', ()
     assert.ok(s.notes.includes('conv2: 4-bit weights stored as 8-bit'), s.notes.join('; '));
     const { diff, total } = differing(runInt8(g, x, n, { keep }).codes, new Simulator(g, s).run(x, n, { keep, digits: true }).codes);
     assert.equal(diff, 0, `${diff} of ${total} codes differ`);
+  });
+
+  it('centred ADC ranges (adc.center calibrated): half the span of a zero-centred range for one-sided sums; the centres added back exactly (fused kernel and general path)', async () => {
+    const g = await quantizedVgg();
+    const n = 3;
+    const { x } = await fashionImages('test', n);
+    const keep = new Set(g.nodes.map((q) => q.id));
+    const ref = runInt8(g, x, n, { keep });
+    for (const dac of [1, 8]) {
+      const base = specWith(128, 2, 'offset', dac);
+      const spec = { ...base, adc: { ...base.adc, bits: 20, range: 'calibrated' as const, calibrationPercentile: 100, center: 'calibrated' as const } };
+      // calibrated on the images it runs, at the 100th percentile: every column sum is inside its range
+      const cal = calibrateAdc(g, spec, x, n, 100);
+      const zero = calibrateAdc(g, { ...spec, adc: { ...spec.adc, center: 'zero' } }, x, n, 100);
+      // offset scheme, 2-bit cells: the reference digits of 127 are 3, 3, 3, 1, so digits 0..2 of every
+      // column sum are <= 0: the centred range [c − FS, c + FS] spans [min, max], half of [−|min|, |min|]
+      for (const [layer, fs] of cal.fullScale) {
+        const c = cal.center!.get(layer)!;
+        for (let d = 0; d < 3; d++) {
+          assert.ok(c[d] < 0 && c[d] + fs[d] <= 1, `${layer} digit ${d}: centre ${c[d]}, full scale ${fs[d]}`);
+          assert.ok(fs[d] <= zero.fullScale.get(layer)![d] / 2 + 0.5, `${layer} digit ${d}: ${fs[d]} vs ${zero.fullScale.get(layer)![d]}`);
+        }
+      }
+      const s = lower(g, spec, { calibratedFullScale: cal.fullScale, calibratedCenter: cal.center });
+      assert.deepEqual(s.layers.find((l) => l.layer === 'conv2')!.adc!.step, [1, 1, 1, 1]);
+      const r = new Simulator(g, s).run(x, n, { keep });
+      const { diff, total } = differing(ref.codes, r.codes);
+      assert.ok(total > 60000, `${total} codes compared`);
+      assert.equal(diff, 0, `${dac}-bit DAC: ${diff} of ${total} codes differ`);
+    }
   });
 
   it('a finite ADC over the largest column sum rounds: conv1 (27 levels) stays exact at 6 bits, conv2 error falls with every bit', async () => {

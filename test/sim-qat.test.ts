@@ -29,6 +29,8 @@ const N_IMAGES = 4;
 describe('CIM-aware QAT forward (fmnist-vgg on rram-128)', () => {
   let graph: Graph;
   let schedule: Schedule;
+  /** The same with centred ADC ranges (adc.center 'calibrated'). */
+  let centred: Schedule;
   let x: Float32Array;
   let layers: string[];
   before(async () => {
@@ -36,14 +38,17 @@ describe('CIM-aware QAT forward (fmnist-vgg on rram-128)', () => {
     graph = await quantizedVgg();
     const spec = PRESETS['rram-128'];
     const calib = await fashionImages('train', 32);
-    schedule = lower(graph, spec, { calibratedFullScale: calibrateAdc(graph, spec, calib.x, 32, spec.adc.calibrationPercentile!) });
+    schedule = lower(graph, spec, { calibratedFullScale: calibrateAdc(graph, spec, calib.x, 32, spec.adc.calibrationPercentile!).fullScale });
+    const cspec = { ...spec, adc: { ...spec.adc, calibrationPercentile: 99.9, center: 'calibrated' as const } };
+    const cal = calibrateAdc(graph, cspec, calib.x, 32, 99.9);
+    centred = lower(graph, cspec, { calibratedFullScale: cal.fullScale, calibratedCenter: cal.center });
     x = (await fashionImages('test', N_IMAGES)).x;
     layers = graph.nodes.filter((n) => n.op === OpKind.Conv2d || n.op === OpKind.Dense).map((n) => n.id);
   });
 
   /** Per-layer output codes of the training forward (fake-quant with STE snapping, the CIM model in the loop). */
-  function trainingCodes(noise: CimNoise, seed = 0): Map<string, Int32Array> {
-    const model = acceleratorModel(cimAccelerator(schedule, noise, 7) as AcceleratorSpec);
+  function trainingCodes(noise: CimNoise, seed = 0, sched = schedule): Map<string, Int32Array> {
+    const model = acceleratorModel(cimAccelerator(sched, noise, 7) as AcceleratorSpec);
     const values = valueParams(graph);
     const params = paramsFromGraph(graph);
     const out = tf.tidy(() => fakeQuantForward(graph, params, tf.tensor4d(x, [N_IMAGES, 28, 28, 1]), withAccelerator(model, { outputs: layers, seed }, values), true).map((t) => t.dataSync() as Float32Array));
@@ -51,23 +56,27 @@ describe('CIM-aware QAT forward (fmnist-vgg on rram-128)', () => {
     return new Map(layers.map((id, i) => [id, codesOf(out[i], values.get(id)!)]));
   }
 
-  it('noise off: every code of every crossbar layer equals the simulator exact mode (digit by digit)', () => {
-    const sim = new Simulator(graph, schedule).run(x, N_IMAGES, { digits: true, keep: new Set(layers) });
-    const mine = trainingCodes(EXACT_NOISE);
-    for (const id of layers) {
-      const a = sim.codes.get(id)!;
-      const b = mine.get(id)!;
-      assert.equal(b.length, a.length, id);
-      let differ = 0;
-      let max = 0;
-      for (let i = 0; i < a.length; i++) {
-        const d = Math.abs(a[i] - b[i]);
-        if (d) differ++;
-        max = Math.max(max, d);
+  for (const which of ['zero-centred', 'centred'] as const) {
+    it(`noise off: every code of every crossbar layer equals the simulator exact mode (digit by digit), ${which} ADC ranges`, () => {
+      const sched = which === 'centred' ? centred : schedule;
+      if (which === 'centred') assert.ok(sched.layers.some((l) => l.adc?.center?.some((c) => c !== 0)));
+      const sim = new Simulator(graph, sched).run(x, N_IMAGES, { digits: true, keep: new Set(layers) });
+      const mine = trainingCodes(EXACT_NOISE, 0, sched);
+      for (const id of layers) {
+        const a = sim.codes.get(id)!;
+        const b = mine.get(id)!;
+        assert.equal(b.length, a.length, id);
+        let differ = 0;
+        let max = 0;
+        for (let i = 0; i < a.length; i++) {
+          const d = Math.abs(a[i] - b[i]);
+          if (d) differ++;
+          max = Math.max(max, d);
+        }
+        assert.equal(differ, 0, `${id}: ${differ} of ${a.length} codes differ (max ${max} LSB)`);
       }
-      assert.equal(differ, 0, `${id}: ${differ} of ${a.length} codes differ (max ${max} LSB)`);
-    }
-  });
+    });
+  }
 
   it('training: the value is the simulated layer, the gradient the ideal layer\'s (straight-through)', () => {
     const node = graph.nodes.find((n) => n.id === 'conv3')!;
@@ -117,7 +126,7 @@ test('CIM-aware QAT lowers the training loss of a small quantized CNN on rram-12
   const train_ = await fashionImages('train', 256);
   const q = quantizeGraph(float, { x: train_.x, n: 64 }, DEFAULT_QUANTIZE).graph;
   const spec = PRESETS['rram-128'];
-  const schedule = lower(q, spec, { calibratedFullScale: calibrateAdc(q, spec, train_.x, 64, 100) });
+  const schedule = lower(q, spec, { calibratedFullScale: calibrateAdc(q, spec, train_.x, 64, 100).fullScale });
   const fm = await loadFashionMnist();
   const data = classificationSet({ data: fm.train, indices: allOf(fm.train).indices.subarray(0, 256) });
   const cfg: TrainConfig = { epochs: 3, batchSize: 64, optimizer: { kind: 'sgd', momentum: 0.9, weightDecay: 0 }, schedule: { kind: 'constant', lr: 0.05 }, loss: 'crossEntropy', seed: 2 };

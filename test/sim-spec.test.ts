@@ -79,6 +79,20 @@ describe('accelerator spec', () => {
       { message: "spec.json: crossbar.rowWireResistanceOhm = 2.12: expected 0 with crossbar.inputDrive 'gate' (the word lines drive transistor gates and carry no cell current)" },
     );
     assert.equal(loadSpec('rram-128', ['crossbar.inputDrive=voltage', 'crossbar.rowWireResistanceOhm=2.12']).crossbar.rowWireResistanceOhm, 2.12);
+    // a centred ADC range is calibrated, and only signed column sums have one
+    assert.throws(
+      bad((s) => (s.adc.center = 'middle')),
+      { message: "spec.json: adc.center = 'middle': expected one of zero, calibrated" },
+    );
+    assert.throws(
+      bad((s) => Object.assign(s.adc, { center: 'calibrated', range: 'max' })),
+      { message: "spec.json: adc.center = 'calibrated': expected adc.range 'calibrated' (the centre is calibrated with the full scale), not 'max'" },
+    );
+    assert.throws(
+      () => loadSpec('sram-cim-256', ['adc.range=calibrated', 'adc.calibrationPercentile=99', 'adc.center=calibrated']),
+      { message: /adc\.center = 'calibrated': expected signed column sums \(weights\.signed 'differential' or 'offset'\), not 'twos-complement'/ },
+    );
+    assert.equal(loadSpec('rram-128', ['adc.center=calibrated']).adc.center, 'calibrated');
     assert.throws(() => loadSpec('rram-256'), { message: "accelerator 'rram-256': unknown preset (known: ideal-int8, rram-128, pcm-256, sram-cim-256) and not a .json/.yaml file" });
   });
 

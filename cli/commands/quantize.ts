@@ -19,6 +19,7 @@ import { activationRange, type ActivationScheme, checkBits, OWN_PARAMS } from '.
 import { shiftFlip } from '../../compiler/train/dataset.js';
 import type { Quality } from '../../compiler/train/evaluate.js';
 import { train } from '../../compiler/train/trainer.js';
+import { adcCalibrationOf } from '../../sim/calibrate.js';
 import { scheduleFor } from '../../sim/schedule-for.js';
 import { type CimAcceleratorSpec, cimAccelerator, type CimNoise, EXACT_NOISE } from '../../sim/qat-model.js';
 import { loadSpec } from '../../sim/spec/validate.js';
@@ -77,23 +78,40 @@ export function parseCimNoise(s: string): CimNoise {
 function cimSetup(q: Graph, f: QuantizeFlags, calib: { x: Float32Array; n: number }, seed: number, run: { progress: ProgressFn; signal: AbortSignal; log: (s: string) => void }, trained?: Schedule): CimAcceleratorSpec {
   const spec = loadSpec(f.accel!, f.set ?? []);
   // continuing QAT: the ADC ranges the model was trained with, not a recalibration (the weights adapted to them)
-  const fullScale = trained && new Map(trained.layers.flatMap((l) => (l.adc ? [[l.layer, l.adc.fullScale] as const] : [])));
-  if (fullScale) run.log(`ADC ranges: the ones it was trained with (schedule.json, ${fullScale.size} layers)`);
-  const { schedule } = scheduleFor(q, spec, calib, { fullScale, onProgress: run.progress, signal: run.signal });
+  const adc = trained && adcCalibrationOf(trained.layers);
+  if (adc) run.log(`ADC ranges: the ones it was trained with (schedule.json, ${adc.fullScale.size} layers)`);
+  const { schedule } = scheduleFor(q, spec, calib, { adc, onProgress: run.progress, signal: run.signal });
   return cimAccelerator(schedule, parseCimNoise(f.cimNoise ?? 'none'), seed);
+}
+
+function acceleratorRecord(a: CimAcceleratorSpec): NonNullable<QuantizeReport['accelerator']> {
+  const adc = adcCalibrationOf(a.layers.map((l) => l.mapping));
+  return {
+    spec: a.spec.name,
+    noise: a.noise,
+    seed: a.seed,
+    adcFullScale: Object.fromEntries(adc.fullScale),
+    ...(adc.center ? { adcCenter: Object.fromEntries(adc.center) } : {}),
+  };
 }
 
 /** The trained graph's Schedule with the ADC ranges it was trained with. */
 const trainedSchedule = (g: Graph, a: CimAcceleratorSpec, calib: { x: Float32Array; n: number }): Schedule =>
-  scheduleFor(g, a.spec, calib, { fullScale: new Map(a.layers.map((l) => [l.mapping.layer, l.mapping.adc!.fullScale])) }).schedule;
+  scheduleFor(g, a.spec, calib, { adc: adcCalibrationOf(a.layers.map((l) => l.mapping)) }).schedule;
 
 export interface QuantizeReport {
   readonly model: string;
   readonly command: string;
   /** continues: QAT went on from this quantized model's ranges (no new calibration). */
   readonly config: QuantizeConfig & { mode: 'ptq' | 'qat'; calibImages: number; qatEpochs: number; continues?: string };
-  /** QAT with a CIM accelerator in the loop: the spec, the noise sampled, its seed, the ADC full scales per layer and digit. */
-  readonly accelerator?: { readonly spec: string; readonly noise: CimNoise; readonly seed: number; readonly adcFullScale: Readonly<Record<string, readonly number[]>> };
+  /** QAT with a CIM accelerator in the loop: the spec, the noise sampled, its seed, the ADC full scales (and centres) per layer and digit. */
+  readonly accelerator?: {
+    readonly spec: string;
+    readonly noise: CimNoise;
+    readonly seed: number;
+    readonly adcFullScale: Readonly<Record<string, readonly number[]>>;
+    readonly adcCenter?: Readonly<Record<string, readonly number[]>>;
+  };
   readonly layers: readonly LayerQuantRow[];
   readonly before: { readonly quality: Quality; readonly bops: number };
   /** Fake-quantized model in the float engine. */
@@ -273,7 +291,7 @@ export async function quantizeCommand(model: string, f: QuantizeFlags): Promise<
     model: m.graph.name,
     command,
     config: { ...cfg, mode: f.mode, calibImages, qatEpochs, ...(continuing ? { continues: model } : {}) },
-    ...(accelerator ? { accelerator: { spec: accelerator.spec.name, noise: accelerator.noise, seed: accelerator.seed, adcFullScale: Object.fromEntries(accelerator.layers.map((l) => [l.mapping.layer, l.mapping.adc!.fullScale])) } } : {}),
+    ...(accelerator ? { accelerator: acceleratorRecord(accelerator) } : {}),
     layers: rows,
     before: { quality: run.baseQuality, bops: before },
     after: { quality, bops: after },

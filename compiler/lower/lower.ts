@@ -18,6 +18,8 @@ import type { AccumulateStep, AdcSetting, DigitalStep, LayerMapping, MvmStep, Pr
 export interface LowerOptions {
   /** ADC full scale per crossbar layer (node id) and weight digit, in unit levels, for adc.range 'calibrated'. */
   readonly calibratedFullScale?: ReadonlyMap<string, readonly number[]>;
+  /** adc.center 'calibrated': per crossbar layer (node id), the calibrated midpoint of each digit's range. */
+  readonly calibratedCenter?: ReadonlyMap<string, readonly number[]>;
   /** Mean input drive per row and cycle per crossbar layer (sim/cost/activity.ts); default 0.5. */
   readonly inputActivity?: ReadonlyMap<string, number>;
 }
@@ -75,7 +77,7 @@ const fmtNs = (ns: number) => (ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >=
 const inputCycles = (spec: AcceleratorSpec, bits: number) => Math.ceil(bits / spec.input.dacBits);
 
 /** The ADC setting of a layer whose largest block has `rows` active rows per column. */
-export function adcSetting(spec: AcceleratorSpec, layer: string, rows: number, inputBits: number, calibrated?: readonly number[]): AdcSetting {
+export function adcSetting(spec: AcceleratorSpec, layer: string, rows: number, inputBits: number, calibrated?: readonly number[], center?: readonly number[]): AdcSetting {
   const signed = signedSums(spec);
   const maxSum = rows * (2 ** spec.crossbar.cellBits - 1) * (2 ** Math.min(spec.input.dacBits, inputBits) - 1);
   const maxCode = signed ? 2 ** (spec.adc.bits - 1) - 1 : 2 ** spec.adc.bits - 1;
@@ -89,7 +91,11 @@ export function adcSetting(spec: AcceleratorSpec, layer: string, rows: number, i
     fullScale = calibrated.map((c) => Math.min(Math.max(c, 1), maxSum));
   }
   const step = fullScale.map((f) => Math.max(1, f / maxCode));
-  return { bits: spec.adc.bits, signed, fullScale: step.map((s) => s * maxCode), step, maxSum };
+  const setting = { bits: spec.adc.bits, signed, fullScale: step.map((s) => s * maxCode), step, maxSum };
+  if (spec.adc.center !== 'calibrated') return setting;
+  if (center?.length !== digits || center.some((c) => !Number.isFinite(c) || Math.abs(c) > maxSum)) throw new IrError(`adc.center 'calibrated' needs the layer's calibrated centre per digit, within ±${maxSum} (run calibration first)`, layer);
+  // on the step grid, so that a column sum of 0 (common: sparse input bits) converts to exactly 0
+  return { ...setting, center: center.map((c, i) => Math.round(c / step[i]) * step[i] + 0) };
 }
 
 /** Vectors replica i of r serves out of v. */
@@ -201,7 +207,7 @@ export function lower(graph: Graph, spec: AcceleratorSpec, opts: LowerOptions = 
     }
     const cycles = inputCycles(spec, d.inputBits);
     const maxRows = d.p.diagonal ? d.p.taps : Math.max(...d.tiles.map((t) => t.rows[1] - t.rows[0]));
-    const adc = adcSetting(spec, node.id, maxRows, d.inputBits, opts.calibratedFullScale?.get(node.id));
+    const adc = adcSetting(spec, node.id, maxRows, d.inputBits, opts.calibratedFullScale?.get(node.id), opts.calibratedCenter?.get(node.id));
     const digits = weightDigits(intLayers.get(node.id)!.weights, spec);
     const inputActivity = opts.inputActivity?.get(node.id) ?? DEFAULT_INPUT_ACTIVITY;
     const mvms: string[] = [];

@@ -98,7 +98,7 @@ export function printSchedule(s: Schedule): string {
       out.push(`  - target: adc`);
       out.push(`    type: conversion`);
       const list = (xs: readonly number[]) => (xs.every((v) => v === xs[0]) ? fmtNum(xs[0]) : `[${xs.map(fmtNum).join(',')}]`);
-      out.push(`    factors: bits=${adc.bits} ${adc.signed ? 'signed' : 'unsigned'} fullScale=${list(adc.fullScale)} step=${list(adc.step)} maxSum=${adc.maxSum}`);
+      out.push(`    factors: bits=${adc.bits} ${adc.signed ? 'signed' : 'unsigned'} fullScale=${list(adc.fullScale)}${adc.center ? ` center=${list(adc.center)}` : ''} step=${list(adc.step)} maxSum=${adc.maxSum}`);
       for (const b of s.blocks.filter((bb) => bb.layer === l.layer)) {
         out.push(`  block ${b.id}: rows [${b.rows[0]}, ${b.rows[1]}) cols [${b.cols[0]}, ${b.cols[1]})${b.diagonal ? ' diagonal' : ''} -> array ${b.array} (tile ${Math.floor(b.array / sp.architecture.arraysPerTile)}) at (${b.rowOffset}, ${b.colOffset}) ${b.physicalRows}x${b.physicalCols} round ${b.round}`);
       }

@@ -52,6 +52,9 @@ export interface AdcSetting {
   readonly step: readonly number[];
   /** Largest |column sum| any block of the layer can produce (the 'max' full scale). */
   readonly maxSum: number;
+  /** Per digit: the midpoint of the input range [center − fullScale, center + fullScale] (adc.center
+   * 'calibrated'), a whole number of steps (so 0 converts to 0); absent = 0. */
+  readonly center?: readonly number[];
 }
 
 export interface LayerMapping {

@@ -9,6 +9,10 @@
 //   inl(v) = inlLsb·step·(1 − (2u − 1)²), u ∈ [0, 1] the position of v in the input range (clipped):
 //            a smooth bow, 0 at both ends, inlLsb at mid-range;
 //   reconstruction = code·step.
+// A centred converter (center c ≠ 0, signed only: a reference offset subtracted before conversion, e.g. a
+// trimmed reference current) converts v − c over [c − FS, c + FS]; the shift-add adds c back:
+//   code = clamp(roundHalfAway(((v − c)·(1 + gainError) + offsetLsb·step + inl(v)) / step), ...),
+//   reconstruction = c + code·step.
 // Rounding is ties away from zero (Tandem's convention, roundHalfAway in
 // compiler/passes/quantize/fixed-point.ts). Exactness: with step 1 and no gain/offset/INL error, an
 // integer input within range converts to itself exactly (every operation is then exact in doubles).
@@ -26,11 +30,13 @@ export interface AdcTransfer {
   readonly gainError?: number;
   /** Peak INL at mid-range, LSB (default 0). */
   readonly inlLsb?: number;
+  /** Midpoint of the input range (signed converters; default 0). */
+  readonly center?: number;
 }
 
 /** The ADC transfer of a spec's converter at a given full scale (from its range policy). */
-export function adcFromSpec(spec: AdcSpec, fullScale: number, signed: boolean): AdcTransfer {
-  return { bits: spec.bits, signed, fullScale, offsetLsb: spec.offsetLsb, gainError: spec.gainError, inlLsb: spec.inlLsb };
+export function adcFromSpec(spec: AdcSpec, fullScale: number, signed: boolean, center = 0): AdcTransfer {
+  return { bits: spec.bits, signed, fullScale, offsetLsb: spec.offsetLsb, gainError: spec.gainError, inlLsb: spec.inlLsb, center };
 }
 
 /** The largest code: 2^(b−1) − 1 (signed) or 2^b − 1 (unsigned). */
@@ -51,7 +57,9 @@ export interface PreparedAdc {
   readonly maxCode: number;
   readonly minCode: number;
   readonly gain: number;
-  readonly offset: number; // offsetLsb·step
+  readonly offset: number; // offsetLsb·step − center·gain (the centre is subtracted here, so the kernels need not know it)
+  /** Added back to every reconstructed conversion (code·step + center). */
+  readonly center: number;
   readonly inlPeak: number; // inlLsb·step
   readonly lo: number; // input range [lo, lo + span]
   readonly invSpan: number;
@@ -61,14 +69,18 @@ export function prepareAdc(adc: AdcTransfer): PreparedAdc {
   const step = adcStep(adc);
   const maxCode = adcMaxCode(adc.bits, adc.signed);
   const fs = adc.fullScale;
+  const center = adc.center ?? 0;
+  if (center !== 0 && !adc.signed) throw new RangeError(`ADC centre ${center}: only a signed converter has a centred range`);
+  const gain = 1 + (adc.gainError ?? 0);
   return {
     step,
     maxCode,
     minCode: adc.signed ? -maxCode : 0,
-    gain: 1 + (adc.gainError ?? 0),
-    offset: (adc.offsetLsb ?? 0) * step,
+    gain,
+    offset: (adc.offsetLsb ?? 0) * step - center * gain,
+    center,
     inlPeak: (adc.inlLsb ?? 0) * step,
-    lo: adc.signed ? -fs : 0,
+    lo: adc.signed ? center - fs : 0,
     invSpan: adc.signed ? 1 / (2 * fs) : 1 / fs,
   };
 }
@@ -91,27 +103,28 @@ export function adcCode(v: number, adc: AdcTransfer): number {
   return codeOf(v, prepareAdc(adc));
 }
 
-/** One conversion of v, reconstructed: code·step. */
+/** One conversion of v, reconstructed: center + code·step. */
 export function adcConvert(v: number, adc: AdcTransfer): number {
   const p = prepareAdc(adc);
-  return codeOf(v, p) * p.step;
+  return p.center + codeOf(v, p) * p.step;
 }
 
 /**
- * Converts every value in place: to code·step (output 'value', default) or to the code ('code').
+ * Converts every value in place: to center + code·step (output 'value', default) or to the code ('code').
  * Returns `values`.
  */
 export function convertInPlace<T extends Float32Array | Float64Array>(values: T, adc: AdcTransfer, output: 'value' | 'code' = 'value'): T {
   const p = prepareAdc(adc);
   const { step, maxCode, minCode, gain, offset, inlPeak, lo, invSpan } = p;
   const scale = output === 'value' ? step : 1;
+  const add = output === 'value' ? p.center : 0;
   const n = values.length;
   if (inlPeak === 0) {
     for (let i = 0; i < n; i++) {
       const q = (values[i] * gain + offset) / step;
       let c = q < 0 ? -Math.round(-q) : Math.round(q);
       c = c < minCode ? minCode : c > maxCode ? maxCode : c;
-      values[i] = c * scale + 0;
+      values[i] = c * scale + add + 0;
     }
   } else {
     for (let i = 0; i < n; i++) {
@@ -122,7 +135,7 @@ export function convertInPlace<T extends Float32Array | Float64Array>(values: T,
       const q = (v * gain + offset + inlPeak * (1 - w * w)) / step;
       let c = q < 0 ? -Math.round(-q) : Math.round(q);
       c = c < minCode ? minCode : c > maxCode ? maxCode : c;
-      values[i] = c * scale + 0;
+      values[i] = c * scale + add + 0;
     }
   }
   return values;

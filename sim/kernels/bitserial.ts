@@ -370,7 +370,7 @@ function warmUp(): void {
   const u = Int16Array.from({ length: P * rows }, (_, i) => (i * 37) & 255);
   const levels = Float32Array.from({ length: rows * 2 * cols }, (_, i) => (i % 7) - 3);
   const variance = levels.map(Math.abs);
-  const ideal = { step: 1, maxCode: 2047, minCode: -2047, gain: 1, offset: 0, inlPeak: 0, lo: -2047, invSpan: 1 / 4094 };
+  const ideal = { step: 1, maxCode: 2047, minCode: -2047, gain: 1, offset: 0, center: 0, inlPeak: 0, lo: -2047, invSpan: 1 / 4094 };
   const inl = { ...ideal, step: 1.5, inlPeak: 0.5 };
   const base = { k0: 0, rows, cols, slices: 2, levels, coef: [1, 4], seed: 1, identity: false };
   const blocks: BitSerialBlock[] = [

@@ -71,6 +71,14 @@ export interface AdcSpec {
   readonly fixedFullScaleFraction?: number;
   /** For range 'calibrated': the percentile of |column sums| taken as full scale, in (0, 100]. */
   readonly calibrationPercentile?: number;
+  /**
+   * Where a signed ADC's input range is centred: 'zero' ([−FS, FS], the default) or 'calibrated' (range
+   * 'calibrated' only): per layer and digit on the midpoint c of the calibrated column sums, [c − FS, c + FS],
+   * both ends at the (100 − p)/2 percentiles — a reference offset subtracted before conversion and added
+   * back in the shift-add. The offset scheme's column sums are one-sided (a digit minus its reference
+   * digit), so a zero-centred range leaves half of the codes unused.
+   */
+  readonly center?: 'zero' | 'calibrated';
   /** Static offset, in LSB. */
   readonly offsetLsb: number;
   /** Gain error, relative (0.01 = the transfer slope is 1% high). */

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { DataError } from '../../compiler/data/errors.js';
 import { PRESETS } from './presets.js';
-import { type AcceleratorSpec, cellsNeeded, columnsPerWeight, weightColumns } from './types.js';
+import { type AcceleratorSpec, cellsNeeded, columnsPerWeight, signedSums, weightColumns } from './types.js';
 
 type Check =
   | { readonly t: 'int'; readonly min: number; readonly max?: number }
@@ -37,6 +37,7 @@ const SCHEMA: Schema = {
     range: oneOf('max', 'calibrated', 'fixed'),
     fixedFullScaleFraction: { t: 'num', min: 0, max: 1, openMin: true },
     calibrationPercentile: { t: 'num', min: 0, max: 100, openMin: true },
+    center: oneOf('zero', 'calibrated'),
     offsetLsb: num(-1e6),
     gainError: num(-0.5, 0.5),
     inlLsb: num(-1e6),
@@ -57,7 +58,7 @@ const SCHEMA: Schema = {
 };
 
 /** Fields that may be absent. */
-const OPTIONAL = new Set(['adc.fixedFullScaleFraction', 'adc.calibrationPercentile']);
+const OPTIONAL = new Set(['adc.fixedFullScaleFraction', 'adc.calibrationPercentile', 'adc.center']);
 
 const isVariants = (s: Check | Schema | Variants): s is Variants => 'variants' in s;
 const isCheck = (s: Check | Schema | Variants): s is Check => 't' in s && typeof (s as { t: unknown }).t === 'string';
@@ -128,6 +129,8 @@ function consistency(s: AcceleratorSpec): string[] {
   if (adc.perArray > x.cols) e.push(`adc.perArray = ${adc.perArray}: more ADCs than the ${x.cols} columns of an array`);
   if (adc.range === 'fixed' && adc.fixedFullScaleFraction === undefined) e.push(`adc.fixedFullScaleFraction: missing (required by adc.range 'fixed')`);
   if (adc.range === 'calibrated' && adc.calibrationPercentile === undefined) e.push(`adc.calibrationPercentile: missing (required by adc.range 'calibrated')`);
+  if (adc.center === 'calibrated' && adc.range !== 'calibrated') e.push(`adc.center = 'calibrated': expected adc.range 'calibrated' (the centre is calibrated with the full scale), not '${adc.range}'`);
+  if (adc.center === 'calibrated' && !signedSums(s)) e.push(`adc.center = 'calibrated': expected signed column sums (weights.signed 'differential' or 'offset'), not '${w.signed}'`);
   if (s.devices.stuckOnRate + s.devices.stuckOffRate > 1) e.push(`devices.stuckOnRate + devices.stuckOffRate = ${s.devices.stuckOnRate + s.devices.stuckOffRate}: expected <= 1`);
   return e;
 }
